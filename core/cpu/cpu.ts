@@ -1,0 +1,309 @@
+// One vCPU's execution engine: finds or compiles the block at CS:RIP, runs it, and serves
+// what generated code cannot do alone (TLB misses, MMIO, faults, cold instructions).
+// The KVM_RUN semantics around it (exits, completions, injection) are in core/kvm/vcpu-core.ts.
+import { CodeCache, blockKey, type Block } from '../../jit/cache.ts';
+import { translateBlock } from '../../jit/translate.ts';
+import { ExitReason } from '../kvm/exit-reason.ts';
+import { ExitSignal, GuestFault, InternalError } from './faults.ts';
+import { Access, Mmu } from './mmu.ts';
+import { decodeMode, refreshMode } from './mode.ts';
+import { PhysicalMemory } from './physmem.ts';
+import { Seg, SegAttr, Vector } from './registers.ts';
+import { VcpuState } from './state.ts';
+
+const MAX_BLOCK_INSTRUCTIONS = 64;
+
+/** A completed MMIO access the instruction being replayed may consume (KVM's emulator read cache). */
+interface MmioRecord {
+  gpa: number;
+  len: number;
+  isWrite: boolean;
+  lo: number;
+  hi: number;
+  done: boolean;
+}
+
+export class Cpu {
+  readonly state: VcpuState;
+  readonly phys: PhysicalMemory;
+  readonly mmu: Mmu;
+  readonly cache: CodeCache;
+  /** MMIO accesses of the instruction being re-executed after an MMIO exit. */
+  mmioLog: MmioRecord[] = [];
+  /** Runs the next block as a single instruction (interrupt shadow, MMIO replay, single-step). */
+  singleStepNext = false;
+  /** Models the cold path consults (CPUID, MSRs) and the owning vCPU, set by VcpuCore. */
+  env!: CpuEnv;
+
+  constructor(
+    readonly memory: WebAssembly.Memory,
+    readonly id: number,
+  ) {
+    this.state = new VcpuState(memory.buffer, id);
+    this.phys = new PhysicalMemory(memory);
+    this.mmu = new Mmu(this.state, this.phys);
+    this.cache = new CodeCache(memory, { read: this.readSlow, write: this.writeSlow, raise: this.raise });
+  }
+
+  get user(): boolean {
+    return this.state.getU32('cpl') === 3;
+  }
+
+  // ---- slow paths called from generated code ------------------------------------------------
+
+  readonly raise = (vector: number, errorCode: number, delta: number): void => {
+    throw new GuestFault(vector, errorCode, delta);
+  };
+
+  readonly readSlow = (lo: number, hi: number, size: number, delta: number): void => {
+    try {
+      const lin = (lo >>> 0) + hi * 0x1_0000_0000;
+      const [vlo, vhi] = this.readLinear(lin, size);
+      const a = this.state.addr('scratch') >>> 2;
+      this.state.u32[a] = vlo;
+      this.state.u32[a + 1] = vhi;
+    } catch (e) {
+      throw withDelta(e, delta);
+    }
+  };
+
+  readonly writeSlow = (lo: number, hi: number, size: number, vlo: number, vhi: number, delta: number): void => {
+    try {
+      this.writeLinear((lo >>> 0) + hi * 0x1_0000_0000, size, vlo >>> 0, vhi >>> 0);
+    } catch (e) {
+      throw withDelta(e, delta);
+    }
+  };
+
+  // ---- memory for the cold path --------------------------------------------------------------
+
+  /** Reads `size` (1-8) bytes at a linear address; returns [lo, hi] 32-bit halves. */
+  readLinear(lin: number, size: number): [number, number] {
+    this.state.set64('statTlbMisses', this.state.get64('statTlbMisses') + 1n);
+    const user = this.user;
+    if ((lin % 4096) + size > 4096) {
+      // Crosses a page: translate both pages (both may fault) before reading anything.
+      const bytes = this.bytesAt(lin, size, Access.Read, user);
+      return packBytes(bytes.map(([gpa, host]) => (host >= 0 ? this.phys.u8[host] : this.mmioByte(gpa))));
+    }
+    const t = this.mmu.translate(lin, Access.Read, user);
+    const host = this.phys.host(t.phys, false);
+    if (host < 0) return this.mmioRead(t.phys, size);
+    this.mmu.fill(lin, t, host, user, this.phys.host(t.phys, true) >= 0 && !this.cache.hasCode(Math.floor(t.phys / 4096)));
+    return loadHalves(this.phys.u8, host, size);
+  }
+
+  writeLinear(lin: number, size: number, lo: number, hi: number): void {
+    const user = this.user;
+    if ((lin % 4096) + size > 4096) {
+      const bytes = this.bytesAt(lin, size, Access.Write, user);
+      bytes.forEach(([gpa, host], i) => {
+        const b = byteOf(lo, hi, i);
+        this.invalidateCode(gpa);
+        if (host >= 0) this.phys.u8[host] = b;
+        else this.mmioWrite(gpa, 1, b, 0);
+      });
+      return;
+    }
+    const t = this.mmu.translate(lin, Access.Write, user);
+    const host = this.phys.host(t.phys, true);
+    if (host < 0) return this.mmioWrite(t.phys, size, lo, hi);
+    this.invalidateCode(t.phys);
+    this.mmu.fill(lin, t, host, user, true);
+    storeHalves(this.phys.u8, host, size, lo, hi);
+  }
+
+  /** Number-valued read for the cold path (exact for sizes up to 4). */
+  read(lin: number, size: 1 | 2 | 4): number {
+    return this.readLinear(lin, size)[0] >>> 0;
+  }
+
+  write(lin: number, size: 1 | 2 | 4, value: number): void {
+    this.writeLinear(lin, size, value >>> 0, 0);
+  }
+
+  /** Translates each byte of a page-crossing access up front: [gpa, host or -1]. */
+  private bytesAt(lin: number, size: number, access: Access, user: boolean): [number, number][] {
+    const out: [number, number][] = [];
+    let t = this.mmu.translate(lin, access, user);
+    for (let i = 0; i < size; i++) {
+      const a = lin + i;
+      if (i > 0 && a % 4096 === 0) t = this.mmu.translate(a, access, user);
+      const gpa = t.phys - (t.phys % 4096) + (a % 4096);
+      out.push([gpa, this.phys.host(gpa, access === Access.Write)]);
+    }
+    return out;
+  }
+
+  private invalidateCode(gpa: number): void {
+    const page = Math.floor(gpa / 4096);
+    if (this.cache.hasCode(page)) this.cache.invalidatePage(page);
+  }
+
+  // ---- MMIO: exit to the VMM, then replay the instruction with the completed data ------------
+
+  private mmioByte(gpa: number): number {
+    return this.mmioRead(gpa, 1)[0] & 0xff;
+  }
+
+  private mmioRead(gpa: number, size: number): [number, number] {
+    const rec = this.mmioLog.find((r) => !r.done && !r.isWrite && r.gpa === gpa && r.len === size);
+    if (rec) {
+      rec.done = true;
+      return [rec.lo, rec.hi];
+    }
+    this.mmioExit(gpa, size, false, 0, 0);
+  }
+
+  private mmioWrite(gpa: number, size: number, lo: number, hi: number): void {
+    const rec = this.mmioLog.find((r) => !r.done && r.isWrite && r.gpa === gpa && r.len === size);
+    if (rec) {
+      rec.done = true;
+      return;
+    }
+    this.mmioExit(gpa, size, true, lo, hi);
+  }
+
+  private mmioExit(gpa: number, size: number, isWrite: boolean, lo: number, hi: number): never {
+    const s = this.state;
+    s.setNum('runMmioPhysAddr', gpa);
+    s.setU32('runMmioLen', size);
+    s.setU32('runMmioIsWrite', isWrite ? 1 : 0);
+    const d = s.addr('runMmioData');
+    s.u8.fill(0, d, d + 8);
+    storeHalves(s.u8, d, size, lo, hi);
+    // Earlier accesses of this instruction stay in the log so the replay consumes them again.
+    for (const r of this.mmioLog) r.done = false;
+    this.mmioLog.push({ gpa, len: size, isWrite, lo, hi, done: false });
+    throw new ExitSignal(ExitReason.MMIO);
+  }
+
+  /** Called at the next KVM_RUN: takes the read data the VMM wrote into kvm_run. */
+  completeMmio(): void {
+    const last = this.mmioLog[this.mmioLog.length - 1];
+    if (last && !last.isWrite) [last.lo, last.hi] = loadHalves(this.state.u8, this.state.addr('runMmioData'), last.len);
+    this.singleStepNext = true;
+  }
+
+  // ---- blocks ---------------------------------------------------------------------------------
+
+  /** Linear address of CS:RIP. */
+  ripLinear(): number {
+    const s = this.state;
+    const rip = s.getNum('rip');
+    const mode = decodeMode(s.getU32('mode'));
+    if (mode.codeSize === 8) return rip;
+    return (s.getNum('segBase', Seg.CS) + rip) % 0x1_0000_0000;
+  }
+
+  /** The block at CS:RIP, compiled on first use. Throws GuestFault on fetch faults. */
+  lookup(single: boolean): Block {
+    const s = this.state;
+    const modeBits = s.getU32('mode');
+    const mode = decodeMode(modeBits);
+    if (mode.codeSize !== 8 && s.getNum('rip') > s.getU32('segLimit', Seg.CS)) throw new GuestFault(Vector.GP, 0);
+    const lin = this.ripLinear();
+    const user = mode.cpl === 3;
+    const t = this.mmu.translate(lin, Access.Fetch, user);
+    const key = blockKey(t.phys, modeBits, single);
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    const pages = new Set<number>([Math.floor(t.phys / 4096)]);
+    let pageLin = lin - (lin % 4096);
+    let pagePhys = t.phys - (t.phys % 4096);
+    const fetch = (offset: number): number => {
+      const a = lin + offset;
+      if (a - pageLin >= 4096 || a < pageLin) {
+        pageLin = a - (a % 4096);
+        pagePhys = this.mmu.translate(pageLin, Access.Fetch, user).phys;
+        pages.add(Math.floor(pagePhys / 4096));
+      }
+      const host = this.phys.host(pagePhys + (a - pageLin), false);
+      if (host < 0) throw new InternalError(`instruction fetch from MMIO at physical 0x${(pagePhys + (a - pageLin)).toString(16)}`);
+      return this.phys.u8[host];
+    };
+    const translation = translateBlock({
+      vcpuId: this.id,
+      mode,
+      fetch,
+      bytesLeftOnPage: 4096 - (t.phys % 4096),
+      maxInstructions: single ? 1 : MAX_BLOCK_INSTRUCTIONS,
+    });
+    const pageList = [...pages];
+    for (const p of pageList) this.mmu.protectPage(p);
+    s.set64('statBlocksCompiled', s.get64('statBlocksCompiled') + 1n);
+    return this.cache.install(key, translation, pageList);
+  }
+
+  /** Recomputes the translation mode after CS, SS, CR0, EFER or EFLAGS.VM changed. */
+  refreshMode(): void {
+    refreshMode(this.state);
+  }
+
+  codeSize(): 2 | 4 | 8 {
+    return decodeMode(this.state.getU32('mode')).codeSize;
+  }
+
+  /**
+   * Loads a segment register's visible and hidden parts and the bounds the JIT checks
+   * offsets against (SDM Vol. 3A 5.3): [0, limit] normally; [limit + 1, 0xffff or 0xffffffff
+   * by the B flag] for expand-down data segments; nothing valid for an unusable (null) one.
+   * Callers refresh the mode after changing CS or SS.
+   */
+  setSegment(seg: Seg, selector: number, base: number, limit: number, attr: number): void {
+    const s = this.state;
+    s.setU32('segSel', selector & 0xffff, seg);
+    s.setNum('segBase', base, seg);
+    s.setU32('segLimit', limit >>> 0, seg);
+    s.setU32('segAttr', attr >>> 0, seg);
+    let lo = 0;
+    let hi = limit >>> 0;
+    const expandDown = (attr & (SegAttr.S | SegAttr.CODE | SegAttr.DC)) === (SegAttr.S | SegAttr.DC);
+    if (attr & SegAttr.UNUSABLE) {
+      lo = 1;
+      hi = 0;
+    } else if (expandDown) {
+      lo = (limit >>> 0) + 1;
+      hi = attr & SegAttr.DB ? 0xffffffff : 0xffff;
+    }
+    s.setNum('segLo', lo, seg);
+    s.setNum('segHi', hi, seg);
+  }
+}
+
+/** What the cold path needs from the vCPU around the CPU (an interface, against import cycles). */
+export interface CpuEnv {
+  cpuid: { query(leaf: number, subleaf: number): [number, number, number, number] };
+  msrs: { get(index: number): bigint | undefined; set(index: number, value: bigint, host: boolean): boolean; tsc(): bigint };
+  vcpu: { pendingCompletion: (() => void) | null };
+}
+
+/** Attaches the faulting instruction's offset to a fault thrown below a slow path. */
+function withDelta(e: unknown, delta: number): unknown {
+  if ((e instanceof GuestFault || e instanceof InternalError) && e.delta < 0) e.delta = delta;
+  return e;
+}
+
+function loadHalves(u8: Uint8Array, at: number, size: number): [number, number] {
+  let lo = 0;
+  let hi = 0;
+  for (let i = 0; i < size; i++) {
+    if (i < 4) lo |= u8[at + i] << (8 * i);
+    else hi |= u8[at + i] << (8 * (i - 4));
+  }
+  return [lo >>> 0, hi >>> 0];
+}
+
+function storeHalves(u8: Uint8Array, at: number, size: number, lo: number, hi: number): void {
+  for (let i = 0; i < size; i++) u8[at + i] = byteOf(lo, hi, i);
+}
+
+function byteOf(lo: number, hi: number, i: number): number {
+  return (i < 4 ? lo >>> (8 * i) : hi >>> (8 * (i - 4))) & 0xff;
+}
+
+function packBytes(bytes: number[]): [number, number] {
+  const u8 = new Uint8Array(8);
+  bytes.forEach((b, i) => (u8[i] = b));
+  return loadHalves(u8, 0, bytes.length);
+}

@@ -1,0 +1,285 @@
+// Instruction decoder: prefixes, REX, opcode maps, ModRM/SIB, displacement and immediates
+// (SDM Vol. 2A chapter 2, "Instruction Format"). Reads the opcode table and nothing else.
+import { Seg } from './registers.ts';
+import { ONE_BYTE, TWO_BYTE, isGroup, type OpcodeForm, type Operand } from './opcodes.ts';
+
+export type CodeSize = 2 | 4 | 8;
+
+export interface MemOperand {
+  /** Base register or -1. */
+  readonly base: number;
+  /** Index register or -1. */
+  readonly index: number;
+  readonly scale: 1 | 2 | 4 | 8;
+  /** Signed displacement. */
+  readonly disp: number;
+  /** Segment after overrides and the SS default for BP/SP-based forms (SDM Vol. 1 3.7.4). */
+  readonly seg: Seg;
+  /** RIP-relative (64-bit mode, mod 00 rm 101): disp is relative to the next instruction. */
+  readonly ripRelative: boolean;
+}
+
+export interface Instr {
+  /** Byte length (1..15). */
+  readonly length: number;
+  readonly form: OpcodeForm;
+  /** Opcode: 0x00-0xff one-byte, 0x100-0x1ff for 0F xx. */
+  readonly opcode: number;
+  /** Effective operand size for "v" operands. */
+  readonly opSize: 2 | 4 | 8;
+  readonly addrSize: 2 | 4 | 8;
+  readonly lock: boolean;
+  /** 0xf3 (REP/REPE), 0xf2 (REPNE) or 0. */
+  readonly repPrefix: 0 | 0xf2 | 0xf3;
+  /** Explicit segment override or -1. */
+  readonly segOverride: number;
+  /** REX byte or 0. Any REX changes the byte registers 4-7 from AH..BH to SPL..DIL. */
+  readonly rex: number;
+  readonly mod: number;
+  /** ModRM.reg extended by REX.R (or the opcode register for Zb/Zv forms, extended by REX.B). */
+  readonly reg: number;
+  /** ModRM.rm extended by REX.B when mod == 3. */
+  readonly rm: number;
+  readonly mem: MemOperand | null;
+  /** First immediate (sign- or zero-extended as the form says), as a JS number (imm64: see imm64). */
+  readonly imm: number;
+  /** Full 64-bit immediate of MOV r64, imm64. */
+  readonly imm64: bigint;
+  /** Second immediate: ENTER's nesting level, the selector of a far pointer. */
+  readonly imm2: number;
+  /** Absolute moffs address for Ob/Ov forms. */
+  readonly moffs: number;
+}
+
+export type DecodeResult =
+  | { ok: true; instr: Instr }
+  | { ok: false; fault: 'ud' | 'gp'; length: number; opcode: number };
+
+export interface DecodeMode {
+  /** Default code size: 2 (16-bit), 4 (32-bit) or 8 (64-bit mode). */
+  codeSize: CodeSize;
+}
+
+/** Fetches the byte at `offset` bytes from the instruction start (throws a guest fault on #PF). */
+export type FetchByte = (offset: number) => number;
+
+const MAX_LENGTH = 15;
+
+const SEG_PREFIX: Record<number, Seg> = { 0x26: Seg.ES, 0x2e: Seg.CS, 0x36: Seg.SS, 0x3e: Seg.DS, 0x64: Seg.FS, 0x65: Seg.GS };
+
+function operandsNeedModrm(ops: readonly Operand[]): boolean {
+  return ops.some((o) => /^[EGMRSCD]/.test(o));
+}
+
+export function decode(fetch: FetchByte, mode: DecodeMode): DecodeResult {
+  const long = mode.codeSize === 8;
+  let pos = 0;
+  const next = (): number => {
+    if (pos >= MAX_LENGTH) throw new InstrTooLong();
+    return fetch(pos++);
+  };
+  try {
+    let opsizePrefix = false;
+    let addrPrefix = false;
+    let lock = false;
+    let repPrefix: 0 | 0xf2 | 0xf3 = 0;
+    let segOverride = -1;
+    let rex = 0;
+    let b = next();
+    for (;;) {
+      if (b === 0x66) opsizePrefix = true;
+      else if (b === 0x67) addrPrefix = true;
+      else if (b === 0xf0) lock = true;
+      else if (b === 0xf2 || b === 0xf3) repPrefix = b;
+      else if (b in SEG_PREFIX) {
+        // In 64-bit mode ES/CS/SS/DS overrides are ignored (SDM Vol. 1 3.3.7.1).
+        const s = SEG_PREFIX[b];
+        if (!long || s === Seg.FS || s === Seg.GS) segOverride = s;
+      } else break;
+      rex = 0; // a REX prefix only counts immediately before the opcode
+      b = next();
+    }
+    if (long && (b & 0xf0) === 0x40) {
+      rex = b;
+      b = next();
+    }
+    let opcode = b;
+    let entry = ONE_BYTE[b];
+    if (b === 0x0f) {
+      const b2 = next();
+      opcode = 0x100 | b2;
+      entry = TWO_BYTE[b2];
+    }
+    if (entry === undefined) return { ok: false, fault: 'ud', length: pos, opcode };
+
+    const rexW = (rex & 8) !== 0;
+    const rexR = (rex & 4) !== 0 ? 8 : 0;
+    const rexX = (rex & 2) !== 0 ? 8 : 0;
+    const rexB = (rex & 1) !== 0 ? 8 : 0;
+
+    const defaultAddr: 2 | 4 | 8 = mode.codeSize;
+    const addrSize: 2 | 4 | 8 = addrPrefix ? (long ? 4 : defaultAddr === 2 ? 4 : 2) : defaultAddr;
+
+    let mod = 3;
+    let regField = 0;
+    let rmField = 0;
+    let form: OpcodeForm | undefined;
+    const needModrm = isGroup(entry) || operandsNeedModrm(entry.operands);
+    if (needModrm) {
+      const modrm = next();
+      mod = modrm >> 6;
+      regField = (modrm >> 3) & 7;
+      rmField = modrm & 7;
+    }
+    if (isGroup(entry)) {
+      form = (mod === 3 && entry.byRegRm?.[regField]?.[rmField]) || (mod === 3 && entry.byRegRm?.[regField] ? undefined : entry.byReg[regField]);
+    } else form = entry;
+    if (form === undefined) return { ok: false, fault: 'ud', length: pos, opcode };
+    if (long && form.no64) return { ok: false, fault: 'ud', length: pos, opcode };
+
+    let opSize: 2 | 4 | 8;
+    if (long && rexW) opSize = 8;
+    else if (long && form.d64) opSize = opsizePrefix ? 2 : 8;
+    else opSize = mode.codeSize === 2 ? (opsizePrefix ? 4 : 2) : opsizePrefix ? 2 : 4;
+
+    let mem: MemOperand | null = null;
+    let moffs = 0;
+    if (needModrm && mod !== 3) mem = decodeMem(next, mod, rmField, addrSize, long, rexX, rexB, segOverride);
+    const ops = form.operands;
+    if (ops.some((o) => o === 'M' || o === 'Mp' || o === 'Ma' || o === 'Mq' || o === 'Mw' || o === 'Ms') && mod === 3)
+      return { ok: false, fault: 'ud', length: pos, opcode };
+
+    let reg = regField + rexR;
+    let rm = rmField + (mod === 3 ? rexB : 0);
+    // Register in the opcode's low three bits (Zb/Zv: PUSH r, MOV r, imm, BSWAP, XCHG).
+    if (ops[0] === 'Zb' || ops[0] === 'Zv') {
+      reg = (opcode & 7) + rexB;
+      rm = reg;
+    }
+    if (ops[0] === 'Sw' || ops[1] === 'Sw') reg = regField; // no REX extension of Sreg
+    if ((ops[0] === 'Sw' && (regField > 5 || regField === Seg.CS)) || (ops[1] === 'Sw' && regField > 5))
+      return { ok: false, fault: 'ud', length: pos, opcode };
+
+    let imm = 0;
+    let imm64 = 0n;
+    let imm2 = 0;
+    const readImm = (size: number, signed: boolean): number => {
+      let v = 0;
+      for (let i = 0; i < size; i++) v += next() * 2 ** (8 * i);
+      if (signed) {
+        const bits = 8 * size;
+        if (v >= 2 ** (bits - 1)) v -= 2 ** bits;
+      }
+      return v;
+    };
+    for (const o of ops) {
+      switch (o) {
+        case 'Ib':
+          if (opcode === 0xc8) imm2 = readImm(1, false);
+          else imm = readImm(1, false);
+          break;
+        case 'Ibs':
+        case 'Jb':
+          imm = readImm(1, true);
+          break;
+        case 'Iw':
+          imm = readImm(2, false);
+          break;
+        case 'Iz':
+          // 32-bit immediates are sign-extended to 64 bits with REX.W (SDM Vol. 2A 2.2.1.5).
+          imm = opSize === 2 ? readImm(2, false) : readImm(4, opSize === 8);
+          break;
+        case 'Jz':
+          imm = opSize === 2 ? readImm(2, true) : readImm(4, true);
+          break;
+        case 'Iv':
+          if (opSize === 8) {
+            const lo = readImm(4, false);
+            const hi = readImm(4, false);
+            imm64 = (BigInt(hi) << 32n) | BigInt(lo);
+            imm = lo;
+          } else imm = readImm(opSize, false);
+          break;
+        case 'Ap':
+          imm = readImm(opSize === 2 ? 2 : 4, false);
+          imm2 = readImm(2, false);
+          break;
+        case 'Ob':
+        case 'Ov':
+          moffs = readImm(addrSize, false);
+          break;
+      }
+    }
+    if (lock && (!form.lockable || mod === 3)) return { ok: false, fault: 'ud', length: pos, opcode };
+    return {
+      ok: true,
+      instr: { length: pos, form, opcode, opSize, addrSize, lock, repPrefix, segOverride, rex, mod, reg, rm, mem, imm, imm64, imm2, moffs },
+    };
+  } catch (e) {
+    if (e instanceof InstrTooLong) return { ok: false, fault: 'gp', length: MAX_LENGTH, opcode: -1 };
+    throw e;
+  }
+}
+
+class InstrTooLong extends Error {}
+
+function decodeMem(
+  next: () => number,
+  mod: number,
+  rm: number,
+  addrSize: 2 | 4 | 8,
+  long: boolean,
+  rexX: number,
+  rexB: number,
+  segOverride: number,
+): MemOperand {
+  const readDisp = (size: 1 | 2 | 4): number => {
+    let v = 0;
+    for (let i = 0; i < size; i++) v += next() * 2 ** (8 * i);
+    const bits = 8 * size;
+    return v >= 2 ** (bits - 1) ? v - 2 ** bits : v;
+  };
+  if (addrSize === 2) {
+    // 16-bit addressing (SDM Vol. 2A Table 2-1).
+    const BASES = [3, 3, 5, 5, 6, 7, 5, 3]; // BX BX BP BP SI DI BP BX
+    const INDEXES = [6, 7, 6, 7, -1, -1, -1, -1]; // SI DI SI DI
+    let base = BASES[rm];
+    const index = INDEXES[rm];
+    let disp = 0;
+    if (mod === 0 && rm === 6) {
+      base = -1;
+      disp = readDisp(2);
+    } else if (mod === 1) disp = readDisp(1);
+    else if (mod === 2) disp = readDisp(2);
+    const bpBased = base === 5;
+    const seg = segOverride >= 0 ? segOverride : bpBased ? Seg.SS : Seg.DS;
+    return { base, index, scale: 1, disp, seg, ripRelative: false };
+  }
+  // 32/64-bit addressing (SDM Vol. 2A Tables 2-2, 2-3).
+  let base: number;
+  let index = -1;
+  let scale: 1 | 2 | 4 | 8 = 1;
+  let ripRelative = false;
+  let disp = 0;
+  if (rm === 4) {
+    const sib = next();
+    scale = (1 << (sib >> 6)) as 1 | 2 | 4 | 8;
+    const idx = ((sib >> 3) & 7) + rexX;
+    index = idx === 4 ? -1 : idx; // index 100b (without REX.X) means none
+    base = (sib & 7) + rexB;
+    if ((sib & 7) === 5 && mod === 0) {
+      base = -1;
+      disp = readDisp(4);
+    }
+  } else if (rm === 5 && mod === 0) {
+    base = -1;
+    disp = readDisp(4);
+    // In 64-bit mode mod 00 rm 101 is RIP-relative whatever the address size (SDM Vol. 2A 2.2.1.6).
+    ripRelative = long;
+  } else base = rm + rexB;
+  if (mod === 1) disp = readDisp(1);
+  else if (mod === 2) disp = readDisp(4);
+  const stackBased = base === 4 || base === 5;
+  const seg = segOverride >= 0 ? segOverride : stackBased ? Seg.SS : Seg.DS;
+  return { base, index, scale, disp, seg, ripRelative };
+}

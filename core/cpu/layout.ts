@@ -1,0 +1,174 @@
+// The one table of where things live in the shared WebAssembly.Memory.
+//
+// Everything that a vCPU worker, the VMM and generated Wasm share is described here once:
+// the offsets, the typed-array views and the JIT's load/store helpers are all derived from
+// these entries (STYLE.md, "Offsets written twice"). A unit test checks that no two fields
+// overlap and that every field is naturally aligned.
+//
+// Memory map of the shared memory:
+//   [0, VM_AREA_SIZE)                          VM-wide area (memory slots, counters)
+//   [VCPU_AREA_BASE + id * VCPU_AREA_SIZE, ..) one area per vCPU (VCPU_STATE fields)
+//   [GUEST_RAM_BASE, ...)                      guest RAM, handed out by Vm.allocateGuestMemory
+
+export type FieldType = 'u8' | 'u16' | 'u32' | 'i32' | 'u64' | 'i64';
+
+export interface FieldSpec {
+  readonly name: string;
+  readonly type: FieldType;
+  readonly count?: number;
+}
+
+export interface Field {
+  readonly name: string;
+  readonly type: FieldType;
+  readonly count: number;
+  readonly offset: number;
+  readonly size: number; // of one element
+}
+
+export const TYPE_SIZE: Record<FieldType, number> = { u8: 1, u16: 2, u32: 4, i32: 4, u64: 8, i64: 8 };
+
+/** Lays fields out in order, each aligned to its element size. */
+export function layOut<const S extends readonly FieldSpec[]>(
+  specs: S,
+): { fields: { [K in S[number]['name']]: Field }; size: number } {
+  let offset = 0;
+  const fields: Record<string, Field> = {};
+  for (const spec of specs) {
+    const size = TYPE_SIZE[spec.type];
+    offset = Math.ceil(offset / size) * size;
+    const count = spec.count ?? 1;
+    fields[spec.name] = { name: spec.name, type: spec.type, count, offset, size };
+    offset += size * count;
+  }
+  return { fields: fields as { [K in S[number]['name']]: Field }, size: offset };
+}
+
+/** Entries of the software TLB (direct mapped by linear page number). */
+export const TLB_ENTRIES = 1024;
+/** Segment register slots: the six in encoding order (ES CS SS DS FS GS), then LDTR and TR. */
+export const SEGMENT_SLOTS = 8;
+/** Model-specific registers with storage (indexed through core/cpu/msr.ts). */
+export const MSR_SLOTS = 64;
+/** Size of kvm_run's data page used for I/O exits (Linux puts it after the struct). */
+export const RUN_DATA_SIZE = 4096;
+
+// Per-vCPU architectural state. Segment fields follow the VMX guest-state layout: selector,
+// base, limit and access rights in the VMCS "access rights" format (SDM Vol. 3C 25.4.1),
+// plus two derived bounds the JIT uses for limit checks: an offset is valid when
+// lo <= offset and offset + size - 1 <= hi (expand-down segments set lo = limit + 1).
+export const VCPU_STATE = layOut([
+  { name: 'gpr', type: 'i64', count: 16 },
+  { name: 'rip', type: 'i64' },
+  { name: 'rflags', type: 'i64' },
+  { name: 'segBase', type: 'i64', count: SEGMENT_SLOTS },
+  { name: 'segHi', type: 'i64', count: SEGMENT_SLOTS },
+  { name: 'segLo', type: 'i64', count: SEGMENT_SLOTS },
+  { name: 'segLimit', type: 'u32', count: SEGMENT_SLOTS },
+  { name: 'segAttr', type: 'u32', count: SEGMENT_SLOTS },
+  { name: 'segSel', type: 'u32', count: SEGMENT_SLOTS },
+  { name: 'gdtrBase', type: 'i64' },
+  { name: 'idtrBase', type: 'i64' },
+  { name: 'gdtrLimit', type: 'u32' },
+  { name: 'idtrLimit', type: 'u32' },
+  { name: 'cr0', type: 'i64' },
+  { name: 'cr2', type: 'i64' },
+  { name: 'cr3', type: 'i64' },
+  { name: 'cr4', type: 'i64' },
+  { name: 'cr8', type: 'i64' },
+  { name: 'efer', type: 'i64' },
+  { name: 'dr', type: 'i64', count: 8 },
+  { name: 'msr', type: 'i64', count: MSR_SLOTS },
+  { name: 'tscOffset', type: 'i64' },
+  { name: 'cpl', type: 'u32' },
+  // Derived translation mode (core/cpu/mode.ts); recomputed whenever CS, SS, CR0 or EFLAGS.VM change.
+  { name: 'mode', type: 'u32' },
+  // Interrupt shadow after STI / MOV SS / POP SS (SDM Vol. 3A 6.8.3): 1 = blocks the next instruction.
+  { name: 'interruptShadow', type: 'u32' },
+  { name: 'a20Mask', type: 'u32' },
+  // Slow-path memory reads return their value here (no BigInt crosses the Wasm/JS boundary).
+  { name: 'scratch', type: 'i64' },
+  // Statistics (core/kvm/stats.ts reads them).
+  { name: 'statInstructions', type: 'i64' },
+  { name: 'statBlocksCompiled', type: 'i64' },
+  { name: 'statBlocksInvalidated', type: 'i64' },
+  { name: 'statTlbMisses', type: 'i64' },
+  { name: 'statExits', type: 'u32', count: 32 },
+  // Software TLB: tags are (linear page | TLB_VALID | TLB_USER when filled for CPL 3).
+  { name: 'tlbRead', type: 'i64', count: TLB_ENTRIES },
+  { name: 'tlbWrite', type: 'i64', count: TLB_ENTRIES },
+  { name: 'tlbPhys', type: 'i64', count: TLB_ENTRIES },
+  { name: 'tlbHost', type: 'u32', count: TLB_ENTRIES },
+  // struct kvm_run (Linux include/uapi/linux/kvm.h), the fields the VMM reads and writes.
+  { name: 'runRequestInterruptWindow', type: 'u8' },
+  { name: 'runImmediateExit', type: 'u8' },
+  { name: 'runReadyForInterruptInjection', type: 'u8' },
+  { name: 'runIfFlag', type: 'u8' },
+  { name: 'runExitReason', type: 'u32' },
+  { name: 'runFlags', type: 'u32' },
+  { name: 'runIoDirection', type: 'u32' },
+  { name: 'runIoSize', type: 'u32' },
+  { name: 'runIoPort', type: 'u32' },
+  { name: 'runIoCount', type: 'u32' },
+  { name: 'runMmioPhysAddr', type: 'u64' },
+  { name: 'runMmioData', type: 'u8', count: 8 },
+  { name: 'runMmioLen', type: 'u32' },
+  { name: 'runMmioIsWrite', type: 'u32' },
+  { name: 'runInternalSuberror', type: 'u32' },
+  { name: 'runInternalNdata', type: 'u32' },
+  { name: 'runInternalData', type: 'u64', count: 16 },
+  { name: 'runSystemEventType', type: 'u32' },
+  { name: 'runFailEntryReason', type: 'u64' },
+  { name: 'runMsrIndex', type: 'u32' },
+  { name: 'runMsrError', type: 'u8' },
+  { name: 'runMsrData', type: 'u64' },
+  // Pending KVM_INTERRUPT vector, or -1.
+  { name: 'pendingIrq', type: 'i32' },
+  { name: 'runData', type: 'u8', count: RUN_DATA_SIZE },
+] as const);
+
+export const TLB_VALID = 1n;
+export const TLB_USER = 2n;
+
+// VM-wide area: memory slot table (KVM_SET_USER_MEMORY_REGION), a generation counter that
+// bumps on every slot change so workers drop their TLBs, and the guest RAM bump allocator.
+export const MAX_MEMORY_SLOTS = 32;
+export const VM_STATE = layOut([
+  { name: 'magic', type: 'u32' },
+  { name: 'slotGeneration', type: 'u32' },
+  { name: 'ramAllocTop', type: 'u32' },
+  { name: 'vcpuCount', type: 'u32' },
+  { name: 'slotFlags', type: 'u32', count: MAX_MEMORY_SLOTS },
+  { name: 'slotGpa', type: 'u64', count: MAX_MEMORY_SLOTS },
+  { name: 'slotSize', type: 'u64', count: MAX_MEMORY_SLOTS },
+  { name: 'slotHost', type: 'u64', count: MAX_MEMORY_SLOTS },
+] as const);
+
+export const PAGE_SIZE = 4096;
+export const WASM_PAGE = 65536;
+export const VM_AREA_BASE = 0;
+export const VM_AREA_SIZE = 64 * 1024;
+export const MAX_VCPUS = 64;
+export const VCPU_AREA_BASE = VM_AREA_BASE + VM_AREA_SIZE;
+export const VCPU_AREA_SIZE = Math.ceil(VCPU_STATE.size / WASM_PAGE) * WASM_PAGE;
+/** First byte of guest RAM allocations: 2 MiB aligned so large pages stay aligned in the host. */
+export const GUEST_RAM_BASE =
+  Math.ceil((VCPU_AREA_BASE + MAX_VCPUS * VCPU_AREA_SIZE) / (2 * 1024 * 1024)) * 2 * 1024 * 1024;
+
+export function vcpuBase(id: number): number {
+  return VCPU_AREA_BASE + id * VCPU_AREA_SIZE;
+}
+
+export type VcpuFieldName = keyof typeof VCPU_STATE.fields;
+export type VmFieldName = keyof typeof VM_STATE.fields;
+
+/** Absolute byte address of element `index` of a vCPU field. */
+export function vcpuField(id: number, name: VcpuFieldName, index = 0): number {
+  const f = VCPU_STATE.fields[name];
+  return vcpuBase(id) + f.offset + index * f.size;
+}
+
+export function vmField(name: VmFieldName, index = 0): number {
+  const f = VM_STATE.fields[name];
+  return VM_AREA_BASE + f.offset + index * f.size;
+}

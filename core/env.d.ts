@@ -1,0 +1,37 @@
+// The few host APIs core/ and jit/ use that are not in the ES2022 library: WebAssembly and
+// TextEncoder exist in every browser worker and in Node. Declared here (instead of pulling in
+// the DOM or Node typings) so that core/ cannot reach for anything else (STYLE.md rule 9).
+declare namespace WebAssembly {
+  interface MemoryDescriptor {
+    initial: number;
+    maximum?: number;
+    shared?: boolean;
+  }
+  class Memory {
+    constructor(descriptor: MemoryDescriptor);
+    readonly buffer: ArrayBuffer | SharedArrayBuffer;
+    grow(delta: number): number;
+  }
+  class Module {
+    constructor(bytes: BufferSource);
+  }
+  type ImportValue = Function | Memory | number;
+  type Imports = Record<string, Record<string, ImportValue>>;
+  class Instance {
+    constructor(module: Module, imports?: Imports);
+    readonly exports: Record<string, Function | Memory>;
+  }
+  function validate(bytes: BufferSource): boolean;
+  type BufferSource = ArrayBufferView | ArrayBuffer;
+}
+
+declare class TextEncoder {
+  encode(input?: string): Uint8Array;
+}
+declare class TextDecoder {
+  constructor(label?: string);
+  decode(input?: ArrayBufferView | ArrayBuffer, options?: { stream?: boolean }): string;
+}
+declare function queueMicrotask(callback: () => void): void;
+declare const console: { log(...a: unknown[]): void; warn(...a: unknown[]): void; error(...a: unknown[]): void };
+declare const performance: { now(): number };

@@ -1,0 +1,71 @@
+// The KVM API's data structures (include/uapi/asm-x86/kvm.h), as plain structured-cloneable
+// objects. Register values are bigint because KVM's fields are __u64.
+
+/** struct kvm_regs */
+export interface KvmRegs {
+  rax: bigint; rbx: bigint; rcx: bigint; rdx: bigint; rsi: bigint; rdi: bigint; rsp: bigint; rbp: bigint;
+  r8: bigint; r9: bigint; r10: bigint; r11: bigint; r12: bigint; r13: bigint; r14: bigint; r15: bigint;
+  rip: bigint; rflags: bigint;
+}
+
+/** struct kvm_segment */
+export interface KvmSegment {
+  base: bigint;
+  limit: number;
+  selector: number;
+  type: number;
+  present: number;
+  dpl: number;
+  db: number;
+  s: number;
+  l: number;
+  g: number;
+  avl: number;
+  unusable: number;
+}
+
+/** struct kvm_dtable */
+export interface KvmDtable {
+  base: bigint;
+  limit: number;
+}
+
+/** struct kvm_sregs (interrupt_bitmap omitted: pending interrupts go through KVM_INTERRUPT). */
+export interface KvmSregs {
+  cs: KvmSegment; ds: KvmSegment; es: KvmSegment; fs: KvmSegment; gs: KvmSegment; ss: KvmSegment;
+  tr: KvmSegment; ldt: KvmSegment;
+  gdt: KvmDtable; idt: KvmDtable;
+  cr0: bigint; cr2: bigint; cr3: bigint; cr4: bigint; cr8: bigint; efer: bigint; apicBase: bigint;
+}
+
+/** struct kvm_msr_entry */
+export interface KvmMsrEntry {
+  index: number;
+  data: bigint;
+}
+
+/** struct kvm_cpuid_entry2 */
+export interface KvmCpuidEntry2 {
+  function: number;
+  index: number;
+  flags: number;
+  eax: number;
+  ebx: number;
+  ecx: number;
+  edx: number;
+}
+
+/** KVM_CPUID_FLAG_SIGNIFCANT_INDEX: the entry applies to one sub-leaf (ECX = index). */
+export const KVM_CPUID_FLAG_SIGNIFCANT_INDEX = 1;
+
+/** struct kvm_userspace_memory_region */
+export interface KvmUserspaceMemoryRegion {
+  slot: number;
+  flags: number;
+  guestPhysAddr: number;
+  memorySize: number;
+  /** Offset of the backing bytes in the shared memory (Vm.allocateGuestMemory). */
+  userspaceAddr: number;
+}
+
+export const REG_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'] as const;

@@ -1,0 +1,89 @@
+// The code cache: compiled blocks by (physical address, translation mode), indexed by
+// physical page so that a write to a page drops every block decoded from it (self-modifying
+// code, and code pages reused for data).
+import { encodeModule } from './wasm/encoder.ts';
+import { BLOCK_IMPORTS, type RuntimeImports } from './imports.ts';
+import type { Translation } from './translate.ts';
+
+export interface Block {
+  readonly run: () => void;
+  readonly instructions: number;
+  readonly pages: readonly number[];
+  readonly key: number;
+}
+
+const MODE_BITS = 256; // mode.ts uses 8 bits; bit 8 marks single-instruction blocks
+
+export function blockKey(phys: number, mode: number, single: boolean): number {
+  return phys * (MODE_BITS * 2) + mode * 2 + (single ? 1 : 0);
+}
+
+export class CodeCache {
+  private readonly blocks = new Map<number, Block>();
+  private readonly byPage = new Map<number, Set<number>>();
+  compiled = 0;
+  invalidated = 0;
+
+  constructor(
+    private readonly memory: WebAssembly.Memory,
+    private readonly runtime: RuntimeImports,
+  ) {}
+
+  get(key: number): Block | undefined {
+    return this.blocks.get(key);
+  }
+
+  /** Whether any block was decoded from physical page `page`. */
+  hasCode(page: number): boolean {
+    return this.byPage.has(page);
+  }
+
+  /** Compiles a translation into a callable block and files it under its pages. */
+  install(key: number, t: Translation, pages: number[]): Block {
+    const bytes = encodeModule({
+      memory: { initial: 0, maximum: 65536, shared: true },
+      imports: BLOCK_IMPORTS,
+      functions: [{ type: { params: [], results: [] }, body: t.fb, export: 'run' }],
+    });
+    const helpers = t.helpers;
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
+      env: { memory: this.memory },
+      rt: {
+        read: this.runtime.read,
+        write: this.runtime.write,
+        raise: this.runtime.raise,
+        helper: (id: number): number => (helpers[id]() ? 1 : 0),
+      },
+    });
+    const block: Block = { run: instance.exports.run as () => void, instructions: t.instructions.length, pages, key };
+    this.blocks.set(key, block);
+    for (const p of pages) {
+      let set = this.byPage.get(p);
+      if (set === undefined) this.byPage.set(p, (set = new Set()));
+      set.add(key);
+    }
+    this.compiled++;
+    return block;
+  }
+
+  /** Drops every block decoded from physical page `page`; returns how many. */
+  invalidatePage(page: number): number {
+    const set = this.byPage.get(page);
+    if (set === undefined) return 0;
+    this.byPage.delete(page);
+    for (const key of set) {
+      const b = this.blocks.get(key);
+      if (b === undefined) continue;
+      this.blocks.delete(key);
+      for (const p of b.pages) if (p !== page) this.byPage.get(p)?.delete(key);
+    }
+    this.invalidated += set.size;
+    return set.size;
+  }
+
+  clear(): void {
+    this.blocks.clear();
+    this.byPage.clear();
+  }
+}
+

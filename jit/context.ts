@@ -1,0 +1,399 @@
+// The emission context of one compiled block: how generated Wasm reads and writes guest
+// registers, memory (through the software TLB) and flags, and how it calls the cold path.
+//
+// Conventions every emitter follows:
+// - Values are i64 on the Wasm stack, zero-extended from the operand size.
+// - RIP in memory stays the block's entry RIP until the block ends; instruction addresses are
+//   `rip0 + delta`. Slow paths receive `delta`, so a fault reports the right RIP at no cost
+//   on the fast path.
+// - An instruction performs every memory access (each of which may fault) before it writes
+//   any register, so a faulting instruction has no architectural effect and restarts cleanly.
+// - Before any call that may leave the block (slow paths, helpers), pending flags are
+//   materialized (jit/flags.ts).
+import { VCPU_STATE, TLB_ENTRIES, vcpuField, type VcpuFieldName } from '../core/cpu/layout.ts';
+import type { CpuMode } from '../core/cpu/mode.ts';
+import type { Instr, MemOperand } from '../core/cpu/decoder.ts';
+import { Seg, Vector } from '../core/cpu/registers.ts';
+import { DeferredFlags, sizeMask } from './flags.ts';
+import { FunctionBuilder, Op, ValType } from './wasm/encoder.ts';
+
+/** Indices of the functions every block module imports (see jit/imports.ts). */
+export const enum Import {
+  ReadSlow = 0,
+  WriteSlow = 1,
+  Helper = 2,
+  Raise = 3,
+}
+
+export type Size = 1 | 2 | 4 | 8;
+
+/** A cold-path operation bound at compile time: returns true when the block must end. */
+export type HelperFn = () => boolean | void;
+
+/** Where an operand lives, resolved once per instruction. */
+export type Location =
+  | { kind: 'reg'; reg: number; size: Size; high8: boolean }
+  | { kind: 'mem'; seg: Seg; offset: number /* i64 local with the effective address */; size: Size }
+  | { kind: 'imm'; value: bigint; size: Size };
+
+export class BlockContext {
+  readonly fb = new FunctionBuilder(0);
+  readonly flags: DeferredFlags;
+  /** i64 local: RIP at block entry. */
+  readonly rip0: number;
+  /** The instruction being translated and its offset from the block start. */
+  instr!: Instr;
+  delta = 0;
+  /** Cold-path closures referenced by `Helper` calls, by index. */
+  readonly helpers: HelperFn[] = [];
+  /** Set by an emitter when it wrote RIP and the block ends with it. */
+  ended = false;
+  private scratch: number[] = [];
+
+  constructor(
+    readonly vcpuId: number,
+    readonly mode: CpuMode,
+  ) {
+    this.flags = new DeferredFlags(this.fb, this.addr('rflags'));
+    this.rip0 = this.fb.local(ValType.i64);
+    this.fb.i32Const(0).mem(Op.i64_load, this.addr('rip')).set(this.rip0);
+  }
+
+  /** Absolute address of a vCPU state field (all state access uses `i32.const 0` + this offset). */
+  addr(name: VcpuFieldName, index = 0): number {
+    return vcpuField(this.vcpuId, name, index);
+  }
+
+  i64(): number {
+    return this.fb.local(ValType.i64);
+  }
+  i32(): number {
+    return this.fb.local(ValType.i32);
+  }
+
+  /** Pushes the i64 state field. */
+  loadField(name: VcpuFieldName, index = 0): void {
+    const f = VCPU_STATE.fields[name];
+    const op = f.size === 8 ? Op.i64_load : f.size === 4 ? Op.i64_load32_u : f.size === 2 ? Op.i64_load16_u : Op.i64_load8_u;
+    this.fb.i32Const(0).mem(op, this.addr(name, index));
+  }
+
+  /** Stores the i64 in `local` into a state field (truncating to its width). */
+  storeField(name: VcpuFieldName, local: number, index = 0): void {
+    const f = VCPU_STATE.fields[name];
+    const op = f.size === 8 ? Op.i64_store : f.size === 4 ? Op.i64_store32 : f.size === 2 ? Op.i64_store16 : Op.i64_store8;
+    this.fb.i32Const(0).get(local).mem(op, this.addr(name, index));
+  }
+
+  // ---- general-purpose registers -------------------------------------------------------
+
+  /** Byte registers 4-7 are AH, CH, DH, BH unless a REX prefix is present (SDM Vol. 2A 3.7.2.1). */
+  isHigh8(reg: number, size: Size): boolean {
+    return size === 1 && this.instr.rex === 0 && reg >= 4 && reg < 8;
+  }
+
+  /** Pushes register `reg` as an i64 zero-extended from `size`. */
+  readReg(reg: number, size: Size): void {
+    const fb = this.fb;
+    if (this.isHigh8(reg, size)) {
+      fb.i32Const(0).mem(Op.i64_load8_u, this.addr('gpr', reg - 4) + 1);
+      return;
+    }
+    const a = this.addr('gpr', reg);
+    const op = size === 8 ? Op.i64_load : size === 4 ? Op.i64_load32_u : size === 2 ? Op.i64_load16_u : Op.i64_load8_u;
+    fb.i32Const(0).mem(op, a);
+  }
+
+  /**
+   * Writes `local` (i64) to register `reg`. 32-bit writes zero-extend to 64 bits; 8- and
+   * 16-bit writes leave the other bits alone (SDM Vol. 1 3.4.1.1).
+   */
+  writeReg(reg: number, size: Size, local: number): void {
+    const fb = this.fb;
+    if (this.isHigh8(reg, size)) {
+      fb.i32Const(0).get(local).mem(Op.i64_store8, this.addr('gpr', reg - 4) + 1);
+      return;
+    }
+    const a = this.addr('gpr', reg);
+    fb.i32Const(0).get(local);
+    if (size === 8) fb.mem(Op.i64_store, a);
+    else if (size === 4) fb.i64Const(0xffffffffn).op(Op.i64_and).mem(Op.i64_store, a);
+    else fb.mem(size === 2 ? Op.i64_store16 : Op.i64_store8, a);
+  }
+
+  // ---- addresses and memory -----------------------------------------------------------
+
+  /** Pushes the effective address (offset within the segment), masked to the address size. */
+  effectiveAddress(m: MemOperand, addrSize: Size = this.instr.addrSize): void {
+    const fb = this.fb;
+    if (m.ripRelative) {
+      fb.get(this.rip0).i64Const(this.delta + this.instr.length + m.disp).op(Op.i64_add);
+    } else {
+      fb.i64Const(m.disp);
+      if (m.base >= 0) {
+        this.readReg(m.base, 8);
+        fb.op(Op.i64_add);
+      }
+      if (m.index >= 0) {
+        this.readReg(m.index, 8);
+        if (m.scale > 1) fb.i64Const(Math.log2(m.scale)).op(Op.i64_shl);
+        fb.op(Op.i64_add);
+      }
+    }
+    if (addrSize !== 8) fb.i64Const(sizeMask(addrSize)).op(Op.i64_and);
+  }
+
+  /**
+   * Pushes the linear address of `offset` (i64 local) in `seg` after the segment limit check
+   * (#GP(0), or #SS(0) for SS; SDM Vol. 3A 5.3). In 64-bit mode only FS/GS add a base and
+   * no limit applies.
+   */
+  linear(seg: Seg, offset: number, size: Size): void {
+    const fb = this.fb;
+    if (this.mode.codeSize === 8) {
+      fb.get(offset);
+      if (seg === Seg.FS || seg === Seg.GS) {
+        this.loadField('segBase', seg);
+        fb.op(Op.i64_add);
+      }
+      return;
+    }
+    // lo <= offset && offset + size - 1 <= hi, else fault.
+    fb.get(offset);
+    this.loadField('segLo', seg);
+    fb.op(Op.i64_lt_u);
+    fb.get(offset).i64Const(size - 1).op(Op.i64_add);
+    this.loadField('segHi', seg);
+    fb.op(Op.i64_gt_u).op(Op.i32_or);
+    fb.if_();
+    this.raise(seg === Seg.SS ? Vector.SS : Vector.GP, 0);
+    fb.end();
+    this.loadField('segBase', seg);
+    fb.get(offset).op(Op.i64_add).i64Const(0xffffffffn).op(Op.i64_and);
+  }
+
+  /** Emits a call that raises `vector` with `errorCode` at this instruction (never returns). */
+  raise(vector: number, errorCode: number): void {
+    this.flags.materializeKeeping();
+    this.fb.i32Const(vector).i32Const(errorCode).i32Const(this.delta).call(Import.Raise).op(Op.unreachable);
+  }
+
+  /** TLB tag bits the current privilege level uses (layout.ts TLB_VALID | TLB_USER). */
+  private tlbKey(): bigint {
+    return this.mode.cpl === 3 ? 3n : 1n;
+  }
+
+  /**
+   * Pushes the value (i64, zero-extended) of `size` bytes at linear address `lin` (i64 local).
+   * Fast path: direct-mapped TLB hit within one page. Slow path: Import.ReadSlow.
+   */
+  readLinear(lin: number, size: Size): void {
+    const fb = this.fb;
+    const idx = this.tlbIndex(lin);
+    this.tlbHit(lin, idx, size, 'tlbRead');
+    fb.if_(ValType.i64);
+    this.hostAddress(lin, idx);
+    fb.mem(size === 8 ? Op.i64_load : size === 4 ? Op.i64_load32_u : size === 2 ? Op.i64_load16_u : Op.i64_load8_u, 0);
+    fb.else_();
+    this.flags.materializeKeeping();
+    this.pushLinearHalves(lin);
+    fb.i32Const(size).i32Const(this.delta).call(Import.ReadSlow);
+    fb.i32Const(0).mem(Op.i64_load, this.addr('scratch'));
+    fb.end();
+  }
+
+  /** Writes `value` (i64 local) as `size` bytes at linear address `lin` (i64 local). */
+  writeLinear(lin: number, size: Size, value: number): void {
+    const fb = this.fb;
+    const idx = this.tlbIndex(lin);
+    this.tlbHit(lin, idx, size, 'tlbWrite');
+    fb.if_();
+    this.hostAddress(lin, idx);
+    fb.get(value).mem(size === 8 ? Op.i64_store : size === 4 ? Op.i64_store32 : size === 2 ? Op.i64_store16 : Op.i64_store8, 0);
+    fb.else_();
+    this.flags.materializeKeeping();
+    this.pushLinearHalves(lin);
+    fb.i32Const(size);
+    fb.get(value).op(Op.i32_wrap_i64).get(value).i64Const(32).op(Op.i64_shr_u).op(Op.i32_wrap_i64);
+    fb.i32Const(this.delta).call(Import.WriteSlow);
+    fb.end();
+  }
+
+  /** Slow paths take 64-bit values as two i32 halves so that no BigInt is created in JS. */
+  private pushLinearHalves(lin: number): void {
+    this.fb.get(lin).op(Op.i32_wrap_i64).get(lin).i64Const(32).op(Op.i64_shr_u).op(Op.i32_wrap_i64);
+  }
+
+  private tlbIndex(lin: number): number {
+    const fb = this.fb;
+    const idx = this.i32();
+    fb.get(lin).i64Const(12).op(Op.i64_shr_u).op(Op.i32_wrap_i64).i32Const(TLB_ENTRIES - 1).op(Op.i32_and).set(idx);
+    return idx;
+  }
+
+  /** Pushes i32: the tag matches and the access does not cross the page. */
+  private tlbHit(lin: number, idx: number, size: Size, table: 'tlbRead' | 'tlbWrite'): void {
+    const fb = this.fb;
+    fb.get(idx).i32Const(3).op(Op.i32_shl).mem(Op.i64_load, this.addr(table));
+    fb.get(lin).i64Const(~0xfffn).op(Op.i64_and).i64Const(this.tlbKey()).op(Op.i64_or).op(Op.i64_eq);
+    if (size > 1) {
+      fb.get(lin).op(Op.i32_wrap_i64).i32Const(0xfff).op(Op.i32_and).i32Const(4096 - size).op(Op.i32_le_u);
+      fb.op(Op.i32_and);
+    }
+  }
+
+  private hostAddress(lin: number, idx: number): void {
+    const fb = this.fb;
+    fb.get(idx).i32Const(2).op(Op.i32_shl).mem(Op.i32_load, this.addr('tlbHost'));
+    fb.get(lin).op(Op.i32_wrap_i64).i32Const(0xfff).op(Op.i32_and).op(Op.i32_add);
+  }
+
+  /** Reads `size` bytes at seg:offset (offset: i64 local) and pushes the value. */
+  readMem(seg: Seg, offset: number, size: Size): void {
+    const lin = this.i64();
+    this.linear(seg, offset, size);
+    this.fb.set(lin);
+    this.readLinear(lin, size);
+  }
+
+  writeMem(seg: Seg, offset: number, size: Size, value: number): void {
+    const lin = this.i64();
+    this.linear(seg, offset, size);
+    this.fb.set(lin);
+    this.writeLinear(lin, size, value);
+  }
+
+  // ---- operands -------------------------------------------------------------------------
+
+  /** The size in bytes of an operand of the SDM table (b, w, d, v, z ...). */
+  operandSize(op: string): Size {
+    const i = this.instr;
+    if (op === 'AL' || op === 'CL' || op.endsWith('b') || op === 'Zb') return 1;
+    if (op.endsWith('w') || op === 'DX' || op === 'Sw') return 2;
+    if (op.endsWith('d')) return 4;
+    if (op.endsWith('q')) return 8;
+    if (op.endsWith('z')) return i.opSize === 2 ? 2 : 4;
+    if (op === 'eAX') return i.opSize === 2 ? 2 : 4;
+    return i.opSize;
+  }
+
+  /** Resolves operand `n` of the current instruction, computing the effective address once. */
+  operand(n: number, sizeOverride?: Size): Location {
+    const i = this.instr;
+    const op = i.form.operands[n];
+    const size = sizeOverride ?? this.operandSize(op);
+    switch (op[0]) {
+      case 'E':
+      case 'M':
+      case 'R':
+        if (i.mem === null) return { kind: 'reg', reg: i.rm, size, high8: this.isHigh8(i.rm, size) };
+        return this.memLocation(i.mem, size);
+      case 'G':
+        return { kind: 'reg', reg: i.reg, size, high8: this.isHigh8(i.reg, size) };
+      case 'Z':
+        return { kind: 'reg', reg: i.reg, size, high8: this.isHigh8(i.reg, size) };
+      case 'I':
+        return { kind: 'imm', value: BigInt.asUintN(size * 8, op === 'Iv' && size === 8 ? i.imm64 : BigInt(i.imm)), size };
+      case '1':
+        return { kind: 'imm', value: 1n, size: 1 };
+      case 'O': {
+        const off = this.i64();
+        this.fb.i64Const(i.moffs).set(off);
+        return { kind: 'mem', seg: i.segOverride >= 0 ? i.segOverride : Seg.DS, offset: off, size };
+      }
+    }
+    if (op === 'AL' || op === 'eAX' || op === 'rAX') return { kind: 'reg', reg: 0, size, high8: false };
+    if (op === 'CL') return { kind: 'reg', reg: 1, size: 1, high8: false };
+    if (op === 'DX') return { kind: 'reg', reg: 2, size: 2, high8: false };
+    throw new Error(`operand ${op} has no generic location`);
+  }
+
+  memLocation(m: MemOperand, size: Size): Location {
+    const off = this.i64();
+    this.effectiveAddress(m);
+    this.fb.set(off);
+    return { kind: 'mem', seg: m.seg, offset: off, size };
+  }
+
+  /** Pushes the operand's value (i64, zero-extended). Memory operands may fault here. */
+  read(loc: Location): void {
+    if (loc.kind === 'reg') this.readReg(loc.reg, loc.size);
+    else if (loc.kind === 'imm') this.fb.i64Const(loc.value);
+    else this.readMem(loc.seg, loc.offset, loc.size);
+  }
+
+  /** Reads into a fresh local and returns it. */
+  readTo(loc: Location): number {
+    const l = this.i64();
+    this.read(loc);
+    this.fb.set(l);
+    return l;
+  }
+
+  write(loc: Location, value: number): void {
+    if (loc.kind === 'reg') this.writeReg(loc.reg, loc.size, value);
+    else if (loc.kind === 'mem') this.writeMem(loc.seg, loc.offset, loc.size, value);
+    else throw new Error('write to an immediate');
+  }
+
+  /** Sign-extends the i64 on the stack from `size` bytes. */
+  signExtend(size: Size): void {
+    const fb = this.fb;
+    if (size === 1) fb.op(Op.i64_extend8_s);
+    else if (size === 2) fb.op(Op.i64_extend16_s);
+    else if (size === 4) fb.op(Op.i64_extend32_s);
+  }
+
+  /** Masks the i64 on the stack to `size` bytes. */
+  mask(size: Size): void {
+    if (size !== 8) this.fb.i64Const(sizeMask(size)).op(Op.i64_and);
+  }
+
+  // ---- cold path and block end ---------------------------------------------------------
+
+  /**
+   * Calls a cold-path closure. All pending flags are written first (the helper may read them
+   * or fault). When the helper returns true the block ends at once (it has set RIP).
+   */
+  callHelper(fn: HelperFn, mayEndBlock = true): void {
+    const fb = this.fb;
+    this.flags.materialize();
+    const id = this.helpers.length;
+    this.helpers.push(fn);
+    fb.i32Const(id).call(Import.Helper);
+    if (mayEndBlock) {
+      fb.if_();
+      this.leave();
+      fb.end();
+    } else fb.op(Op.drop);
+  }
+
+  /** Pushes the i64 RIP of the instruction after the current one, wrapped to the code size. */
+  nextRip(): void {
+    this.fb.get(this.rip0).i64Const(this.delta + this.instr.length).op(Op.i64_add);
+    this.wrapIp();
+  }
+
+  /** Wraps the i64 on the stack to the code size (IP/EIP wrap around; SDM Vol. 3A 5.3). */
+  wrapIp(): void {
+    if (this.mode.codeSize !== 8) this.mask(this.mode.codeSize);
+  }
+
+  /** Stores the i64 on the stack top... into RIP. */
+  setRipFromStack(): void {
+    const l = this.i64();
+    this.fb.set(l);
+    this.storeField('rip', l);
+  }
+
+  /** Returns from the block function (counters are updated by the caller loop). */
+  leave(): void {
+    this.fb.op(Op.return_);
+  }
+
+  /** A scratch i64 local that emitters may reuse within one instruction. */
+  tmp(): number {
+    const l = this.scratch.pop() ?? this.i64();
+    return l;
+  }
+}

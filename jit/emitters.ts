@@ -1,0 +1,20 @@
+// The JIT's dispatch: mnemonic (from core/cpu/opcodes.ts) -> emitter. An opcode form whose
+// mnemonic has no emitter exits with KVM_EXIT_INTERNAL_ERROR naming it (jit/translate.ts).
+import type { BlockContext } from './context.ts';
+import { aluEmitters } from './emit/alu.ts';
+import { controlEmitters } from './emit/control.ts';
+import { moveEmitters } from './emit/moves.ts';
+import { stackEmitters } from './emit/stack.ts';
+import { systemEmitters } from './emit/system.ts';
+import { segmentEmitters } from './emit/segments.ts';
+
+export type Emitter = (ctx: BlockContext) => void;
+
+export const EMITTERS: Readonly<Record<string, Emitter>> = {
+  ...aluEmitters,
+  ...moveEmitters,
+  ...stackEmitters,
+  ...controlEmitters,
+  ...segmentEmitters,
+  ...systemEmitters,
+};

@@ -1,0 +1,196 @@
+// Deferred flags: arithmetic flags are computed at compile time only where someone needs them.
+//
+// Each flag-writing instruction records a *producer* (its operands and result, kept in Wasm
+// locals) for the status flags it writes. Nothing is computed on the fast path. A flag is
+// materialized into RFLAGS in memory only when (a) an instruction reads it, (b) the block
+// ends, or (c) control may leave the block early: every slow-path or helper call, since a
+// guest fault there must see the flags exactly as they were before the faulting
+// instruction. A later producer that writes the same flag simply replaces the earlier one,
+// so flags overwritten within a block are never computed at all.
+import { Flag, STATUS_FLAGS } from '../core/cpu/registers.ts';
+import { Op, ValType, type FunctionBuilder } from './wasm/encoder.ts';
+
+export type ProducerKind = 'add' | 'sub' | 'logic' | 'inc' | 'dec' | 'bits';
+
+/**
+ * A flag producer. For add/sub: flags of `a op b = res` at `size` bytes (ADC/SBB included:
+ * the carry/borrow formulas below hold for any carry in). inc/dec: CF untouched. logic:
+ * CF = OF = AF = 0. bits: the flag values were computed eagerly into `bits` (an i32 local
+ * holding them at their RFLAGS positions).
+ */
+export interface Producer {
+  readonly kind: ProducerKind;
+  readonly size: 1 | 2 | 4 | 8;
+  readonly a: number;
+  readonly b: number;
+  readonly res: number;
+  readonly bits: number;
+  /** ADC/SBB: the result includes the carry in, so a - b comparisons do not apply. */
+  readonly carry?: boolean;
+}
+
+const FLAG_BITS = [Flag.CF, Flag.PF, Flag.AF, Flag.ZF, Flag.SF, Flag.OF] as const;
+
+export function sizeMask(size: number): bigint {
+  return size === 8 ? -1n : (1n << BigInt(size * 8)) - 1n;
+}
+
+export class DeferredFlags {
+  /** Pending producer per status flag bit, or undefined when RFLAGS in memory is current. */
+  private readonly pending = new Map<number, Producer>();
+
+  constructor(
+    private readonly fb: FunctionBuilder,
+    private readonly rflagsAddr: number,
+  ) {}
+
+  /** Records that `mask` flags now come from `p` (replacing earlier producers). */
+  produce(mask: number, p: Producer): void {
+    for (const bit of FLAG_BITS) if (mask & bit) this.pending.set(bit, p);
+  }
+
+  /** Records eagerly computed flags: `bitsLocal` (i32) holds the values of `mask` at their positions. */
+  produceBits(mask: number, bitsLocal: number): void {
+    this.produce(mask, { kind: 'bits', size: 4, a: -1, b: -1, res: -1, bits: bitsLocal });
+  }
+
+  pendingMask(): number {
+    let m = 0;
+    for (const bit of this.pending.keys()) m |= bit;
+    return m;
+  }
+
+  producerOf(bit: number): Producer | undefined {
+    return this.pending.get(bit);
+  }
+
+  /** The single producer of all of `mask`, if they are all pending from one. */
+  commonProducer(mask: number): Producer | undefined {
+    let p: Producer | undefined;
+    for (const bit of FLAG_BITS) {
+      if (!(mask & bit)) continue;
+      const q = this.pending.get(bit);
+      if (q === undefined || (p !== undefined && p !== q)) return undefined;
+      p = q;
+    }
+    return p;
+  }
+
+  /** Pushes an i32 0/1 with the current value of one flag (pending or in memory). */
+  emitFlag(bit: number): void {
+    const fb = this.fb;
+    const p = this.pending.get(bit);
+    if (p === undefined) {
+      fb.i32Const(0).mem(Op.i32_load, this.rflagsAddr);
+      fb.i32Const(31 - Math.clz32(bit)).op(Op.i32_shr_u).i32Const(1).op(Op.i32_and);
+      return;
+    }
+    this.emitBitValue(p, bit);
+    fb.i32Const(31 - Math.clz32(bit)).op(Op.i32_shr_u);
+  }
+
+  /** Writes the pending values of `mask` (default: all) into RFLAGS in memory. */
+  materialize(mask: number = STATUS_FLAGS): void {
+    const fb = this.fb;
+    const bits = FLAG_BITS.filter((b) => mask & b && this.pending.has(b));
+    if (bits.length === 0) return;
+    let m = 0;
+    for (const b of bits) m |= b;
+    fb.i32Const(0);
+    fb.i32Const(0).mem(Op.i32_load, this.rflagsAddr).i32Const(~m).op(Op.i32_and);
+    for (const b of bits) {
+      this.emitBitValue(this.pending.get(b)!, b);
+      fb.op(Op.i32_or);
+    }
+    fb.mem(Op.i32_store, this.rflagsAddr);
+    for (const b of bits) this.pending.delete(b);
+  }
+
+  /**
+   * Emits materialization code for every pending flag without forgetting them: used on
+   * slow paths (a branch that may leave the block) while the fast path keeps them deferred.
+   */
+  materializeKeeping(): void {
+    const saved = new Map(this.pending);
+    this.materialize();
+    for (const [k, v] of saved) this.pending.set(k, v);
+  }
+
+  /** Pushes an i32 with flag `bit` at its RFLAGS position (0 or `bit`). */
+  private emitBitValue(p: Producer, bit: number): void {
+    const fb = this.fb;
+    const top = BigInt(p.size * 8 - 1);
+    const pos = 31 - Math.clz32(bit);
+    // Pushes bit `top` of the i64 on the stack, moved to RFLAGS position `pos`, as i32.
+    const topBitToPos = (): void => {
+      fb.i64Const(top).op(Op.i64_shr_u).op(Op.i32_wrap_i64).i32Const(1).op(Op.i32_and);
+      if (pos) fb.i32Const(pos).op(Op.i32_shl);
+    };
+    if (p.kind === 'bits') {
+      fb.get(p.bits).i32Const(bit).op(Op.i32_and);
+      return;
+    }
+    switch (bit) {
+      case Flag.ZF:
+        fb.get(p.res).i64Const(sizeMask(p.size)).op(Op.i64_and).op(Op.i64_eqz);
+        fb.i32Const(pos).op(Op.i32_shl);
+        return;
+      case Flag.SF:
+        fb.get(p.res);
+        topBitToPos();
+        return;
+      case Flag.PF:
+        // PF: even number of set bits in the low byte (SDM Vol. 1 3.4.3.1).
+        fb.get(p.res).op(Op.i32_wrap_i64).i32Const(0xff).op(Op.i32_and).op(Op.i32_popcnt);
+        fb.i32Const(1).op(Op.i32_and).i32Const(1).op(Op.i32_xor).i32Const(pos).op(Op.i32_shl);
+        return;
+      case Flag.AF:
+        if (p.kind === 'logic') {
+          fb.i32Const(0);
+          return;
+        }
+        // AF: carry or borrow out of bit 3: bit 4 of a ^ b ^ res.
+        fb.get(p.a);
+        if (p.kind === 'inc' || p.kind === 'dec') fb.i64Const(1);
+        else fb.get(p.b);
+        fb.op(Op.i64_xor).get(p.res).op(Op.i64_xor).op(Op.i32_wrap_i64).i32Const(0x10).op(Op.i32_and);
+        return;
+      case Flag.CF:
+        if (p.kind === 'logic') fb.i32Const(0);
+        else if (p.kind === 'add') {
+          // Carry out of the top bit: (a & b) | ((a | b) & ~res).
+          fb.get(p.a).get(p.b).op(Op.i64_and);
+          fb.get(p.a).get(p.b).op(Op.i64_or).get(p.res).i64Const(-1).op(Op.i64_xor).op(Op.i64_and);
+          fb.op(Op.i64_or);
+          topBitToPos();
+        } else if (p.kind === 'sub') {
+          // Borrow out of the top bit: (~a & b) | ((~a | b) & res).
+          fb.get(p.a).i64Const(-1).op(Op.i64_xor).get(p.b).op(Op.i64_and);
+          fb.get(p.a).i64Const(-1).op(Op.i64_xor).get(p.b).op(Op.i64_or).get(p.res).op(Op.i64_and);
+          fb.op(Op.i64_or);
+          topBitToPos();
+        } else throw new Error(`CF is not produced by ${p.kind}`);
+        return;
+      case Flag.OF:
+        if (p.kind === 'logic') fb.i32Const(0);
+        else if (p.kind === 'add') {
+          fb.get(p.a).get(p.res).op(Op.i64_xor).get(p.b).get(p.res).op(Op.i64_xor).op(Op.i64_and);
+          topBitToPos();
+        } else if (p.kind === 'sub') {
+          fb.get(p.a).get(p.b).op(Op.i64_xor).get(p.a).get(p.res).op(Op.i64_xor).op(Op.i64_and);
+          topBitToPos();
+        } else {
+          // INC overflows when the result is the most negative value; DEC when the operand was.
+          fb.get(p.kind === 'inc' ? p.res : p.a).i64Const(sizeMask(p.size)).op(Op.i64_and);
+          fb.i64Const(1n << top).op(Op.i64_eq).i32Const(pos).op(Op.i32_shl);
+        }
+        return;
+    }
+    throw new Error(`unknown flag ${bit}`);
+  }
+
+  /** Allocates the three i64 locals a producer needs. */
+  static locals(fb: FunctionBuilder): { a: number; b: number; res: number } {
+    return { a: fb.local(ValType.i64), b: fb.local(ValType.i64), res: fb.local(ValType.i64) };
+  }
+}

@@ -1,0 +1,22 @@
+// The functions every block module imports, in the order of context.ts `Import`, and their
+// Wasm signatures. 64-bit values cross as (lo, hi) i32 pairs so the cold path stays BigInt-free.
+import { ValType, type ImportedFunc } from './wasm/encoder.ts';
+
+const i32 = ValType.i32;
+
+export const BLOCK_IMPORTS: ImportedFunc[] = [
+  // read(linLo, linHi, size, delta): value left in the vCPU's `scratch` field
+  { module: 'rt', name: 'read', type: { params: [i32, i32, i32, i32], results: [] } },
+  // write(linLo, linHi, size, valueLo, valueHi, delta)
+  { module: 'rt', name: 'write', type: { params: [i32, i32, i32, i32, i32, i32], results: [] } },
+  // helper(id) -> 1 when the block must end
+  { module: 'rt', name: 'helper', type: { params: [i32], results: [i32] } },
+  // raise(vector, errorCode, delta): never returns
+  { module: 'rt', name: 'raise', type: { params: [i32, i32, i32], results: [] } },
+];
+
+export interface RuntimeImports {
+  read(linLo: number, linHi: number, size: number, delta: number): void;
+  write(linLo: number, linHi: number, size: number, valueLo: number, valueHi: number, delta: number): void;
+  raise(vector: number, errorCode: number, delta: number): void;
+}

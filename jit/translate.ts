@@ -1,0 +1,93 @@
+// Basic-block translation: decode guest instructions from one page and emit one Wasm
+// function for them (the first tier: registers in memory, flags deferred within the block).
+import { decode, type Instr } from '../core/cpu/decoder.ts';
+import type { CpuMode } from '../core/cpu/mode.ts';
+import { Vector } from '../core/cpu/registers.ts';
+import { BlockContext, type HelperFn } from './context.ts';
+import { EMITTERS } from './emitters.ts';
+import { Op } from './wasm/encoder.ts';
+import { InternalError } from '../core/cpu/faults.ts';
+
+export interface TranslateRequest {
+  vcpuId: number;
+  mode: CpuMode;
+  /** Byte at `offset` from the block start; throws a GuestFault when it cannot be fetched. */
+  fetch: (offset: number) => number;
+  /** Bytes left on the first page: instructions may not start beyond it. */
+  bytesLeftOnPage: number;
+  maxInstructions: number;
+}
+
+export interface Translation {
+  fb: BlockContext['fb'];
+  helpers: HelperFn[];
+  instructions: Instr[];
+  /** Total bytes covered (the last instruction may extend onto the next page). */
+  length: number;
+}
+
+export function translateBlock(req: TranslateRequest): Translation {
+  const ctx = new BlockContext(req.vcpuId, req.mode);
+  const instructions: Instr[] = [];
+  let offset = 0;
+  while (instructions.length < req.maxInstructions && offset < req.bytesLeftOnPage) {
+    const first = instructions.length === 0;
+    let r;
+    try {
+      r = decode((i) => req.fetch(offset + i), { codeSize: req.mode.codeSize });
+    } catch (e) {
+      // A fetch fault beyond the first instruction ends the block before it; the fault is
+      // raised when that instruction starts a block of its own.
+      if (!first) break;
+      throw e;
+    }
+    ctx.delta = offset;
+    if (!r.ok) {
+      if (!first) break;
+      // The fault is raised when execution reaches it, not at translation time.
+      ctx.instr = { length: r.length } as Instr;
+      ctx.raise(r.fault === 'ud' ? Vector.UD : Vector.GP, 0);
+      return finish(ctx, instructions, r.length);
+    }
+    const instr = r.instr;
+    const emit = EMITTERS[instr.form.mnemonic];
+    if (emit === undefined) {
+      if (!first) break;
+      ctx.instr = instr;
+      const bytes = Array.from({ length: instr.length }, (_, i) => req.fetch(offset + i));
+      const what = `${instr.form.mnemonic} ${instr.form.operands.join(',')} (opcode ${fmtOpcode(instr.opcode)}, bytes ${bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ')})`;
+      const delta = offset;
+      ctx.callHelper(() => {
+        throw new InternalError(`instruction not implemented: ${what}`, delta);
+      });
+      return finish(ctx, instructions, instr.length);
+    }
+    ctx.instr = instr;
+    emit(ctx);
+    instructions.push(instr);
+    offset += instr.length;
+    if (ctx.ended) return finish(ctx, instructions, offset, true);
+  }
+  return finish(ctx, instructions, offset);
+}
+
+function fmtOpcode(op: number): string {
+  return op >= 0x100 ? `0f ${(op & 0xff).toString(16).padStart(2, '0')}` : op.toString(16).padStart(2, '0');
+}
+
+function finish(ctx: BlockContext, instructions: Instr[], length: number, ripWritten = false): Translation {
+  const fb = ctx.fb;
+  ctx.flags.materialize();
+  if (!ripWritten) {
+    const l = ctx.i64();
+    fb.get(ctx.rip0).i64Const(length).op(Op.i64_add);
+    ctx.wrapIp();
+    fb.set(l);
+    ctx.storeField('rip', l);
+  }
+  // statInstructions += n
+  fb.i32Const(0);
+  ctx.loadField('statInstructions');
+  fb.i64Const(instructions.length).op(Op.i64_add).mem(Op.i64_store, ctx.addr('statInstructions'));
+  return { fb, helpers: ctx.helpers, instructions, length };
+}
