@@ -7,6 +7,16 @@ import { moveEmitters } from './emit/moves.ts';
 import { stackEmitters } from './emit/stack.ts';
 import { systemEmitters } from './emit/system.ts';
 import { segmentEmitters } from './emit/segments.ts';
+import { muldivEmitters } from './emit/muldiv.ts';
+import { shiftEmitters } from './emit/shift.ts';
+import { bitsEmitters } from './emit/bits.ts';
+import { bcdEmitters } from './emit/bcd.ts';
+import { atomicEmitters } from './emit/atomic.ts';
+import { flagopsEmitters } from './emit/flagops.ts';
+import { stringEmitters } from './emit/string.ts';
+import { ioEmitters } from './emit/io.ts';
+import { identityEmitters } from './emit/identity.ts';
+import { farEmitters } from './emit/far.ts';
 
 export type Emitter = (ctx: BlockContext) => void;
 
@@ -17,4 +27,14 @@ export const EMITTERS: Readonly<Record<string, Emitter>> = {
   ...controlEmitters,
   ...segmentEmitters,
   ...systemEmitters,
+  ...muldivEmitters,
+  ...shiftEmitters,
+  ...bitsEmitters,
+  ...bcdEmitters,
+  ...atomicEmitters,
+  ...flagopsEmitters,
+  ...stringEmitters,
+  ...ioEmitters,
+  ...identityEmitters,
+  ...farEmitters,
 };

@@ -78,9 +78,8 @@ export class Cpu {
   // ---- memory for the cold path --------------------------------------------------------------
 
   /** Reads `size` (1-8) bytes at a linear address; returns [lo, hi] 32-bit halves. */
-  readLinear(lin: number, size: number): [number, number] {
+  readLinear(lin: number, size: number, user = this.user): [number, number] {
     this.state.set64('statTlbMisses', this.state.get64('statTlbMisses') + 1n);
-    const user = this.user;
     if ((lin % 4096) + size > 4096) {
       // Crosses a page: translate both pages (both may fault) before reading anything.
       const bytes = this.bytesAt(lin, size, Access.Read, user);
@@ -93,8 +92,7 @@ export class Cpu {
     return loadHalves(this.phys.u8, host, size);
   }
 
-  writeLinear(lin: number, size: number, lo: number, hi: number): void {
-    const user = this.user;
+  writeLinear(lin: number, size: number, lo: number, hi: number, user = this.user): void {
     if ((lin % 4096) + size > 4096) {
       const bytes = this.bytesAt(lin, size, Access.Write, user);
       bytes.forEach(([gpa, host], i) => {
@@ -113,13 +111,16 @@ export class Cpu {
     storeHalves(this.phys.u8, host, size, lo, hi);
   }
 
-  /** Number-valued read for the cold path (exact for sizes up to 4). */
-  read(lin: number, size: 1 | 2 | 4): number {
-    return this.readLinear(lin, size)[0] >>> 0;
+  /**
+   * Number-valued read for the cold path (exact for sizes up to 4). `user` defaults to
+   * CPL 3; pass false for implicit supervisor accesses (descriptor tables, TSS; SDM Vol. 3A 4.6).
+   */
+  read(lin: number, size: 1 | 2 | 4, user = this.user): number {
+    return this.readLinear(lin, size, user)[0] >>> 0;
   }
 
-  write(lin: number, size: 1 | 2 | 4, value: number): void {
-    this.writeLinear(lin, size, value >>> 0, 0);
+  write(lin: number, size: 1 | 2 | 4, value: number, user = this.user): void {
+    this.writeLinear(lin, size, value >>> 0, 0, user);
   }
 
   /** Translates each byte of a page-crossing access up front: [gpa, host or -1]. */

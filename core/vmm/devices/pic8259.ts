@@ -14,7 +14,8 @@ export const PIC8259_PORTS = { master: 0x20, slave: 0xa0, elcr: 0x4d0 } as const
 
 const CASCADE_IR = 2;
 // PIIX4 ELCR1/ELCR2: ELCR1 bits 0-2 (IRQ0, 1, 2) and ELCR2 bits 0 and 5 (IRQ8, IRQ13) are
-// reserved: those lines are always edge triggered. QEMU uses the same masks.
+// reserved: those lines are always edge triggered. QEMU i8259_init_chip() and Xen vpic.c
+// use the same masks.
 const MASTER_ELCR_MASK = 0xf8;
 const SLAVE_ELCR_MASK = 0xde;
 

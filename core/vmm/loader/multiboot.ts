@@ -142,11 +142,10 @@ export function loadMultiboot(image: Uint8Array, opts: MultibootOptions): Multib
     ...opts.modules.map((m, i): [string, string] => [`the string of module ${i}`, m.name]),
   ];
   for (const [what, s] of strings) {
-    if (s.includes('\0'))
-      return {
-        ok: false,
-        error: { kind: 'nul-in-string', what, message: `${what} contains a NUL character` },
-      };
+    if (s.includes('\0')) {
+      const message = `${what} contains a NUL character, which a C string in the MBI cannot hold`;
+      return { ok: false, error: { kind: 'nul-in-string', what, message } };
+    }
   }
 
   const found = findMultibootHeader(image);
