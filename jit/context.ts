@@ -14,6 +14,7 @@ import { VCPU_STATE, TLB_ENTRIES, vcpuField, type VcpuFieldName } from '../core/
 import type { CpuMode } from '../core/cpu/mode.ts';
 import type { Instr, MemOperand } from '../core/cpu/decoder.ts';
 import { Seg, Vector } from '../core/cpu/registers.ts';
+import type { Cpu } from '../core/cpu/cpu.ts';
 import { DeferredFlags, sizeMask } from './flags.ts';
 import { FunctionBuilder, Op, ValType } from './wasm/encoder.ts';
 
@@ -29,6 +30,14 @@ export type Size = 1 | 2 | 4 | 8;
 
 /** A cold-path operation bound at compile time: returns true when the block must end. */
 export type HelperFn = () => boolean | void;
+
+/** Where the instruction a helper runs for sits: its RIP and the next instruction's RIP. */
+export interface InsnSite {
+  readonly rip: number;
+  readonly next: number;
+  /** Offset from the block's entry RIP, for GuestFault(vector, code, delta). */
+  readonly delta: number;
+}
 
 /** Where an operand lives, resolved once per instruction. */
 export type Location =
@@ -51,7 +60,7 @@ export class BlockContext {
   private scratch: number[] = [];
 
   constructor(
-    readonly vcpuId: number,
+    readonly cpu: Cpu,
     readonly mode: CpuMode,
   ) {
     this.flags = new DeferredFlags(this.fb, this.addr('rflags'));
@@ -60,8 +69,12 @@ export class BlockContext {
   }
 
   /** Absolute address of a vCPU state field (all state access uses `i32.const 0` + this offset). */
+  get vcpuId(): number {
+    return this.cpu.id;
+  }
+
   addr(name: VcpuFieldName, index = 0): number {
-    return vcpuField(this.vcpuId, name, index);
+    return vcpuField(this.cpu.id, name, index);
   }
 
   i64(): number {
@@ -366,6 +379,24 @@ export class BlockContext {
       this.leave();
       fb.end();
     } else fb.op(Op.drop);
+  }
+
+  /**
+   * Calls `fn` on the cold path with the Cpu and this instruction's site. RIP in the state
+   * is still the block's entry RIP while it runs: a helper that transfers control writes
+   * RIP (and calls cpu.refreshMode() if CS/SS/CR0/EFLAGS.VM changed) and returns true, which
+   * ends the block. A helper that throws GuestFault(vector, code, site.delta) faults at this
+   * instruction with no other effect.
+   */
+  helper(fn: (cpu: Cpu, site: InsnSite) => boolean | void, mayEndBlock = true): void {
+    const cpu = this.cpu;
+    const delta = this.delta;
+    const length = this.instr.length;
+    const wrap = this.mode.codeSize === 8 ? 2 ** 64 : this.mode.codeSize === 4 ? 0x1_0000_0000 : 0x10000;
+    this.callHelper(() => {
+      const base = cpu.state.getNum('rip');
+      return fn(cpu, { rip: (base + delta) % wrap, next: (base + delta + length) % wrap, delta });
+    }, mayEndBlock);
   }
 
   /** Pushes the i64 RIP of the instruction after the current one, wrapped to the code size. */

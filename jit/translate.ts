@@ -7,9 +7,10 @@ import { BlockContext, type HelperFn } from './context.ts';
 import { EMITTERS } from './emitters.ts';
 import { Op } from './wasm/encoder.ts';
 import { InternalError } from '../core/cpu/faults.ts';
+import type { Cpu } from '../core/cpu/cpu.ts';
 
 export interface TranslateRequest {
-  vcpuId: number;
+  cpu: Cpu;
   mode: CpuMode;
   /** Byte at `offset` from the block start; throws a GuestFault when it cannot be fetched. */
   fetch: (offset: number) => number;
@@ -27,7 +28,7 @@ export interface Translation {
 }
 
 export function translateBlock(req: TranslateRequest): Translation {
-  const ctx = new BlockContext(req.vcpuId, req.mode);
+  const ctx = new BlockContext(req.cpu, req.mode);
   const instructions: Instr[] = [];
   let offset = 0;
   while (instructions.length < req.maxInstructions && offset < req.bytesLeftOnPage) {

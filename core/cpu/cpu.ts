@@ -224,7 +224,7 @@ export class Cpu {
       return this.phys.u8[host];
     };
     const translation = translateBlock({
-      vcpuId: this.id,
+      cpu: this,
       mode,
       fetch,
       bytesLeftOnPage: 4096 - (t.phys % 4096),

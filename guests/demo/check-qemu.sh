@@ -121,6 +121,7 @@ wait_for() {
 }
 
 # 4. exit without an isa-debug-exit device: the guest says so and halts.
+: >"$tmp/nodev.txt"
 printf 'exit 5\r' | "$qemu" "${base[@]}" >"$tmp/nodev.txt" 2>&1 &
 pid=$!
 pids+=("$pid")
@@ -137,6 +138,7 @@ wait "$pid" 2>/dev/null || true
 # 5. Interactive: wait for the prompt, measure QEMU's CPU time while the guest
 # idles, then type a command a byte at a time, as a person would.
 mkfifo "$tmp/in"
+: >"$tmp/live.txt"
 "$qemu" "${base[@]}" "${debug_exit[@]}" <"$tmp/in" >"$tmp/live.txt" 2>&1 &
 pid=$!
 pids+=("$pid")
