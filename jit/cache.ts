@@ -40,7 +40,7 @@ export class CodeCache {
 
   /** Compiles a translation into a callable block and files it under its pages. */
   install(key: number, t: Translation, pages: number[]): Block {
-    const bytes = encodeModule({
+    const bytes: Uint8Array<ArrayBuffer> = encodeModule({
       memory: { initial: 0, maximum: 65536, shared: true },
       imports: BLOCK_IMPORTS,
       functions: [{ type: { params: [], results: [] }, body: t.fb, export: 'run' }],

@@ -7,9 +7,9 @@
 ; invalid (so no segment register may be reloaded before gdt_init), IDTR
 ; undefined (so interrupts stay off until idt_init).
 
+%include "demo.inc"
 %include "multiboot.inc"
 %include "debug_exit.inc"       ; debug_exit and halt_forever live here
-%include "demo.inc"
 
 MULTIBOOT_HEADER MULTIBOOT_PAGE_ALIGN | MULTIBOOT_MEMORY_INFO
 

@@ -3,8 +3,8 @@
 ; Paging is off and segments are flat, so the MBI's physical addresses are
 ; usable as pointers directly.
 
-%include "multiboot.inc"
 %include "demo.inc"
+%include "multiboot.inc"
 
 extern print_str, print_char, print_hex32, print_dec32, print_nl
 

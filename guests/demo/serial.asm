@@ -1,12 +1,16 @@
 ; serial.asm: the COM1 console. Output is polled (uart16550.inc); input
 ; arrives by interrupt into a ring buffer that serial_getc sleeps on.
 
-%include "uart16550.inc"        ; serial_init and serial_putc live here
 %include "demo.inc"
+%include "uart16550.inc"        ; serial_init, serial_putc and
+                                ; serial_rescue_rbr live here
 
 global serial_setup, serial_irq, serial_getc
 
 RX_DRAIN_MAX    equ 256         ; bytes per drain, in case LSR.DR never clears
+%ifndef RX_RING_MASK
+RX_RING_MASK    equ 255         ; ring size - 1; a power of two up to 256,
+%endif                          ; as the indices are bytes
 
 section .text
 
@@ -32,10 +36,20 @@ serial_setup:
 ; serial_irq: IRQ 4 handler body (idt.asm sends the EOI). Reading RBR until
 ; LSR.DR clears empties the FIFO, which ends both the received-data and the
 ; character-timeout interrupt (PC16550D, "FIFO Interrupt Mode Operation").
+;
+; If the ring fills up first, the rest stays in the UART: RDI is masked so
+; the line goes quiet, the host holds back what does not fit in the FIFO,
+; and serial_getc unmasks RDI once it has made room. Input is slowed down,
+; never dropped.
 serial_irq:
     pushad
     mov ecx, RX_DRAIN_MAX
 .next:
+    mov bl, [rx_head]
+    inc bl
+    and bl, RX_RING_MASK
+    cmp bl, [rx_tail]
+    je .throttle
     mov dx, SERIAL_BASE + UART_LSR
     in al, dx
     cmp al, 0xff                    ; nothing decodes the port: no UART
@@ -47,20 +61,27 @@ serial_irq:
     call rx_put
     dec ecx
     jnz .next
+    jmp .done
+.throttle:
+    mov byte [rx_throttled], 1
+    mov dx, SERIAL_BASE + UART_IER
+    xor al, al
+    out dx, al
 .done:
     popad
     ret
 
 ; rx_put: AL = received byte, appended to the ring, or counted in rx_dropped
-; if the ring is full. Runs with IF = 0 (IRQ handler or boot), the single
-; producer; serial_getc is the single consumer. Each index has one writer,
-; byte indices wrap at the ring's 256, and one slot stays free so that
-; head == tail means empty.
+; if the ring is full (serial_irq checks first; this is the safety net). Runs
+; with IF = 0 (IRQ handler or boot), the single producer; serial_getc is the
+; single consumer. Each index has one writer, and one slot stays free so
+; that head == tail means empty.
 rx_put:
     push ebx
     movzx ebx, byte [rx_head]
     mov [rx_ring + ebx], al
     inc bl
+    and bl, RX_RING_MASK
     cmp bl, [rx_tail]
     je .full                        ; drop the byte, keep what is queued
     mov [rx_head], bl
@@ -78,6 +99,7 @@ rx_put:
 ; before it: the race-free "sti; hlt" idiom. An idle guest thus sits in HLT.
 serial_getc:
     push ebx
+    push edx
 .check:
     cli
     movzx ebx, byte [rx_tail]
@@ -89,14 +111,28 @@ serial_getc:
 .take:
     movzx eax, byte [rx_ring + ebx]
     inc bl
+    and bl, RX_RING_MASK
     mov [rx_tail], bl
+    cmp byte [rx_throttled], 0
+    je .done
+    ; There is room again: unmask RDI. With data still in the FIFO the UART
+    ; raises INTR at once, and the IRQ comes right after the STI below.
+    mov byte [rx_throttled], 0
+    push eax
+    mov dx, SERIAL_BASE + UART_IER
+    mov al, UART_IER_RDI
+    out dx, al
+    pop eax
+.done:
     sti
+    pop edx
     pop ebx
     ret
 
 section .bss
-rx_ring:    resb 256
-rx_head:    resb 1              ; next free slot; written by serial_irq only
-rx_tail:    resb 1              ; next unread byte; written by serial_getc only
+rx_ring:      resb RX_RING_MASK + 1
+rx_head:      resb 1            ; next free slot; written by producers only
+rx_tail:      resb 1            ; next unread byte; written by serial_getc only
+rx_throttled: resb 1            ; RDI masked because the ring was full
 alignb 4
-rx_dropped: resd 1              ; bytes lost to a full ring
+rx_dropped:   resd 1            ; bytes lost to a full ring (should stay 0)

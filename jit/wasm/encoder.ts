@@ -198,7 +198,7 @@ function section(out: ByteWriter, id: number, content: ByteWriter): void {
 }
 
 /** Encodes a whole module: types, imports (memory first, then functions), functions, exports, code. */
-export function encodeModule(spec: ModuleSpec): Uint8Array {
+export function encodeModule(spec: ModuleSpec): Uint8Array<ArrayBuffer> {
   const types: FuncType[] = [];
   const typeIndex = new Map<string, number>();
   const internType = (t: FuncType): number => {

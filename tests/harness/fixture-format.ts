@@ -5,13 +5,23 @@
 // On disk a family is JSON lines: line 1 is a FixtureHeader, every further line one
 // StoredCase. Stored cases are sparse to keep the files small: `init` lists only the
 // registers that differ from `header.defaults`, `final` only the registers that differ from
-// the initial state (EFLAGS always), `final.mem` only when the buffer changed. Register
-// values are hex strings without "0x". loadFixtures() expands all of that, so a test sees
-// complete CpuStates.
+// the initial state (EFLAGS always), and `final.memPatch` only the runs of buffer bytes that
+// changed. Register values are hex strings without "0x". loadFixtures() expands all of
+// that, so a test sees complete CpuStates.
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { AF, CF, DF, OF, PF, SF, ZF, undefinedEffects, type UndefinedContext } from '../fixtures/cpu/undefined-flags.ts';
+import {
+  AF,
+  CF,
+  DF,
+  OF,
+  PF,
+  SF,
+  ZF,
+  undefinedEffects,
+  type UndefinedContext,
+} from '../fixtures/cpu/undefined-flags.ts';
 
 export const FIXTURE_FORMAT = 'wasmkvm-cpu-fixture/1';
 
@@ -37,6 +47,22 @@ export const LAYOUT = {
    */
   scratchSp: 0x0003_0800,
 } as const;
+
+/**
+ * Initial values of the registers a case does not set (recorded in every file header too):
+ * recognisable patterns, so a register an emulator should not have touched stands out.
+ */
+export const DEFAULT_REGISTERS: Registers = {
+  eax: 0x1020_3040,
+  ebx: 0x1121_3141,
+  ecx: 0x1222_3242,
+  edx: 0x1323_3343,
+  esi: 0x1424_3444,
+  edi: 0x1525_3545,
+  ebp: 0x1626_3646,
+  esp: LAYOUT.scratchSp,
+  eflags: (1 << 9) | (1 << 1),
+};
 
 /** IF, and bit 1 which always reads 1 (SDM Vol. 1 §3.4.3). */
 export const IF = 1 << 9;
@@ -107,7 +133,13 @@ export interface StoredCase {
   /** Instruction bytes, hex. */
   code: string;
   init: Partial<Record<keyof Registers, string>> & { mem?: string };
-  final: Partial<Record<keyof Registers, string>> & { eflags: string; mem?: string; fault?: number; faultOffset?: number };
+  final: Partial<Record<keyof Registers, string>> & {
+    eflags: string;
+    /** [offset, hex bytes] runs written over init.mem. */
+    memPatch?: [number, string][];
+    fault?: number;
+    faultOffset?: number;
+  };
 }
 
 export interface FixtureCase {
@@ -129,6 +161,18 @@ export interface FixtureFile {
 
 export const FIXTURE_DIR = fileURLToPath(new URL('../fixtures/cpu/', import.meta.url));
 
+/** Runs of bytes where `after` differs from `before`; runs closer than 4 bytes are merged. */
+export function memPatch(before: Uint8Array, after: Uint8Array): [number, string][] {
+  const runs: [number, number][] = [];
+  for (let i = 0; i < after.length; i++) {
+    if (before[i] === after[i]) continue;
+    const last = runs[runs.length - 1];
+    if (last !== undefined && i - last[1] < 4) last[1] = i + 1;
+    else runs.push([i, i + 1]);
+  }
+  return runs.map(([a, b]) => [a, bytesToHex(after.subarray(a, b))]);
+}
+
 export const hex32 = (v: number): string => (v >>> 0).toString(16);
 export const bytesToHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const hexToBytes = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
@@ -144,7 +188,9 @@ export function parseFixtureText(text: string): FixtureFile {
   const lines = text.split('\n').filter((l) => l.length > 0);
   const header = JSON.parse(lines[0] ?? 'null') as FixtureHeader;
   if (header?.format !== FIXTURE_FORMAT) throw new Error(`not a ${FIXTURE_FORMAT} file`);
-  const defaults = Object.fromEntries(REGISTER_KEYS.map((k) => [k, parse32(header.defaults[k])])) as unknown as Registers;
+  const defaults = Object.fromEntries(
+    REGISTER_KEYS.map((k) => [k, parse32(header.defaults[k])]),
+  ) as unknown as Registers;
   const cases = lines.slice(1).map((line, index): FixtureCase => {
     const s = JSON.parse(line) as StoredCase;
     const init: CpuState = { ...defaults };
@@ -158,15 +204,29 @@ export function parseFixtureText(text: string): FixtureFile {
       const v = s.final[k];
       if (v !== undefined) final[k] = parse32(v);
     }
-    if (s.final.mem !== undefined) final.mem = hexToBytes(s.final.mem);
-    else if (init.mem !== undefined) final.mem = new Uint8Array(init.mem);
+    if (init.mem !== undefined) {
+      final.mem = new Uint8Array(init.mem);
+      for (const [off, bytes] of s.final.memPatch ?? []) final.mem.set(hexToBytes(bytes), off);
+    } else if (s.final.memPatch !== undefined) {
+      throw new Error(`${header.family}#${index}: memPatch without init.mem`);
+    }
     if (s.final.fault !== undefined) {
       final.fault = s.final.fault;
       final.faultOffset = s.final.faultOffset;
     }
-    return { family: header.family, index, asm: s.asm, mnemonic: s.m, ctx: s.ctx, code: hexToBytes(s.code), init, final };
+    return {
+      family: header.family,
+      index,
+      asm: s.asm,
+      mnemonic: s.m,
+      ctx: s.ctx,
+      code: hexToBytes(s.code),
+      init,
+      final,
+    };
   });
-  if (cases.length !== header.cases) throw new Error(`${header.family}: header says ${header.cases} cases, file has ${cases.length}`);
+  if (cases.length !== header.cases)
+    throw new Error(`${header.family}: header says ${header.cases} cases, file has ${cases.length}`);
   return { header, cases };
 }
 
@@ -217,20 +277,27 @@ export function diffOutcome(c: FixtureCase, actual: FinalState): string[] {
   const m = compareMasks(c);
   const out: string[] = [];
   const want = c.final;
-  if (want.fault !== actual.fault) out.push(`fault: want ${want.fault ?? 'none'}, got ${actual.fault ?? 'none'}`);
+  if (want.fault !== actual.fault)
+    out.push(`fault: want ${want.fault ?? 'none'}, got ${actual.fault ?? 'none'}`);
   if (want.fault !== undefined && actual.fault !== undefined && want.faultOffset !== actual.faultOffset) {
     out.push(`faultOffset: want ${want.faultOffset}, got ${actual.faultOffset}`);
   }
   for (const r of REGISTERS) {
-    if (((want[r] ^ actual[r]) & m.regs[r]) !== 0) out.push(`${r}: want ${hex32(want[r])}, got ${hex32(actual[r])}`);
+    if (((want[r] ^ actual[r]) & m.regs[r]) !== 0)
+      out.push(`${r}: want ${hex32(want[r])}, got ${hex32(actual[r])}`);
   }
   const flagDiff = (want.eflags ^ actual.eflags) & m.eflags;
-  if (flagDiff !== 0) out.push(`eflags: want ${hex32(want.eflags & m.eflags)}, got ${hex32(actual.eflags & m.eflags)} (differ in ${flagNames(flagDiff)})`);
+  if (flagDiff !== 0)
+    out.push(
+      `eflags: want ${hex32(want.eflags & m.eflags)}, got ${hex32(actual.eflags & m.eflags)} (differ in ${flagNames(flagDiff)})`,
+    );
   if (want.mem !== undefined) {
     const got = actual.mem;
     for (let i = 0; i < want.mem.length; i++) {
       if (got === undefined || ((want.mem[i] ^ got[i]) & m.mem[i]) !== 0) {
-        out.push(`mem: first difference at +${i}: want ${bytesToHex(want.mem)}, got ${got ? bytesToHex(got) : 'none'}`);
+        out.push(
+          `mem: first difference at +${i}: want ${bytesToHex(want.mem)}, got ${got ? bytesToHex(got) : 'none'}`,
+        );
         break;
       }
     }
@@ -239,6 +306,17 @@ export function diffOutcome(c: FixtureCase, actual: FinalState): string[] {
 }
 
 const FLAG_NAMES: readonly [number, string][] = [
-  [CF, 'CF'], [PF, 'PF'], [AF, 'AF'], [ZF, 'ZF'], [SF, 'SF'], [DF, 'DF'], [OF, 'OF'], [IF, 'IF'], [EFLAGS_FIXED, 'bit1'],
+  [CF, 'CF'],
+  [PF, 'PF'],
+  [AF, 'AF'],
+  [ZF, 'ZF'],
+  [SF, 'SF'],
+  [DF, 'DF'],
+  [OF, 'OF'],
+  [IF, 'IF'],
+  [EFLAGS_FIXED, 'bit1'],
 ];
-export const flagNames = (bits: number): string => FLAG_NAMES.filter(([b]) => bits & b).map(([, n]) => n).join(' ') || 'none';
+export const flagNames = (bits: number): string =>
+  FLAG_NAMES.filter(([b]) => bits & b)
+    .map(([, n]) => n)
+    .join(' ') || 'none';

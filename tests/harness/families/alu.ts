@@ -2,7 +2,29 @@
 // opcode map, Table A-2 rows 0-3 and group 1 at 80-83), INC/DEC, NEG/NOT and TEST.
 
 import type { Family } from '../gen-cases.ts';
-import { CaseBuilder, EAX, ECX, EDX, EBX, EBP, ESI, EDI, SIZES, destOf, edges, hex, le, maskOf, modrmBytes, sext, osize, regName, value, type CaseSpec, type Size } from '../lib/x86.ts';
+import {
+  CaseBuilder,
+  EAX,
+  ECX,
+  EDX,
+  EBX,
+  EBP,
+  ESI,
+  EDI,
+  SIZES,
+  destOf,
+  edges,
+  hex,
+  le,
+  maskOf,
+  modrmBytes,
+  sext,
+  osize,
+  regName,
+  value,
+  type CaseSpec,
+  type Size,
+} from '../lib/x86.ts';
 import { CF } from '../../fixtures/cpu/undefined-flags.ts';
 import type { Rng } from '../lib/rng.ts';
 
@@ -15,7 +37,15 @@ const immBytes = (size: Size): number => (size === 32 ? 4 : size / 8);
 
 type Form = 'rm,r' | 'r,rm' | 'acc,imm' | '80' | '81' | '82' | '83';
 
-function aluCase(rng: Rng, n: number, form: Form, size: Size, a?: number, bv?: number, carry?: boolean): CaseSpec {
+function aluCase(
+  rng: Rng,
+  n: number,
+  form: Form,
+  size: Size,
+  a?: number,
+  bv?: number,
+  carry?: boolean,
+): CaseSpec {
   const name = ALU_OPS[n] as string;
   const mn = name.toLowerCase();
   const b = new CaseBuilder(rng);
@@ -37,7 +67,11 @@ function aluCase(rng: Rng, n: number, form: Form, size: Size, a?: number, bv?: n
     }
     case 'acc,imm': {
       b.set(size, EAX, x);
-      return b.build(`${mn} ${regName(size, EAX)},${hex(y)}`, name, ctx, [...osize(size), n * 8 + 4 + wide, ...le(y, immBytes(size))]);
+      return b.build(`${mn} ${regName(size, EAX)},${hex(y)}`, name, ctx, [
+        ...osize(size),
+        n * 8 + 4 + wide,
+        ...le(y, immBytes(size)),
+      ]);
     }
     default: {
       // Group 1: 80 (r/m8, imm8), 81 (r/m16/32, imm16/32), 82 (80's alias, valid outside
@@ -48,7 +82,12 @@ function aluCase(rng: Rng, n: number, form: Form, size: Size, a?: number, bv?: n
       const imm = opcode === 0x83 ? y & 0xff : y;
       const immLen = opcode === 0x81 ? immBytes(size) : 1;
       const shown = opcode === 0x83 ? sext(imm, 8) & maskOf(size) : imm;
-      return b.build(`${mn} ${op.text},${hex(shown)}${opcode === 0x82 ? ' (82)' : ''}`, name, ctx, [...osize(size), opcode, ...modrmBytes(n, op), ...le(imm, immLen)]);
+      return b.build(`${mn} ${op.text},${hex(shown)}${opcode === 0x82 ? ' (82)' : ''}`, name, ctx, [
+        ...osize(size),
+        opcode,
+        ...modrmBytes(n, op),
+        ...le(imm, immLen),
+      ]);
     }
   }
 }
@@ -56,17 +95,37 @@ function aluCase(rng: Rng, n: number, form: Form, size: Size, a?: number, bv?: n
 function generateAlu(rng: Rng): CaseSpec[] {
   const out: CaseSpec[] = [];
   const variants: [Form, Size][] = [
-    ['rm,r', 8], ['rm,r', 16], ['rm,r', 32], ['r,rm', 8], ['r,rm', 16], ['r,rm', 32],
-    ['acc,imm', 8], ['acc,imm', 16], ['acc,imm', 32],
-    ['80', 8], ['81', 16], ['81', 32], ['83', 16], ['83', 32], ['82', 8],
+    ['rm,r', 8],
+    ['rm,r', 16],
+    ['rm,r', 32],
+    ['r,rm', 8],
+    ['r,rm', 16],
+    ['r,rm', 32],
+    ['acc,imm', 8],
+    ['acc,imm', 16],
+    ['acc,imm', 32],
+    ['80', 8],
+    ['81', 16],
+    ['81', 32],
+    ['83', 16],
+    ['83', 32],
+    ['82', 8],
   ];
   for (let n = 0; n < 8; n++) {
-    for (const [form, size] of variants) for (let i = 0; i < (form === '82' ? 20 : 60); i++) out.push(aluCase(rng, n, form, size));
+    for (const [form, size] of variants)
+      for (let i = 0; i < (form === '82' ? 20 : 60); i++) out.push(aluCase(rng, n, form, size));
     // ADC/SBB: every pair of edge values with both carries in.
     if (n === 2 || n === 3) {
       for (const size of [8, 32] as const) {
-        const e = size === 8 ? edges(8) : [0, 1, 0x7f, 0x80, 0xff, 0x7fff, 0x8000, 0xffff, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff];
-        for (const x of e) for (const y of e) for (const c of [false, true]) out.push(aluCase(rng, n, 'rm,r', size, x, y, c));
+        const e =
+          size === 8
+            ? edges(8)
+            : [
+                0, 1, 0x7f, 0x80, 0xff, 0x7fff, 0x8000, 0xffff, 0x7fffffff, 0x80000000, 0xfffffffe,
+                0xffffffff,
+              ];
+        for (const x of e)
+          for (const y of e) for (const c of [false, true]) out.push(aluCase(rng, n, 'rm,r', size, x, y, c));
       }
     }
   }
@@ -80,21 +139,37 @@ function generateAlu(rng: Rng): CaseSpec[] {
     const mem = i % 3 !== 0;
     const op = mem ? b.mem32(32) : b.reg(32, rng.pick([EAX, ECX, EDX, EBX, ESI, EDI]));
     b.put(32, op, value(rng, 32));
-    out.push(b.build(`lock ${(ALU_OPS[n] as string).toLowerCase()} ${op.text},${regName(32, r)}`, ALU_OPS[n] as string, { size: 32 }, [0xf0, n * 8 + 1, ...modrmBytes(r, op)]));
+    out.push(
+      b.build(
+        `lock ${(ALU_OPS[n] as string).toLowerCase()} ${op.text},${regName(32, r)}`,
+        ALU_OPS[n] as string,
+        { size: 32 },
+        [0xf0, n * 8 + 1, ...modrmBytes(r, op)],
+      ),
+    );
   }
   return out;
 }
 
 function generateIncDec(rng: Rng): CaseSpec[] {
   const out: CaseSpec[] = [];
-  for (const [name, sub] of [['INC', 0], ['DEC', 1]] as const) {
+  for (const [name, sub] of [
+    ['INC', 0],
+    ['DEC', 1],
+  ] as const) {
     for (const size of SIZES) {
       // FE /0 /1 (r/m8) and FF /0 /1 (r/m16/32).
       for (let i = 0; i < 150; i++) {
         const b = new CaseBuilder(rng);
         const op = b.rm(size, P_MEM);
         b.put(size, op, value(rng, size, 0.5));
-        out.push(b.build(`${name.toLowerCase()} ${op.text}`, name, { size }, [...osize(size), size === 8 ? 0xfe : 0xff, ...modrmBytes(sub, op)]));
+        out.push(
+          b.build(`${name.toLowerCase()} ${op.text}`, name, { size }, [
+            ...osize(size),
+            size === 8 ? 0xfe : 0xff,
+            ...modrmBytes(sub, op),
+          ]),
+        );
       }
       if (size === 8) continue;
       // 40+r / 48+r, one-byte forms (REX prefixes in 64-bit mode, instructions here).
@@ -102,7 +177,12 @@ function generateIncDec(rng: Rng): CaseSpec[] {
         const b = new CaseBuilder(rng);
         const r = i % 8;
         b.set(size, r, value(rng, size, 0.5));
-        out.push(b.build(`${name.toLowerCase()} ${regName(size, r)}`, name, { size }, [...osize(size), 0x40 + sub * 8 + r]));
+        out.push(
+          b.build(`${name.toLowerCase()} ${regName(size, r)}`, name, { size }, [
+            ...osize(size),
+            0x40 + sub * 8 + r,
+          ]),
+        );
       }
     }
   }
@@ -111,13 +191,22 @@ function generateIncDec(rng: Rng): CaseSpec[] {
 
 function generateNegNot(rng: Rng): CaseSpec[] {
   const out: CaseSpec[] = [];
-  for (const [name, sub] of [['NOT', 2], ['NEG', 3]] as const) {
+  for (const [name, sub] of [
+    ['NOT', 2],
+    ['NEG', 3],
+  ] as const) {
     for (const size of SIZES) {
       for (let i = 0; i < (name === 'NEG' ? 140 : 70); i++) {
         const b = new CaseBuilder(rng);
         const op = b.rm(size, P_MEM);
         b.put(size, op, value(rng, size, 0.5));
-        out.push(b.build(`${name.toLowerCase()} ${op.text}`, name, { size, ...destOf(size, op) }, [...osize(size), size === 8 ? 0xf6 : 0xf7, ...modrmBytes(sub, op)]));
+        out.push(
+          b.build(`${name.toLowerCase()} ${op.text}`, name, { size, ...destOf(size, op) }, [
+            ...osize(size),
+            size === 8 ? 0xf6 : 0xf7,
+            ...modrmBytes(sub, op),
+          ]),
+        );
       }
     }
   }
@@ -135,14 +224,26 @@ function generateTest(rng: Rng): CaseSpec[] {
       b.set(size, r, value(rng, size));
       const op = b.rm(size, P_MEM);
       b.put(size, op, value(rng, size));
-      out.push(b.build(`test ${op.text},${regName(size, r)}`, 'TEST', { size }, [...osize(size), 0x84 + wide, ...modrmBytes(r, op)]));
+      out.push(
+        b.build(`test ${op.text},${regName(size, r)}`, 'TEST', { size }, [
+          ...osize(size),
+          0x84 + wide,
+          ...modrmBytes(r, op),
+        ]),
+      );
     }
     for (let i = 0; i < 60; i++) {
       // A8/A9: TEST AL/AX/EAX, imm.
       const b = new CaseBuilder(rng);
       const imm = value(rng, size);
       b.set(size, EAX, value(rng, size));
-      out.push(b.build(`test ${regName(size, EAX)},${hex(imm)}`, 'TEST', { size }, [...osize(size), 0xa8 + wide, ...le(imm, immBytes(size))]));
+      out.push(
+        b.build(`test ${regName(size, EAX)},${hex(imm)}`, 'TEST', { size }, [
+          ...osize(size),
+          0xa8 + wide,
+          ...le(imm, immBytes(size)),
+        ]),
+      );
     }
     for (let i = 0; i < 80; i++) {
       // F6/F7 /0: TEST r/m, imm.
@@ -150,14 +251,26 @@ function generateTest(rng: Rng): CaseSpec[] {
       const op = b.rm(size, P_MEM);
       b.put(size, op, value(rng, size));
       const imm = value(rng, size);
-      out.push(b.build(`test ${op.text},${hex(imm)}`, 'TEST', { size }, [...osize(size), 0xf6 + wide, ...modrmBytes(0, op), ...le(imm, immBytes(size))]));
+      out.push(
+        b.build(`test ${op.text},${hex(imm)}`, 'TEST', { size }, [
+          ...osize(size),
+          0xf6 + wide,
+          ...modrmBytes(0, op),
+          ...le(imm, immBytes(size)),
+        ]),
+      );
     }
   }
   return out;
 }
 
 export const ALU_FAMILIES: Family[] = [
-  { name: 'alu', description: 'ADD OR ADC SBB AND SUB XOR CMP: r/m,r r,r/m acc,imm and group 80/81/82/83, 8/16/32-bit, register and memory, LOCK', generate: generateAlu },
+  {
+    name: 'alu',
+    description:
+      'ADD OR ADC SBB AND SUB XOR CMP: r/m,r r,r/m acc,imm and group 80/81/82/83, 8/16/32-bit, register and memory, LOCK',
+    generate: generateAlu,
+  },
   { name: 'incdec', description: 'INC/DEC: FE/FF /0 /1 and 40-4F, 8/16/32-bit', generate: generateIncDec },
   { name: 'negnot', description: 'NEG/NOT: F6/F7 /2 /3, 8/16/32-bit', generate: generateNegNot },
   { name: 'test', description: 'TEST: 84/85, A8/A9, F6/F7 /0, 8/16/32-bit', generate: generateTest },

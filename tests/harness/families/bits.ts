@@ -3,10 +3,25 @@
 
 import type { Family } from '../gen-cases.ts';
 import type { Rng } from '../lib/rng.ts';
-import { CaseBuilder, destOf, hex, modrmBytes, osize, regName, value, type CaseSpec, type Size } from '../lib/x86.ts';
+import {
+  CaseBuilder,
+  destOf,
+  hex,
+  modrmBytes,
+  osize,
+  regName,
+  value,
+  type CaseSpec,
+  type Size,
+} from '../lib/x86.ts';
 
 /** BT BTS BTR BTC: 0F A3/AB/B3/BB (r/m, r) and 0F BA /4../7 (r/m, imm8). */
-const BIT_OPS: readonly [string, number, number][] = [['BT', 0xa3, 4], ['BTS', 0xab, 5], ['BTR', 0xb3, 6], ['BTC', 0xbb, 7]];
+const BIT_OPS: readonly [string, number, number][] = [
+  ['BT', 0xa3, 4],
+  ['BTS', 0xab, 5],
+  ['BTR', 0xb3, 6],
+  ['BTC', 0xbb, 7],
+];
 
 /** A bit offset: mostly in range, sometimes beyond the operand or negative. */
 const bitOffset = (rng: Rng, size: Size): number => (rng.chance(0.6) ? rng.int(0, size - 1) : value(rng, 32));
@@ -23,7 +38,14 @@ function generateBt(rng: Rng): CaseSpec[] {
         b.set(size, r, bitOffset(rng, size));
         const base = rng.int(0, 7);
         if (base !== r) b.set(size, base, value(rng, size));
-        out.push(b.build(`${mn} ${regName(size, base)},${regName(size, r)}`, name, { size }, [...osize(size), 0x0f, opcode, 0xc0 | (r << 3) | base]));
+        out.push(
+          b.build(`${mn} ${regName(size, base)},${regName(size, r)}`, name, { size }, [
+            ...osize(size),
+            0x0f,
+            opcode,
+            0xc0 | (r << 3) | base,
+          ]),
+        );
       }
       // Memory bit base, register offset: a bit string. The signed offset selects the
       // word/dword at base + (offset >> 4 or 5) * size/8 (SDM Vol. 2A "BT—Bit Test",
@@ -34,7 +56,14 @@ function generateBt(rng: Rng): CaseSpec[] {
         const off = rng.int(-256, 255);
         b.set(size, r, size === 16 ? (off & 0xffff) | (rng.u32() << 16) : off);
         const op = b.mem32(size, 32);
-        out.push(b.build(`${mn} ${op.text},${regName(size, r)}`, name, { size }, [...osize(size), 0x0f, opcode, ...modrmBytes(r, op)]));
+        out.push(
+          b.build(`${mn} ${op.text},${regName(size, r)}`, name, { size }, [
+            ...osize(size),
+            0x0f,
+            opcode,
+            ...modrmBytes(r, op),
+          ]),
+        );
       }
       // imm8 offset, register or memory base: only the low 4/5 bits of the immediate count.
       for (let i = 0; i < 85; i++) {
@@ -42,7 +71,15 @@ function generateBt(rng: Rng): CaseSpec[] {
         const op = b.rm(size, 0.3);
         b.put(size, op, value(rng, size));
         const imm = rng.chance(0.7) ? rng.int(0, size - 1) : rng.int(0, 255);
-        out.push(b.build(`${mn} ${op.text},${hex(imm)}`, name, { size }, [...osize(size), 0x0f, 0xba, ...modrmBytes(sub, op), imm]));
+        out.push(
+          b.build(`${mn} ${op.text},${hex(imm)}`, name, { size }, [
+            ...osize(size),
+            0x0f,
+            0xba,
+            ...modrmBytes(sub, op),
+            imm,
+          ]),
+        );
       }
     }
   }
@@ -62,7 +99,10 @@ function scanSource(rng: Rng, size: Size): number {
 
 function generateBsf(rng: Rng): CaseSpec[] {
   const out: CaseSpec[] = [];
-  for (const [name, opcode] of [['BSF', 0xbc], ['BSR', 0xbd]] as const) {
+  for (const [name, opcode] of [
+    ['BSF', 0xbc],
+    ['BSR', 0xbd],
+  ] as const) {
     for (const size of [16, 32] as const) {
       for (let i = 0; i < 200; i++) {
         const b = new CaseBuilder(rng);
@@ -73,7 +113,14 @@ function generateBsf(rng: Rng): CaseSpec[] {
         b.put(size, op, src);
         // When the source register is the destination itself, put() gave it `src` too.
         const zero = src === 0;
-        out.push(b.build(`${name.toLowerCase()} ${regName(size, d)},${op.text}`, name, { size, sourceIsZero: zero, ...destOf(size, b.reg(size, d)) }, [...osize(size), 0x0f, opcode, ...modrmBytes(d, op)]));
+        out.push(
+          b.build(
+            `${name.toLowerCase()} ${regName(size, d)},${op.text}`,
+            name,
+            { size, sourceIsZero: zero, ...destOf(size, b.reg(size, d)) },
+            [...osize(size), 0x0f, opcode, ...modrmBytes(d, op)],
+          ),
+        );
       }
     }
   }
@@ -93,7 +140,16 @@ function generateBswap(rng: Rng): CaseSpec[] {
 }
 
 export const BIT_FAMILIES: Family[] = [
-  { name: 'bt', description: 'BT BTS BTR BTC: r/m,r (register base, and memory bit strings with signed offsets) and r/m,imm8; 16/32-bit', generate: generateBt },
-  { name: 'bsf', description: 'BSF/BSR 16/32-bit, register and memory source, including a zero source', generate: generateBsf },
+  {
+    name: 'bt',
+    description:
+      'BT BTS BTR BTC: r/m,r (register base, and memory bit strings with signed offsets) and r/m,imm8; 16/32-bit',
+    generate: generateBt,
+  },
+  {
+    name: 'bsf',
+    description: 'BSF/BSR 16/32-bit, register and memory source, including a zero source',
+    generate: generateBsf,
+  },
   { name: 'bswap', description: 'BSWAP r32 (0F C8+r)', generate: generateBswap },
 ];

@@ -30,16 +30,25 @@ function generateCond(rng: Rng): CaseSpec[] {
       let b = withCombo(new CaseBuilder(rng), combo);
       let op = b.rm(8, combo % 4 === 0 ? 1 : 0);
       b.put(8, op, rng.u32());
-      out.push(b.build(`set${CC[cc]} ${op.text}`, 'SETcc', { size: 8 }, [0x0f, 0x90 + cc, ...modrmBytes(0, op)]));
+      out.push(
+        b.build(`set${CC[cc]} ${op.text}`, 'SETcc', { size: 8 }, [0x0f, 0x90 + cc, ...modrmBytes(0, op)]),
+      );
 
       // CMOVcc r32, r/m32 (0F 40+cc), and r16 for half the combinations.
-      for (const size of combo % 2 ? [32] : [32, 16] as Size[]) {
+      for (const size of combo % 2 ? [32] : ([32, 16] as Size[])) {
         b = withCombo(new CaseBuilder(rng), combo);
         const d = rng.int(0, 7);
         b.set(32, d, value(rng, 32));
         op = b.rm(size as Size, combo % 4 === 1 ? 1 : 0);
         b.put(size as Size, op, value(rng, size as Size));
-        out.push(b.build(`cmov${CC[cc]} ${regName(size as Size, d)},${op.text}`, 'CMOVcc', { size: size as Size }, [...(size === 16 ? [0x66] : []), 0x0f, 0x40 + cc, ...modrmBytes(d, op)]));
+        out.push(
+          b.build(`cmov${CC[cc]} ${regName(size as Size, d)},${op.text}`, 'CMOVcc', { size: size as Size }, [
+            ...(size === 16 ? [0x66] : []),
+            0x0f,
+            0x40 + cc,
+            ...modrmBytes(d, op),
+          ]),
+        );
       }
 
       // Jcc rel8 and Jcc rel32 over `mov al, 1`.
@@ -47,21 +56,39 @@ function generateCond(rng: Rng): CaseSpec[] {
         b = withCombo(new CaseBuilder(rng), combo);
         b.set(8, EAX, 0);
         const jump = near ? [0x0f, 0x80 + cc, 0x02, 0x00, 0x00, 0x00] : [0x70 + cc, 0x02];
-        out.push(b.build(`j${CC[cc]} ${near ? 'near ' : ''}+2; mov al,1`, 'Jcc', { size: 32 }, [...jump, ...MOV_AL_1]));
+        out.push(
+          b.build(`j${CC[cc]} ${near ? 'near ' : ''}+2; mov al,1`, 'Jcc', { size: 32 }, [
+            ...jump,
+            ...MOV_AL_1,
+          ]),
+        );
       }
     }
   }
   // JECXZ/JCXZ and LOOP/LOOPE/LOOPNE over `mov al, 1`; 0x67 selects CX instead of ECX.
-  const counters = (rng2: Rng): number => rng2.pick([0, 1, 2, 0xffffffff, 0x10000, 0x10001, 0xffff0000, rng2.u32(), rng2.u32() & 0xffff]);
+  const counters = (rng2: Rng): number =>
+    rng2.pick([0, 1, 2, 0xffffffff, 0x10000, 0x10001, 0xffff0000, rng2.u32(), rng2.u32() & 0xffff]);
   for (const a16 of [false, true]) {
-    for (const [name, opcode] of [['JECXZ', 0xe3], ['LOOP', 0xe2], ['LOOPE', 0xe1], ['LOOPNE', 0xe0]] as const) {
+    for (const [name, opcode] of [
+      ['JECXZ', 0xe3],
+      ['LOOP', 0xe2],
+      ['LOOPE', 0xe1],
+      ['LOOPNE', 0xe0],
+    ] as const) {
       for (let i = 0; i < (a16 ? 30 : 60); i++) {
         const b = new CaseBuilder(rng);
         b.set(8, EAX, 0).set(32, ECX, counters(rng));
         if (rng.chance(0.5)) b.flags(ZF);
         else b.flags(0, ZF);
         const asm = a16 ? (name === 'JECXZ' ? 'jcxz' : `${name.toLowerCase()} (cx)`) : name.toLowerCase();
-        out.push(b.build(`${asm} +2; mov al,1`, name, { size: 32 }, [...(a16 ? [0x67] : []), opcode, 0x02, ...MOV_AL_1]));
+        out.push(
+          b.build(`${asm} +2; mov al,1`, name, { size: 32 }, [
+            ...(a16 ? [0x67] : []),
+            opcode,
+            0x02,
+            ...MOV_AL_1,
+          ]),
+        );
       }
     }
   }
@@ -81,7 +108,13 @@ function generateFlags(rng: Rng): CaseSpec[] {
     b.set(8, 4, ah);
     out.push(b.build('sahf', 'SAHF', { size: 8 }, [0x9e]));
   }
-  for (const [name, opcode] of [['CLC', 0xf8], ['STC', 0xf9], ['CMC', 0xf5], ['CLD', 0xfc], ['STD', 0xfd]] as const) {
+  for (const [name, opcode] of [
+    ['CLC', 0xf8],
+    ['STC', 0xf9],
+    ['CMC', 0xf5],
+    ['CLD', 0xfc],
+    ['STD', 0xfd],
+  ] as const) {
     for (let i = 0; i < 40; i++) {
       const b = new CaseBuilder(rng);
       if (i % 2) b.flags(name === 'CLD' || name === 'STD' ? DF : CF);
@@ -92,6 +125,11 @@ function generateFlags(rng: Rng): CaseSpec[] {
 }
 
 export const CONTROL_FAMILIES: Family[] = [
-  { name: 'cond', description: 'SETcc, CMOVcc (16/32-bit, register and memory), Jcc rel8/rel32 for all 16 conditions x 32 flag combinations; JECXZ/JCXZ, LOOP/LOOPE/LOOPNE (ECX and CX)', generate: generateCond },
+  {
+    name: 'cond',
+    description:
+      'SETcc, CMOVcc (16/32-bit, register and memory), Jcc rel8/rel32 for all 16 conditions x 32 flag combinations; JECXZ/JCXZ, LOOP/LOOPE/LOOPNE (ECX and CX)',
+    generate: generateCond,
+  },
   { name: 'flags', description: 'LAHF, SAHF (all AH), CLC STC CMC CLD STD', generate: generateFlags },
 ];

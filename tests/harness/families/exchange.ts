@@ -3,7 +3,19 @@
 
 import type { Family } from '../gen-cases.ts';
 import type { Rng } from '../lib/rng.ts';
-import { CaseBuilder, EAX, EBX, ECX, EDX, SIZES, modrmBytes, osize, regName, value, type CaseSpec } from '../lib/x86.ts';
+import {
+  CaseBuilder,
+  EAX,
+  EBX,
+  ECX,
+  EDX,
+  SIZES,
+  modrmBytes,
+  osize,
+  regName,
+  value,
+  type CaseSpec,
+} from '../lib/x86.ts';
 
 const LOCK = 0xf0;
 
@@ -17,7 +29,13 @@ function generateXchg(rng: Rng): CaseSpec[] {
       b.set(size, r, value(rng, size));
       const op = b.rm(size, 0.3);
       b.put(size, op, value(rng, size));
-      out.push(b.build(`xchg ${op.text},${regName(size, r)}`, 'XCHG', { size }, [...osize(size), size === 8 ? 0x86 : 0x87, ...modrmBytes(r, op)]));
+      out.push(
+        b.build(`xchg ${op.text},${regName(size, r)}`, 'XCHG', { size }, [
+          ...osize(size),
+          size === 8 ? 0x86 : 0x87,
+          ...modrmBytes(r, op),
+        ]),
+      );
     }
     if (size === 8) continue;
     // 90+r: XCHG (E)AX, r; 90 itself is NOP (SDM Vol. 2B "NOP").
@@ -26,7 +44,12 @@ function generateXchg(rng: Rng): CaseSpec[] {
         const b = new CaseBuilder(rng);
         b.set(size, EAX, value(rng, size));
         if (r !== EAX) b.set(size, r, value(rng, size));
-        out.push(b.build(`xchg ${regName(size, EAX)},${regName(size, r)}`, 'XCHG', { size }, [...osize(size), 0x90 + r]));
+        out.push(
+          b.build(`xchg ${regName(size, EAX)},${regName(size, r)}`, 'XCHG', { size }, [
+            ...osize(size),
+            0x90 + r,
+          ]),
+        );
       }
     }
   }
@@ -43,7 +66,15 @@ function generateXadd(rng: Rng): CaseSpec[] {
       const op = b.rm(size, 0.3);
       b.put(size, op, value(rng, size));
       const lock = op.memOffset !== undefined && rng.chance(0.3);
-      out.push(b.build(`${lock ? 'lock ' : ''}xadd ${op.text},${regName(size, r)}`, 'XADD', { size }, [...(lock ? [LOCK] : []), ...osize(size), 0x0f, size === 8 ? 0xc0 : 0xc1, ...modrmBytes(r, op)]));
+      out.push(
+        b.build(`${lock ? 'lock ' : ''}xadd ${op.text},${regName(size, r)}`, 'XADD', { size }, [
+          ...(lock ? [LOCK] : []),
+          ...osize(size),
+          0x0f,
+          size === 8 ? 0xc0 : 0xc1,
+          ...modrmBytes(r, op),
+        ]),
+      );
     }
   }
   return out;
@@ -66,7 +97,15 @@ function generateCmpxchg(rng: Rng): CaseSpec[] {
       const srcIsAcc = src === EAX;
       if (!destIsAcc && !srcIsAcc) b.set(size, EAX, rng.chance(0.5) ? dest : value(rng, size));
       const lock = op.memOffset !== undefined && rng.chance(0.3);
-      out.push(b.build(`${lock ? 'lock ' : ''}cmpxchg ${op.text},${regName(size, src)}`, 'CMPXCHG', { size }, [...(lock ? [LOCK] : []), ...osize(size), 0x0f, size === 8 ? 0xb0 : 0xb1, ...modrmBytes(src, op)]));
+      out.push(
+        b.build(`${lock ? 'lock ' : ''}cmpxchg ${op.text},${regName(size, src)}`, 'CMPXCHG', { size }, [
+          ...(lock ? [LOCK] : []),
+          ...osize(size),
+          0x0f,
+          size === 8 ? 0xb0 : 0xb1,
+          ...modrmBytes(src, op),
+        ]),
+      );
     }
   }
   // CMPXCHG8B m64: EDX:EAX against m64; equal: m64 = ECX:EBX, else EDX:EAX = m64.
@@ -81,7 +120,14 @@ function generateCmpxchg(rng: Rng): CaseSpec[] {
     b.set(32, EAX, kind === 1 || kind === 3 ? value(rng, 32) : lo);
     b.set(32, EDX, kind === 2 || kind === 3 ? value(rng, 32) : hi);
     const lock = rng.chance(0.3);
-    out.push(b.build(`${lock ? 'lock ' : ''}cmpxchg8b ${op.text}`, 'CMPXCHG8B', { size: 32 }, [...(lock ? [LOCK] : []), 0x0f, 0xc7, ...modrmBytes(1, op)]));
+    out.push(
+      b.build(`${lock ? 'lock ' : ''}cmpxchg8b ${op.text}`, 'CMPXCHG8B', { size: 32 }, [
+        ...(lock ? [LOCK] : []),
+        0x0f,
+        0xc7,
+        ...modrmBytes(1, op),
+      ]),
+    );
   }
   for (let r = 0; r < 8; r += 3) {
     const b = new CaseBuilder(rng);
@@ -91,7 +137,20 @@ function generateCmpxchg(rng: Rng): CaseSpec[] {
 }
 
 export const EXCHANGE_FAMILIES: Family[] = [
-  { name: 'xchg', description: 'XCHG 86/87 (register and memory) and 90+r, 8/16/32-bit', generate: generateXchg },
-  { name: 'xadd', description: 'XADD 0F C0/C1, 8/16/32-bit, register and memory, with and without LOCK', generate: generateXadd },
-  { name: 'cmpxchg', description: 'CMPXCHG 0F B0/B1 (equal and not equal) and CMPXCHG8B m64, with and without LOCK; register CMPXCHG8B (#UD)', generate: generateCmpxchg },
+  {
+    name: 'xchg',
+    description: 'XCHG 86/87 (register and memory) and 90+r, 8/16/32-bit',
+    generate: generateXchg,
+  },
+  {
+    name: 'xadd',
+    description: 'XADD 0F C0/C1, 8/16/32-bit, register and memory, with and without LOCK',
+    generate: generateXadd,
+  },
+  {
+    name: 'cmpxchg',
+    description:
+      'CMPXCHG 0F B0/B1 (equal and not equal) and CMPXCHG8B m64, with and without LOCK; register CMPXCHG8B (#UD)',
+    generate: generateCmpxchg,
+  },
 ];

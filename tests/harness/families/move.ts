@@ -4,13 +4,34 @@
 import type { Family } from '../gen-cases.ts';
 import type { Rng } from '../lib/rng.ts';
 import { LAYOUT } from '../fixture-format.ts';
-import { CaseBuilder, EAX, EBX, EDX, hex, le, modrm, modrmBytes, osize, regName, smallValue, value, type CaseSpec, type Size } from '../lib/x86.ts';
+import {
+  CaseBuilder,
+  EAX,
+  EBX,
+  EDX,
+  hex,
+  le,
+  modrm,
+  modrmBytes,
+  osize,
+  regName,
+  smallValue,
+  value,
+  type CaseSpec,
+  type Size,
+} from '../lib/x86.ts';
 
 function generateMovx(rng: Rng): CaseSpec[] {
   const out: CaseSpec[] = [];
   const forms: [string, number, Size, Size][] = [
-    ['MOVZX', 0xb6, 32, 8], ['MOVZX', 0xb6, 16, 8], ['MOVZX', 0xb7, 32, 16], ['MOVZX', 0xb7, 16, 16],
-    ['MOVSX', 0xbe, 32, 8], ['MOVSX', 0xbe, 16, 8], ['MOVSX', 0xbf, 32, 16], ['MOVSX', 0xbf, 16, 16],
+    ['MOVZX', 0xb6, 32, 8],
+    ['MOVZX', 0xb6, 16, 8],
+    ['MOVZX', 0xb7, 32, 16],
+    ['MOVZX', 0xb7, 16, 16],
+    ['MOVSX', 0xbe, 32, 8],
+    ['MOVSX', 0xbe, 16, 8],
+    ['MOVSX', 0xbf, 32, 16],
+    ['MOVSX', 0xbf, 16, 16],
   ];
   for (const [name, opcode, dsize, ssize] of forms) {
     for (let i = 0; i < 80; i++) {
@@ -19,7 +40,14 @@ function generateMovx(rng: Rng): CaseSpec[] {
       b.set(32, d, rng.u32());
       const op = b.rm(ssize, 0.3);
       b.put(ssize, op, value(rng, ssize, 0.5));
-      out.push(b.build(`${name.toLowerCase()} ${regName(dsize, d)},${op.text}`, name, { size: dsize }, [...osize(dsize), 0x0f, opcode, ...modrmBytes(d, op)]));
+      out.push(
+        b.build(`${name.toLowerCase()} ${regName(dsize, d)},${op.text}`, name, { size: dsize }, [
+          ...osize(dsize),
+          0x0f,
+          opcode,
+          ...modrmBytes(d, op),
+        ]),
+      );
     }
   }
   return out;
@@ -55,7 +83,14 @@ function lea32(rng: Rng, dsize: Size, mod: number, rm: number, sib: number): Cas
   } else {
     parts.push(regName(32, rm));
   }
-  const dv = dispBytes === 1 ? rng.int(-128, 127) : dispBytes === 4 ? (rng.chance(0.5) ? rng.int(-0x10000, 0x10000) : rng.u32() | 0) : 0;
+  const dv =
+    dispBytes === 1
+      ? rng.int(-128, 127)
+      : dispBytes === 4
+        ? rng.chance(0.5)
+          ? rng.int(-0x10000, 0x10000)
+          : rng.u32() | 0
+        : 0;
   code.push(...le(dv, dispBytes));
   const text = `${parts.join('+')}${dispBytes ? (parts.length ? disp(dv) : hex(dv)) : ''}`;
   const sibNote = rm === 4 && ((sib >> 3) & 7) === 4 && sib >> 6 ? ` (sib ${hex(sib)})` : '';
@@ -82,7 +117,8 @@ function generateLea(rng: Rng): CaseSpec[] {
   for (let mod = 0; mod < 3; mod++) {
     for (let rm = 0; rm < 8; rm++) {
       if (rm === 4) {
-        for (let sib = 0; sib < 256; sib++) for (let rep = 0; rep < 2; rep++) out.push(lea32(rng, 32, mod, rm, sib));
+        for (let sib = 0; sib < 256; sib++)
+          for (let rep = 0; rep < 2; rep++) out.push(lea32(rng, 32, mod, rm, sib));
       } else {
         for (let rep = 0; rep < 6; rep++) out.push(lea32(rng, 32, mod, rm, 0));
       }
@@ -98,7 +134,9 @@ function generateLea(rng: Rng): CaseSpec[] {
   // LEA with a register operand (mod = 11b) is #UD (SDM Vol. 2A "LEA", Protected Mode Exceptions).
   for (const m of [0xc0, 0xc9, 0xd8, 0xff]) {
     const b = new CaseBuilder(rng);
-    out.push(b.build(`lea ${regName(32, (m >> 3) & 7)},${regName(32, m & 7)} (#UD)`, 'LEA', { size: 32 }, [0x8d, m]));
+    out.push(
+      b.build(`lea ${regName(32, (m >> 3) & 7)},${regName(32, m & 7)} (#UD)`, 'LEA', { size: 32 }, [0x8d, m]),
+    );
   }
   return out;
 }
@@ -106,7 +144,12 @@ function generateLea(rng: Rng): CaseSpec[] {
 function generateConvert(rng: Rng): CaseSpec[] {
   const out: CaseSpec[] = [];
   // [mnemonic, bytes, source size, destination size]
-  const forms: [string, number[], Size, Size][] = [['CBW', [0x66, 0x98], 8, 16], ['CWDE', [0x98], 16, 32], ['CWD', [0x66, 0x99], 16, 16], ['CDQ', [0x99], 32, 32]];
+  const forms: [string, number[], Size, Size][] = [
+    ['CBW', [0x66, 0x98], 8, 16],
+    ['CWDE', [0x98], 16, 32],
+    ['CWD', [0x66, 0x99], 16, 16],
+    ['CDQ', [0x99], 32, 32],
+  ];
   for (const [name, code, ssize, dsize] of forms) {
     for (let i = 0; i < 100; i++) {
       const b = new CaseBuilder(rng);
@@ -133,8 +176,17 @@ function generateXlat(rng: Rng): CaseSpec[] {
 }
 
 export const MOVE_FAMILIES: Family[] = [
-  { name: 'movx', description: 'MOVZX/MOVSX 0F B6/B7/BE/BF into 16/32-bit registers, register and memory source', generate: generateMovx },
-  { name: 'lea', description: 'LEA: every 32-bit ModRM/SIB form, every 16-bit (0x67) form, 16-bit destinations, register operand (#UD)', generate: generateLea },
+  {
+    name: 'movx',
+    description: 'MOVZX/MOVSX 0F B6/B7/BE/BF into 16/32-bit registers, register and memory source',
+    generate: generateMovx,
+  },
+  {
+    name: 'lea',
+    description:
+      'LEA: every 32-bit ModRM/SIB form, every 16-bit (0x67) form, 16-bit destinations, register operand (#UD)',
+    generate: generateLea,
+  },
   { name: 'convert', description: 'CBW CWDE CWD CDQ', generate: generateConvert },
   { name: 'xlat', description: 'XLAT (D7)', generate: generateXlat },
 ];

@@ -4,15 +4,41 @@
 
 import type { Family } from '../gen-cases.ts';
 import type { Rng } from '../lib/rng.ts';
-import { CaseBuilder, EAX, EBP, EBX, ECX, EDI, EDX, ESI, SIZES, hex, le, maskOf, modrmBytes, osize, regName, sext, smallValue, value, type CaseSpec, type Operand, type Size } from '../lib/x86.ts';
+import {
+  CaseBuilder,
+  EAX,
+  EBP,
+  EBX,
+  ECX,
+  EDI,
+  EDX,
+  ESI,
+  SIZES,
+  hex,
+  le,
+  maskOf,
+  modrmBytes,
+  osize,
+  regName,
+  sext,
+  smallValue,
+  value,
+  type CaseSpec,
+  type Operand,
+  type Size,
+} from '../lib/x86.ts';
 
 const P_MEM = 0.25;
-const operandValue = (rng: Rng, size: Size): number => (rng.chance(0.35) ? smallValue(rng, size) : value(rng, size));
+const operandValue = (rng: Rng, size: Size): number =>
+  rng.chance(0.35) ? smallValue(rng, size) : value(rng, size);
 
 function generateMul(rng: Rng): CaseSpec[] {
   const out: CaseSpec[] = [];
   for (const size of SIZES) {
-    for (const [name, sub] of [['MUL', 4], ['IMUL', 5]] as const) {
+    for (const [name, sub] of [
+      ['MUL', 4],
+      ['IMUL', 5],
+    ] as const) {
       // F6/F7 /4 /5: AL/AX/EAX times r/m into AX, DX:AX or EDX:EAX.
       for (let i = 0; i < 220; i++) {
         const b = new CaseBuilder(rng);
@@ -20,7 +46,13 @@ function generateMul(rng: Rng): CaseSpec[] {
         if (size !== 8) b.reserve(EDX);
         const op = b.rm(size, P_MEM);
         if (op.memOffset !== undefined || op.rm !== EAX) b.put(size, op, operandValue(rng, size));
-        out.push(b.build(`${name.toLowerCase()} ${op.text}`, name, { size }, [...osize(size), size === 8 ? 0xf6 : 0xf7, ...modrmBytes(sub, op)]));
+        out.push(
+          b.build(`${name.toLowerCase()} ${op.text}`, name, { size }, [
+            ...osize(size),
+            size === 8 ? 0xf6 : 0xf7,
+            ...modrmBytes(sub, op),
+          ]),
+        );
       }
     }
     if (size === 8) continue;
@@ -31,20 +63,34 @@ function generateMul(rng: Rng): CaseSpec[] {
       b.set(size, r, operandValue(rng, size));
       const op = b.rm(size, P_MEM);
       b.put(size, op, operandValue(rng, size));
-      out.push(b.build(`imul ${regName(size, r)},${op.text}`, 'IMUL', { size }, [...osize(size), 0x0f, 0xaf, ...modrmBytes(r, op)]));
+      out.push(
+        b.build(`imul ${regName(size, r)},${op.text}`, 'IMUL', { size }, [
+          ...osize(size),
+          0x0f,
+          0xaf,
+          ...modrmBytes(r, op),
+        ]),
+      );
     }
     for (const opcode of [0x6b, 0x69]) {
       // 6B: IMUL r, r/m, imm8 (sign-extended); 69: IMUL r, r/m, imm16/32.
       for (let i = 0; i < 150; i++) {
         const b = new CaseBuilder(rng);
         const r = rng.int(0, 7);
+        b.set(size, r, rng.u32()); // only written, but a memory operand must not use it as a base
         const op = b.rm(size, P_MEM);
         b.put(size, op, operandValue(rng, size));
-        if (op.memOffset !== undefined || op.rm !== r) b.set(size, r, rng.u32());
         const immLen = opcode === 0x6b ? 1 : size / 8;
         const imm = opcode === 0x6b ? operandValue(rng, 8) : operandValue(rng, size);
         const shown = opcode === 0x6b ? sext(imm, 8) & maskOf(size) : imm;
-        out.push(b.build(`imul ${regName(size, r)},${op.text},${hex(shown)}`, 'IMUL', { size }, [...osize(size), opcode, ...modrmBytes(r, op), ...le(imm, immLen)]));
+        out.push(
+          b.build(`imul ${regName(size, r)},${op.text},${hex(shown)}`, 'IMUL', { size }, [
+            ...osize(size),
+            opcode,
+            ...modrmBytes(r, op),
+            ...le(imm, immLen),
+          ]),
+        );
       }
     }
   }
@@ -59,7 +105,8 @@ function randomBig(rng: Rng, bits: number): bigint {
   for (let i = 0; i < bits; i += 32) v = (v << 32n) | big(rng.u32());
   return v & ((1n << BigInt(bits)) - 1n);
 }
-const toSigned = (v: bigint, bits: number): bigint => (v >= 1n << BigInt(bits - 1) ? v - (1n << BigInt(bits)) : v);
+const toSigned = (v: bigint, bits: number): bigint =>
+  v >= 1n << BigInt(bits - 1) ? v - (1n << BigInt(bits)) : v;
 const toUnsigned = (v: bigint, bits: number): bigint => v & ((1n << BigInt(bits)) - 1n);
 
 /** Pick (dividend, divisor) for a mode, as unsigned 2N- and N-bit patterns. */
@@ -97,7 +144,8 @@ function divOperands(rng: Rng, signed: boolean, size: Size, mode: DivMode): [big
       return [toUnsigned(build(q, d, rMag), 2 * n), toUnsigned(d, n)];
     }
     case 'overflow': {
-      if (signed && rng.chance(0.3)) return [toUnsigned(-(1n << BigInt(2 * n - 2)), 2 * n), toUnsigned(-1n, n)];
+      if (signed && rng.chance(0.3))
+        return [toUnsigned(-(1n << BigInt(2 * n - 2)), 2 * n), toUnsigned(-1n, n)];
       const d = nonzeroDivisor();
       const q = (qMax + 1n + randomBig(rng, n - 2)) * (signed && rng.chance(0.5) ? -1n : 1n);
       return [toUnsigned(q * d, 2 * n), toUnsigned(d, n)];
@@ -109,9 +157,18 @@ function divOperands(rng: Rng, signed: boolean, size: Size, mode: DivMode): [big
 
 function generateDiv(rng: Rng): CaseSpec[] {
   const out: CaseSpec[] = [];
-  const modes: [DivMode, number][] = [['fit', 230], ['boundary', 70], ['zero', 25], ['overflow', 45], ['self', 30]];
+  const modes: [DivMode, number][] = [
+    ['fit', 230],
+    ['boundary', 70],
+    ['zero', 25],
+    ['overflow', 45],
+    ['self', 30],
+  ];
   for (const size of SIZES) {
-    for (const [name, sub, signed] of [['DIV', 6, false], ['IDIV', 7, true]] as const) {
+    for (const [name, sub, signed] of [
+      ['DIV', 6, false],
+      ['IDIV', 7, true],
+    ] as const) {
       for (const [mode, count] of modes) {
         for (let i = 0; i < count; i++) {
           const b = new CaseBuilder(rng);
@@ -126,10 +183,18 @@ function generateDiv(rng: Rng): CaseSpec[] {
             // The divisor is part of the dividend: DIV AH, DIV EAX, IDIV EDX...
             op = b.reg(size, rng.pick(size === 8 ? [0, 4] : [EAX, EDX]));
           } else {
-            op = rng.chance(P_MEM) ? b.mem32(size) : b.reg(size, rng.pick(size === 8 ? [1, 2, 3, 5, 6, 7] : [EBX, ECX, ESI, EDI, EBP]));
+            op = rng.chance(P_MEM)
+              ? b.mem32(size)
+              : b.reg(size, rng.pick(size === 8 ? [1, 2, 3, 5, 6, 7] : [EBX, ECX, ESI, EDI, EBP]));
             b.put(size, op, Number(divisor));
           }
-          out.push(b.build(`${name.toLowerCase()} ${op.text}`, name, { size }, [...osize(size), size === 8 ? 0xf6 : 0xf7, ...modrmBytes(sub, op)]));
+          out.push(
+            b.build(`${name.toLowerCase()} ${op.text}`, name, { size }, [
+              ...osize(size),
+              size === 8 ? 0xf6 : 0xf7,
+              ...modrmBytes(sub, op),
+            ]),
+          );
         }
       }
     }
@@ -138,6 +203,15 @@ function generateDiv(rng: Rng): CaseSpec[] {
 }
 
 export const MULDIV_FAMILIES: Family[] = [
-  { name: 'mul', description: 'MUL/IMUL F6/F7 /4 /5, IMUL 0F AF, 6B, 69; 8/16/32-bit', generate: generateMul },
-  { name: 'div', description: 'DIV/IDIV F6/F7 /6 /7, 8/16/32-bit: fitting, boundary and overflowing quotients, divide by zero (#DE)', generate: generateDiv },
+  {
+    name: 'mul',
+    description: 'MUL/IMUL F6/F7 /4 /5, IMUL 0F AF, 6B, 69; 8/16/32-bit',
+    generate: generateMul,
+  },
+  {
+    name: 'div',
+    description:
+      'DIV/IDIV F6/F7 /6 /7, 8/16/32-bit: fitting, boundary and overflowing quotients, divide by zero (#DE)',
+    generate: generateDiv,
+  },
 ];

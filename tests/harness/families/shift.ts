@@ -5,10 +5,31 @@
 
 import type { Family } from '../gen-cases.ts';
 import type { Rng } from '../lib/rng.ts';
-import { CaseBuilder, ECX, SIZES, destOf, hex, modrmBytes, osize, regName, signBit, value, type CaseSpec, type Size } from '../lib/x86.ts';
+import {
+  CaseBuilder,
+  ECX,
+  SIZES,
+  destOf,
+  hex,
+  modrmBytes,
+  osize,
+  regName,
+  signBit,
+  value,
+  type CaseSpec,
+  type Size,
+} from '../lib/x86.ts';
 
 /** Group 2 /n. /6 is an undocumented alias of /4 and is left out. */
-const GROUP2: readonly [string, number][] = [['ROL', 0], ['ROR', 1], ['RCL', 2], ['RCR', 3], ['SHL', 4], ['SHR', 5], ['SAR', 7]];
+const GROUP2: readonly [string, number][] = [
+  ['ROL', 0],
+  ['ROR', 1],
+  ['RCL', 2],
+  ['RCR', 3],
+  ['SHL', 4],
+  ['SHR', 5],
+  ['SAR', 7],
+];
 const P_MEM = 0.2;
 /** CL values past 40 whose low 5 bits are interesting (32 = 0, 33 = 1, 0xff = 31...). */
 const HIGH_COUNTS = [0x20, 0x21, 0x3f, 0x40, 0x41, 0x7f, 0x80, 0x81, 0x9f, 0xe0, 0xff];
@@ -20,7 +41,14 @@ function shiftValue(rng: Rng, size: Size): number {
   return value(rng, size);
 }
 
-function group2Case(rng: Rng, name: string, sub: number, size: Size, how: 'one' | 'cl' | 'imm', count: number): CaseSpec {
+function group2Case(
+  rng: Rng,
+  name: string,
+  sub: number,
+  size: Size,
+  how: 'one' | 'cl' | 'imm',
+  count: number,
+): CaseSpec {
   const b = new CaseBuilder(rng);
   if (how === 'cl') b.set(8, ECX, count);
   // A register operand may be CL itself (count = value): that is a legal, if odd, case.
@@ -35,7 +63,12 @@ function group2Case(rng: Rng, name: string, sub: number, size: Size, how: 'one' 
     case 'cl':
       return b.build(`${mn} ${op.text},cl`, name, ctx, [...osize(size), 0xd2 + wide, ...modrmBytes(sub, op)]);
     case 'imm':
-      return b.build(`${mn} ${op.text},${hex(count)}`, name, ctx, [...osize(size), 0xc0 + wide, ...modrmBytes(sub, op), count]);
+      return b.build(`${mn} ${op.text},${hex(count)}`, name, ctx, [
+        ...osize(size),
+        0xc0 + wide,
+        ...modrmBytes(sub, op),
+        count,
+      ]);
   }
 }
 
@@ -44,9 +77,11 @@ function generateShift(rng: Rng): CaseSpec[] {
   for (const [name, sub] of GROUP2) {
     for (const size of SIZES) {
       for (let i = 0; i < 40; i++) out.push(group2Case(rng, name, sub, size, 'one', 1));
-      for (let count = 0; count <= 40; count++) for (let rep = 0; rep < 3; rep++) out.push(group2Case(rng, name, sub, size, 'cl', count));
+      for (let count = 0; count <= 40; count++)
+        for (let rep = 0; rep < 3; rep++) out.push(group2Case(rng, name, sub, size, 'cl', count));
       for (const count of HIGH_COUNTS) out.push(group2Case(rng, name, sub, size, 'cl', count));
-      for (let i = 0; i < 30; i++) out.push(group2Case(rng, name, sub, size, 'imm', rng.chance(0.8) ? rng.int(0, 40) : rng.int(0, 255)));
+      for (let i = 0; i < 30; i++)
+        out.push(group2Case(rng, name, sub, size, 'imm', rng.chance(0.8) ? rng.int(0, 40) : rng.int(0, 255)));
     }
   }
   return out;
@@ -64,7 +99,13 @@ function doubleShiftCase(rng: Rng, left: boolean, size: 16 | 32, how: 'cl' | 'im
   const base = left ? 0xa4 : 0xac;
   const ctx = { size, count, ...destOf(size, op) };
   const text = `${name.toLowerCase()} ${op.text},${regName(size, src)},${how === 'cl' ? 'cl' : hex(count)}`;
-  const code = [...osize(size), 0x0f, base + (how === 'cl' ? 1 : 0), ...modrmBytes(src, op), ...(how === 'imm' ? [count] : [])];
+  const code = [
+    ...osize(size),
+    0x0f,
+    base + (how === 'cl' ? 1 : 0),
+    ...modrmBytes(src, op),
+    ...(how === 'imm' ? [count] : []),
+  ];
   return b.build(text, name, ctx, code);
 }
 
@@ -72,15 +113,26 @@ function generateDoubleShift(rng: Rng): CaseSpec[] {
   const out: CaseSpec[] = [];
   for (const left of [true, false]) {
     for (const size of [16, 32] as const) {
-      for (let count = 0; count <= 40; count++) for (let rep = 0; rep < 6; rep++) out.push(doubleShiftCase(rng, left, size, 'cl', count));
+      for (let count = 0; count <= 40; count++)
+        for (let rep = 0; rep < 6; rep++) out.push(doubleShiftCase(rng, left, size, 'cl', count));
       for (const count of HIGH_COUNTS) out.push(doubleShiftCase(rng, left, size, 'cl', count));
-      for (let i = 0; i < 60; i++) out.push(doubleShiftCase(rng, left, size, 'imm', rng.chance(0.8) ? rng.int(0, 40) : rng.int(0, 255)));
+      for (let i = 0; i < 60; i++)
+        out.push(doubleShiftCase(rng, left, size, 'imm', rng.chance(0.8) ? rng.int(0, 40) : rng.int(0, 255)));
     }
   }
   return out;
 }
 
 export const SHIFT_FAMILIES: Family[] = [
-  { name: 'shift', description: 'ROL ROR RCL RCR SHL SHR SAR by 1, by CL (0..40 and high CL values) and by imm8; 8/16/32-bit', generate: generateShift },
-  { name: 'shld', description: 'SHLD/SHRD by CL (0..40) and imm8, 16/32-bit, register and memory destination', generate: generateDoubleShift },
+  {
+    name: 'shift',
+    description:
+      'ROL ROR RCL RCR SHL SHR SAR by 1, by CL (0..40 and high CL values) and by imm8; 8/16/32-bit',
+    generate: generateShift,
+  },
+  {
+    name: 'shld',
+    description: 'SHLD/SHRD by CL (0..40) and imm8, 16/32-bit, register and memory destination',
+    generate: generateDoubleShift,
+  },
 ];

@@ -11,27 +11,41 @@ import type { Rng } from './rng.ts';
 export type Size = 8 | 16 | 32;
 
 /** Register numbers in ModRM.reg/rm encoding order (SDM Vol. 2A §2.1.5, Table 2-2). */
-export const EAX = 0, ECX = 1, EDX = 2, EBX = 3, ESP = 4, EBP = 5, ESI = 6, EDI = 7;
+export const EAX = 0,
+  ECX = 1,
+  EDX = 2,
+  EBX = 3,
+  ESP = 4,
+  EBP = 5,
+  ESI = 6,
+  EDI = 7;
 export const R32: readonly RegisterName[] = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'];
 const R16 = ['ax', 'cx', 'dx', 'bx', 'sp', 'bp', 'si', 'di'];
 const R8 = ['al', 'cl', 'dl', 'bl', 'ah', 'ch', 'dh', 'bh'];
 export const SIZES: readonly Size[] = [8, 16, 32];
 
-export const regName = (size: Size, n: number): string => (size === 32 ? R32 : size === 16 ? R16 : R8)[n] as string;
+export const regName = (size: Size, n: number): string =>
+  (size === 32 ? R32 : size === 16 ? R16 : R8)[n] as string;
 /** The 32-bit register an encoding number names at this size (AH..BH live in EAX..EBX). */
 export const fullReg = (size: Size, n: number): number => (size === 8 ? n & 3 : n);
 export const maskOf = (size: Size): number => (size === 32 ? 0xffffffff : (1 << size) - 1);
 export const signBit = (size: Size): number => (size === 32 ? 0x80000000 : 1 << (size - 1));
-export const ptrWord = (size: Size | 64): string => ({ 8: 'byte', 16: 'word', 32: 'dword', 64: 'qword' })[size];
+export const ptrWord = (size: Size | 64): string =>
+  ({ 8: 'byte', 16: 'word', 32: 'dword', 64: 'qword' })[size];
 /** The operand-size prefix that selects 16-bit operands in 32-bit code (SDM Vol. 2A §2.1.1). */
 export const osize = (size: Size): number[] => (size === 16 ? [0x66] : []);
 /** Sign-extend the low `size` bits to a JS number. */
-export const sext = (v: number, size: Size): number => (size === 32 ? v | 0 : ((v << (32 - size)) >> (32 - size)));
+export const sext = (v: number, size: Size): number =>
+  size === 32 ? v | 0 : (v << (32 - size)) >> (32 - size);
 export const hex = (v: number): string => `0x${(v >>> 0).toString(16)}`;
-export const le = (v: number, bytes: number): number[] => Array.from({ length: bytes }, (_, i) => (v >>> (8 * i)) & 0xff);
+export const le = (v: number, bytes: number): number[] =>
+  Array.from({ length: bytes }, (_, i) => (v >>> (8 * i)) & 0xff);
 export const modrm = (mod: number, reg: number, rm: number): number => (mod << 6) | (reg << 3) | rm;
 
-const EDGES32 = [0, 1, 2, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0x8000, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0x80000001, 0xfffffffe, 0xffffffff];
+const EDGES32 = [
+  0, 1, 2, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0x8000, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0x80000001,
+  0xfffffffe, 0xffffffff,
+];
 const edgeCache = new Map<Size, number[]>();
 /** The directed edge values of a size: 0, 1, the sign boundaries and all-ones (the 8/16-bit ones too). */
 export function edges(size: Size): number[] {
@@ -171,7 +185,12 @@ export class CaseBuilder {
     const addr = LAYOUT.memBase + o;
     const free = this.freeRegs();
     const word = ptrWord(width);
-    const forms = free.length >= 2 ? ['base', 'base8', 'base32', 'abs', 'sib', 'sib8', 'sib32', 'sibNoBase', 'sibNoIndex'] : free.length === 1 ? ['base', 'base8', 'base32', 'abs', 'sibNoIndex'] : ['abs'];
+    const forms =
+      free.length >= 2
+        ? ['base', 'base8', 'base32', 'abs', 'sib', 'sib8', 'sib32', 'sibNoBase', 'sibNoIndex']
+        : free.length === 1
+          ? ['base', 'base8', 'base32', 'abs', 'sibNoIndex']
+          : ['abs'];
     const form = this.rng.pick(forms);
     const disp8 = this.rng.int(-128, 127);
     const disp32 = this.rng.chance(0.5) ? this.rng.int(-0x1000, 0x1000) : this.rng.u32() | 0;
@@ -183,7 +202,13 @@ export class CaseBuilder {
       return R32[n] as string;
     };
     const dispText = (d: number): string => (d < 0 ? `-${hex(-d)}` : `+${hex(d)}`);
-    const result = (mod: number, rm: number, tail: number[], inner: string): Operand => ({ mod, rm, tail, text: `${word} [${inner}]`, memOffset: o });
+    const result = (mod: number, rm: number, tail: number[], inner: string): Operand => ({
+      mod,
+      rm,
+      tail,
+      text: `${word} [${inner}]`,
+      memOffset: o,
+    });
 
     switch (form) {
       case 'abs':
@@ -208,7 +233,12 @@ export class CaseBuilder {
         const mod = b === EBP ? 1 : this.rng.int(0, 2);
         const disp = mod === 0 ? 0 : mod === 1 ? disp8 : disp32;
         const name = useReg(b, addr - disp);
-        return result(mod, 4, [(ss << 6) | (4 << 3) | b, ...(mod === 1 ? d8 : mod === 2 ? d32 : [])], `${name}${mod ? dispText(disp) : ''}`);
+        return result(
+          mod,
+          4,
+          [(ss << 6) | (4 << 3) | b, ...(mod === 1 ? d8 : mod === 2 ? d32 : [])],
+          `${name}${mod ? dispText(disp) : ''}`,
+        );
       }
       default: {
         // 'sib' (no displacement), 'sib8', 'sib32', 'sibNoBase' (mod 00, base 101: disp32 + index*scale).
@@ -227,7 +257,12 @@ export class CaseBuilder {
         if (mod === 0 && b === EBP) mod = 1; // mod 00 with base 101 means "no base"
         const disp = mod === 0 ? 0 : mod === 1 ? disp8 : disp32;
         const bText = useReg(b, addr - scaled - disp);
-        return result(mod, 4, [(ss << 6) | (i << 3) | b, ...(mod === 1 ? d8 : mod === 2 ? d32 : [])], `${bText}+${iText}${mod ? dispText(disp) : ''}`);
+        return result(
+          mod,
+          4,
+          [(ss << 6) | (i << 3) | b, ...(mod === 1 ? d8 : mod === 2 ? d32 : [])],
+          `${bText}+${iText}${mod ? dispText(disp) : ''}`,
+        );
       }
     }
   }
@@ -246,7 +281,14 @@ export class CaseBuilder {
 
   build(asm: string, m: string, ctx: UndefinedContext, code: number[]): CaseSpec {
     if (code.length > MAX_CODE) throw new Error(`${asm}: ${code.length} bytes of code`);
-    return { asm, m, ctx, code, init: { ...this.regs, eflags: this.eflags }, mem: this.mem ? new Uint8Array(this.mem) : undefined };
+    return {
+      asm,
+      m,
+      ctx,
+      code,
+      init: { ...this.regs, eflags: this.eflags },
+      mem: this.mem ? new Uint8Array(this.mem) : undefined,
+    };
   }
 }
 

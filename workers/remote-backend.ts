@@ -1,0 +1,34 @@
+// A VcpuBackend over a comlink proxy to a vCPU worker. If the worker dies (an exception that
+// escaped, out of memory, terminated), every pending and later call rejects with what
+// happened instead of hanging, and the VMM reports it.
+import type { Remote } from 'comlink';
+import type { VcpuBackend } from '../core/kvm/backend.ts';
+import type { VcpuApi } from './vcpu-api.ts';
+
+export class WorkerDiedError extends Error {}
+
+export function remoteBackend(api: Remote<VcpuApi>, died: Promise<string>, terminate: () => void): VcpuBackend {
+  let deathReason: string | undefined;
+  const death = died.then((why) => {
+    deathReason = why;
+    throw new WorkerDiedError(`vCPU worker died: ${why}`);
+  });
+  death.catch(() => {});
+  const call = <T>(p: () => Promise<T>): Promise<T> => {
+    if (deathReason !== undefined) return Promise.reject(new WorkerDiedError(`vCPU worker died: ${deathReason}`));
+    return Promise.race([p(), death]);
+  };
+  return {
+    run: () => call(() => api.run()),
+    getRegs: () => call(() => api.getRegs()),
+    setRegs: (r) => call(() => api.setRegs(r)),
+    getSregs: () => call(() => api.getSregs()),
+    setSregs: (r) => call(() => api.setSregs(r)),
+    getMsrs: (i) => call(() => api.getMsrs(i)),
+    setMsrs: (e) => call(() => api.setMsrs(e)),
+    setCpuid2: (e) => call(() => api.setCpuid2(e)),
+    interrupt: (v) => call(() => api.interrupt(v)),
+    reset: () => call(() => api.reset()),
+    destroy: async () => terminate(),
+  };
+}
