@@ -281,7 +281,7 @@ export interface CpuEnv {
 
 /** Attaches the faulting instruction's offset to a fault thrown below a slow path. */
 function withDelta(e: unknown, delta: number): unknown {
-  if ((e instanceof GuestFault || e instanceof InternalError) && e.delta < 0) e.delta = delta;
+  if ((e instanceof GuestFault || e instanceof InternalError || e instanceof ExitSignal) && e.delta < 0) e.delta = delta;
   return e;
 }
 

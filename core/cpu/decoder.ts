@@ -142,6 +142,9 @@ export function decode(fetch: FetchByte, mode: DecodeMode): DecodeResult {
     else if (long && form.d64) opSize = opsizePrefix ? 2 : 8;
     else opSize = mode.codeSize === 2 ? (opsizePrefix ? 4 : 2) : opsizePrefix ? 2 : 4;
 
+    // MOV to/from CRn/DRn: the mod bits are ignored and r/m always names a general-purpose
+    // register, with no SIB or displacement (SDM Vol. 2B MOV—Move to/from Control Registers).
+    if (form.operands.includes('Cd') || form.operands.includes('Dd')) mod = 3;
     let mem: MemOperand | null = null;
     let moffs = 0;
     if (needModrm && mod !== 3) mem = decodeMem(next, mod, rmField, addrSize, long, rexX, rexB, segOverride);

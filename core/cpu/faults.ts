@@ -17,7 +17,11 @@ export class GuestFault {
 
 /** Leave the run loop: the exit fields of kvm_run are already written, RIP is final. */
 export class ExitSignal {
-  constructor(readonly reason: number) {}
+  constructor(
+    readonly reason: number,
+    /** Offset of the instruction to resume at (MMIO: re-executed with the data); -1 when RIP is set. */
+    public delta = -1,
+  ) {}
 }
 
 /**

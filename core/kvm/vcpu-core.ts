@@ -162,6 +162,7 @@ export class VcpuCore {
       return undefined;
     }
     if (e instanceof ExitSignal) {
+      if (e.delta >= 0) s.setNum('rip', ripPlus(s.getNum('rip'), e.delta, cpu));
       if (e.reason === ExitReason.MMIO) this.lastExitWasMmio = true;
       return this.exit(e.reason);
     }

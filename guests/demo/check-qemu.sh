@@ -7,7 +7,8 @@
 #
 # Checks: a typed-ahead session (help, cpuid, regs, echo, exit 3 -> status 7),
 # line editing, the exception path (fault -> status 129), a long paste,
-# exit without the debug-exit device, and an interactive session that also measures how much
+# the same under -nographic (QEMU's mux chardev), exit without the
+# debug-exit device, and an interactive session that also measures how much
 # CPU the idle guest costs QEMU (it should sleep in HLT).
 set -euo pipefail
 
@@ -128,6 +129,22 @@ else
     fail "long paste: 60 echo lines and 18 commands, nothing lost"
 fi
 
+# 5. -nographic, as in the README: serial goes through QEMU's mux chardev,
+# which forwards held-back input only when the guest reads RBR, and SeaBIOS
+# runs a serial console that switches the FIFO on before the guest runs,
+# clearing the first typed-ahead byte (hence the leading CR to lose).
+set +e
+printf '\rhelp\rexit 3\r' | timeout 20 "$qemu" -kernel "$elf" -append check-qemu -cpu "$cpu" -m 32 \
+    -nographic -no-reboot "${debug_exit[@]}" >"$tmp/mux.txt" 2>&1
+status=${PIPESTATUS[1]}
+set -e
+if [[ "$status" == 7 ]] && expect mux "$tmp/mux.txt" '^  fault ' '^wasmkvm> exit 3$'; then
+    pass "-nographic (mux chardev): typed-ahead help, exit 3 -> status 7"
+else
+    fail "-nographic (mux chardev): typed-ahead help, exit 3 -> status 7 (got $status)"
+    tr -d '\r' <"$tmp/mux.txt" | tail -20
+fi
+
 # wait_for FILE REGEX SECONDS: poll until FILE has a matching line.
 wait_for() {
     local i
@@ -138,7 +155,7 @@ wait_for() {
     return 1
 }
 
-# 5. exit without an isa-debug-exit device: the guest says so and halts.
+# 6. exit without an isa-debug-exit device: the guest says so and halts.
 : >"$tmp/nodev.txt"
 printf 'exit 5\r' | "$qemu" "${base[@]}" >"$tmp/nodev.txt" 2>&1 &
 pid=$!
@@ -153,7 +170,7 @@ fi
 kill "$pid" 2>/dev/null || true
 wait "$pid" 2>/dev/null || true
 
-# 6. Interactive: wait for the prompt, measure QEMU's CPU time while the guest
+# 7. Interactive: wait for the prompt, measure QEMU's CPU time while the guest
 # idles, then type a command a byte at a time, as a person would.
 mkfifo "$tmp/in"
 : >"$tmp/live.txt"

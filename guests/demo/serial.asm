@@ -2,8 +2,7 @@
 ; arrives by interrupt into a ring buffer that serial_getc sleeps on.
 
 %include "demo.inc"
-%include "uart16550.inc"        ; serial_init, serial_putc and
-                                ; serial_rescue_rbr live here
+%include "uart16550.inc"        ; serial_init and serial_putc live here
 
 global serial_setup, serial_irq, serial_getc
 
@@ -18,19 +17,70 @@ section .text
 serial_setup:
     push eax
     push edx
-    call serial_rescue_rbr          ; a byte typed before boot, if any
-    jnc .init
-    call rx_put
-.init:
-    call serial_init
-    ; Receive interrupts on. If the FIFO already holds data, INTR rises now,
-    ; the 8259A latches the edge, and the IRQ arrives at the first STI
-    ; (PC16550D, "Interrupt Enable Register").
+    call serial_fifo_on
+    call serial_init                ; also ends loopback (MCR = DTR|RTS|OUT2)
+    ; Receive interrupts on. With data in the FIFO (at least the NUL from
+    ; serial_fifo_on), INTR rises now, the 8259A latches the edge, and the
+    ; IRQ arrives at the first STI (PC16550D, "Interrupt Enable Register").
     mov dx, SERIAL_BASE + UART_IER
     mov al, UART_IER_RDI
     out dx, al
     pop edx
     pop eax
+    ret
+
+; serial_fifo_on: switch the FIFOs on without losing input typed before boot.
+;
+; With the FIFO off, one byte can wait in RBR while the host holds the rest
+; back, and switching FIFO mode on clears RBR (PC16550D, FCR bit 0). So read
+; that byte first. A plain RBR read would invite the next byte at once (QEMU's
+; serial_ioport_read calls qemu_chr_fe_accept_input, and its mux chardev,
+; used by -nographic, then delivers synchronously), to be cleared by the
+; switch. In loopback mode SIN is disconnected (PC16550D, "Modem Control
+; Register", bit 4) and QEMU skips that call; the FIFO goes on before
+; loopback goes off. Last, a NUL sent to ourselves in loopback leaves the
+; FIFO non-empty, so the first IRQ reads RBR outside loopback and the host
+; resumes delivery; the shell ignores the NUL. A UART model must hold input
+; back in loopback, not drop it (vm-superio's enqueue_raw_bytes accepts 0
+; bytes then).
+serial_fifo_on:
+    pushad
+    mov dx, SERIAL_BASE + UART_LSR
+    in al, dx
+    cmp al, 0xff                    ; nothing decodes the port: no UART
+    je .done
+    mov dx, SERIAL_BASE + UART_LCR
+    mov al, UART_LCR_WLEN8          ; DLAB = 0: offset 0 is RBR/THR
+    out dx, al
+    mov dx, SERIAL_BASE + UART_MCR
+    mov al, UART_MCR_LOOP
+    out dx, al
+    mov dx, SERIAL_BASE + UART_LSR
+    in al, dx
+    test al, UART_LSR_DR
+    jz .fifo
+    mov dx, SERIAL_BASE + UART_RX
+    in al, dx
+    call rx_put
+.fifo:
+    mov dx, SERIAL_BASE + UART_FCR
+    mov al, UART_FCR_ENABLE_FIFO | UART_FCR_TRIGGER_1
+    out dx, al
+    mov dx, SERIAL_BASE + UART_TX
+    xor al, al
+    out dx, al
+    ; On hardware the byte takes a character time to come round; wait for it
+    ; (bounded like serial_putc) so that it is not sent out once loopback ends.
+    mov dx, SERIAL_BASE + UART_LSR
+    mov ecx, 0x10000
+.wait:
+    in al, dx
+    test al, UART_LSR_DR
+    jnz .done
+    dec ecx
+    jnz .wait
+.done:
+    popad
     ret
 
 ; serial_irq: IRQ 4 handler body (idt.asm sends the EOI). Reading RBR until
