@@ -6,6 +6,9 @@ import { Machine, type MachineResult, type MachineStats } from '../core/vmm/mach
 
 /** A kernel plus how to boot it. */
 export interface BootImage {
+  /** What the page calls it ("demo shell", or the user's file name). */
+  label: string;
+  /** File name, as the loader names it in errors. */
   name: string;
   data: Uint8Array;
   append: string;
