@@ -28,6 +28,8 @@ export const enum Import {
 
 export type Size = 1 | 2 | 4 | 8;
 
+const FIXED_SEGMENTS: readonly string[] = ['ES', 'CS', 'SS', 'DS', 'FS', 'GS'];
+
 /** A cold-path operation bound at compile time: returns true when the block must end. */
 export type HelperFn = () => boolean | void;
 
@@ -295,6 +297,11 @@ export class BlockContext {
     const i = this.instr;
     const op = i.form.operands[n];
     const size = sizeOverride ?? this.operandSize(op);
+    // Fixed registers first: 'ES', 'DX', 'CL' would otherwise look like E/D/C ModRM forms.
+    if (op === 'AL' || op === 'eAX' || op === 'rAX') return { kind: 'reg', reg: 0, size, high8: false };
+    if (op === 'CL') return { kind: 'reg', reg: 1, size: 1, high8: false };
+    if (op === 'DX') return { kind: 'reg', reg: 2, size: 2, high8: false };
+    if (FIXED_SEGMENTS.includes(op)) throw new Error(`segment operand ${op} has no generic location`);
     switch (op[0]) {
       case 'E':
       case 'M':
@@ -315,9 +322,6 @@ export class BlockContext {
         return { kind: 'mem', seg: i.segOverride >= 0 ? i.segOverride : Seg.DS, offset: off, size };
       }
     }
-    if (op === 'AL' || op === 'eAX' || op === 'rAX') return { kind: 'reg', reg: 0, size, high8: false };
-    if (op === 'CL') return { kind: 'reg', reg: 1, size: 1, high8: false };
-    if (op === 'DX') return { kind: 'reg', reg: 2, size: 2, high8: false };
     throw new Error(`operand ${op} has no generic location`);
   }
 

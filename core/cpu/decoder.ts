@@ -67,8 +67,9 @@ const MAX_LENGTH = 15;
 
 const SEG_PREFIX: Record<number, Seg> = { 0x26: Seg.ES, 0x2e: Seg.CS, 0x36: Seg.SS, 0x3e: Seg.DS, 0x64: Seg.FS, 0x65: Seg.GS };
 
+/** ModRM-encoded operands: E G M R S C D with a size letter (Eb, Gv, Sw, Cd, Mp...) or a bare M. */
 function operandsNeedModrm(ops: readonly Operand[]): boolean {
-  return ops.some((o) => /^[EGMRSCD]/.test(o));
+  return ops.some((o) => o === 'M' || /^[EGMRSCD][a-z]$/.test(o));
 }
 
 export function decode(fetch: FetchByte, mode: DecodeMode): DecodeResult {

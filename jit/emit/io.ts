@@ -1,6 +1,61 @@
-// (family file: filled by its owner; registered in jit/emitters.ts)
+// Port I/O: IN OUT (imm8 and DX forms) INS OUTS (with REP) (SDM Vol. 2A IN/INS, Vol. 2B
+// OUT/OUTS). Each exits to the VMM with KVM_EXIT_IO (core/cpu/io.ts), so they run as
+// helpers and end the block: an exit is the cost that matters, not the call.
+import { portFromDx, portIn, portOut, stringIn, stringOut, type IoSize, type StringIo } from '../../core/cpu/io.ts';
+import { Seg } from '../../core/cpu/registers.ts';
 import type { BlockContext } from '../context.ts';
 
 type Emit = (ctx: BlockContext) => void;
 
-export const ioEmitters: Record<string, Emit> = {};
+/** Ends the block at the next instruction (reached only if the helper did not exit). */
+function endAtNext(ctx: BlockContext): void {
+  const next = ctx.i64();
+  ctx.nextRip();
+  ctx.fb.set(next);
+  ctx.storeField('rip', next);
+  ctx.ended = true;
+}
+
+/** The fixed port of the imm8 forms, or -1 for the DX forms. */
+function immediatePort(ctx: BlockContext, operand: string): number {
+  return operand === 'Ib' ? ctx.instr.imm & 0xff : -1;
+}
+
+const inOp: Emit = (ctx) => {
+  const [acc, portOp] = ctx.instr.form.operands;
+  const size = ctx.operandSize(acc) as IoSize;
+  const fixed = immediatePort(ctx, portOp);
+  ctx.helper((cpu, site) => portIn(cpu, site, fixed >= 0 ? fixed : portFromDx(cpu), size));
+  endAtNext(ctx);
+};
+
+const outOp: Emit = (ctx) => {
+  const [portOp, acc] = ctx.instr.form.operands;
+  const size = ctx.operandSize(acc) as IoSize;
+  const fixed = immediatePort(ctx, portOp);
+  ctx.helper((cpu, site) => portOut(cpu, site, fixed >= 0 ? fixed : portFromDx(cpu), size));
+  endAtNext(ctx);
+};
+
+/** INS/OUTS element size: byte forms, else 16 or 32 bits (REX.W does not make port I/O 64-bit). */
+function stringIo(ctx: BlockContext, memOperand: string, seg: Seg): StringIo {
+  const i = ctx.instr;
+  const size: IoSize = memOperand.endsWith('b') ? 1 : i.opSize === 2 ? 2 : 4;
+  return { size, addrSize: i.addrSize, seg, rep: i.repPrefix !== 0 };
+}
+
+const ins: Emit = (ctx) => {
+  // The destination is always ES:rDI; a segment override does not apply (SDM Vol. 2A INS).
+  const op = stringIo(ctx, ctx.instr.form.operands[0], Seg.ES);
+  ctx.helper((cpu, site) => stringIn(cpu, site, op));
+  endAtNext(ctx);
+};
+
+const outs: Emit = (ctx) => {
+  const i = ctx.instr;
+  const op = stringIo(ctx, i.form.operands[1], i.segOverride >= 0 ? i.segOverride : Seg.DS);
+  ctx.helper((cpu, site) => stringOut(cpu, site, op));
+  endAtNext(ctx);
+};
+
+export const ioEmitters: Record<string, Emit> = { in: inOp, out: outOp, ins, outs };

@@ -1,0 +1,224 @@
+// Control and debug registers: the writes of MOV CRn / MOV DRn, LMSW and INVLPG with their
+// checks and side effects (SDM Vol. 3A 2.5 "Control Registers", 18.2 "Debug Registers",
+// Vol. 2B "MOV—Move to/from Control Registers" and "MOV—Move to/from Debug Registers").
+// Values arrive as two 32-bit halves (lo, hi) so that no BigInt is made on this path.
+// Functions throw GuestFault without a delta; the emitter attaches the instruction's.
+//
+// Privilege (CPL 0) is checked by the emitters at compile time (jit/emit/system.ts), except
+// for the debug registers, whose #UD / #GP / #DB order is decided here at run time.
+import type { Cpu } from './cpu.ts';
+import { Cpuid1Edx } from './cpuid.ts';
+import { GuestFault } from './faults.ts';
+import { decodeMode } from './mode.ts';
+import { Cr0, Cr4, Efer, Seg, SegAttr, Vector } from './registers.ts';
+import { TLB_ENTRIES } from './layout.ts';
+
+/** CR0 bits that exist (SDM Vol. 3A Figure 2-7); writes to the others are ignored, as KVM does. */
+const CR0_DEFINED = Cr0.PE | Cr0.MP | Cr0.EM | Cr0.TS | Cr0.ET | Cr0.NE | Cr0.WP | Cr0.AM | Cr0.NW | Cr0.CD | Cr0.PG;
+/** A change of these CR0 bits changes translations (SDM Vol. 3A 4.10.4.1). */
+const CR0_PAGING = Cr0.PG | Cr0.WP;
+/** The CR0 bits LMSW loads: PE MP EM TS (SDM Vol. 2A LMSW). */
+const MSW_BITS = Cr0.PE | Cr0.MP | Cr0.EM | Cr0.TS;
+
+/**
+ * CR4 bits this CPU implements, each with the CPUID.01H:EDX feature that enumerates it
+ * (SDM Vol. 3A 2.5, Figure 2-8). A bit is writable when it is implemented and the guest's
+ * CPUID advertises its feature; any other bit is reserved and a write of 1 raises #GP(0),
+ * as KVM does (arch/x86/kvm/x86.h __cr4_reserved_bits). VME/PVI, PAE, PCE, OSFXSR,
+ * OSXMMEXCPT, UMIP and later bits are not implemented.
+ */
+const CR4_FEATURES: readonly (readonly [cr4: number, cpuid: number])[] = [
+  [Cr4.TSD, Cpuid1Edx.TSC],
+  [Cr4.DE, Cpuid1Edx.DE],
+  [Cr4.PSE, Cpuid1Edx.PSE],
+  [Cr4.MCE, Cpuid1Edx.MCE],
+  [Cr4.PGE, Cpuid1Edx.PGE],
+];
+/** A change of these CR4 bits changes translations (SDM Vol. 3A 4.10.4.1). */
+const CR4_PAGING = Cr4.PSE | Cr4.PGE | Cr4.PAE;
+
+/** CR8 holds the task priority in bits 3:0 (SDM Vol. 3A 11.8.6.5). */
+const CR8_TPR_MASK = 0xf;
+
+/** DR6 bits a write can change: B0-B3, BD, BS, BT (SDM Vol. 3A 18.2.3, Figure 18-1). */
+const DR6_VOLATILE = 0x0000e00f;
+/** DR6 bits that read as 1: 4-11 and 16-31 (no RTM, no bus-lock detection). Bit 12 reads 0. */
+export const DR6_FIXED_1 = 0xffff0ff0;
+/** DR6.BD: the #DB was a general-detect fault. */
+const DR6_BD = 1 << 13;
+/** DR7 bits a write can change: L0-G3, LE, GE, GD, R/W0-LEN3 (SDM Vol. 3A 18.2.4). */
+const DR7_VOLATILE = 0xffff23ff;
+/** DR7 bit 10 reads as 1. */
+export const DR7_FIXED_1 = 0x400;
+/** DR7.GD: general detect, a #DB before any MOV that accesses a debug register. */
+const DR7_GD = 1 << 13;
+
+/** Bits of a 4 MiB page's linear address (32-bit paging with CR4.PSE; SDM Vol. 3A 4.3). */
+const LARGE_PAGE_MASK = 0xffc00000;
+
+/** Stores a 64-bit field from halves (exact for every value, unlike a number above 2^53). */
+function setHalves(cpu: Cpu, name: 'cr2' | 'cr3' | 'dr', lo: number, hi: number, index = 0): void {
+  const a = cpu.state.addr(name, index) >>> 2;
+  cpu.state.u32[a] = lo >>> 0;
+  cpu.state.u32[a + 1] = hi >>> 0;
+}
+
+const gp = (): GuestFault => new GuestFault(Vector.GP, 0);
+const ud = (): GuestFault => new GuestFault(Vector.UD, undefined);
+
+/** The CR4 bits the guest may set: implemented and advertised in its CPUID. */
+export function cr4Writable(cpu: Cpu): number {
+  const edx = cpu.env.cpuid.query(1, 0)[3];
+  let bits = 0;
+  for (const [cr4, feature] of CR4_FEATURES) if (edx & feature) bits |= cr4;
+  return bits;
+}
+
+/** MOV CRn, r: dispatches to the register's write. `cr` is 0, 2, 3, 4 or 8 (the emitter raised #UD for others). */
+export function writeControlRegister(cpu: Cpu, cr: number, lo: number, hi: number): void {
+  switch (cr) {
+    case 0:
+      return writeCr0(cpu, lo, hi);
+    case 2:
+      // CR2 takes any value (SDM Vol. 3A 2.5).
+      setHalves(cpu, 'cr2', lo, hi);
+      return;
+    case 3:
+      return writeCr3(cpu, lo, hi);
+    case 4:
+      return writeCr4(cpu, lo, hi);
+    case 8:
+      if (hi !== 0 || lo & ~CR8_TPR_MASK) throw gp();
+      cpu.state.setLo('cr8', lo);
+      return;
+  }
+  throw new Error(`MOV to CR${cr} reached the cold path`);
+}
+
+/**
+ * CR0 (SDM Vol. 2B MOV CR, "#GP(0) ... invalid bit combinations"): bits 63:32 must be 0,
+ * PG needs PE and NW needs CD. ET is hardwired to 1 (P6 and later; KVM forces it too).
+ * Turning paging on with EFER.LME activates IA-32e mode, which needs CR4.PAE and CS.L = 0;
+ * turning it off in 64-bit mode is #GP(0) (SDM Vol. 3A 10.8.5).
+ */
+export function writeCr0(cpu: Cpu, lo: number, hi: number): void {
+  const s = cpu.state;
+  if (hi !== 0) throw gp();
+  const cr0 = ((lo & CR0_DEFINED) | Cr0.ET) >>> 0;
+  if (cr0 & Cr0.PG && !(cr0 & Cr0.PE)) throw gp();
+  if (cr0 & Cr0.NW && !(cr0 & Cr0.CD)) throw gp();
+  const old = s.getLo('cr0');
+  let efer = s.getLo('efer');
+  const enabling = (cr0 & Cr0.PG) !== 0 && !(old & Cr0.PG);
+  const disabling = !(cr0 & Cr0.PG) && (old & Cr0.PG) !== 0;
+  if (enabling && efer & Efer.LME) {
+    if (!(s.getLo('cr4') & Cr4.PAE) || s.getU32('segAttr', Seg.CS) & SegAttr.L) throw gp();
+    efer |= Efer.LMA;
+  } else if (disabling && efer & Efer.LMA) {
+    if (decodeMode(s.getU32('mode')).codeSize === 8) throw gp();
+    efer &= ~Efer.LMA;
+  }
+  s.setLo('cr0', cr0);
+  s.setLo('efer', efer);
+  if ((old ^ cr0) & CR0_PAGING) cpu.mmu.flush();
+  cpu.refreshMode();
+}
+
+/**
+ * CR3: the page-directory base. Every write flushes the TLB (no PCID, and global pages are
+ * flushed too, which the SDM allows: a TLB may drop any entry at any time, 4.10.2). Outside
+ * IA-32e mode the operand is 32 bits; in it, bits 63:52 are reserved (#GP(0)).
+ */
+export function writeCr3(cpu: Cpu, lo: number, hi: number): void {
+  if (hi >>> 20) throw gp();
+  setHalves(cpu, 'cr3', lo, hi);
+  cpu.mmu.flush();
+}
+
+/** CR4: reserved and unadvertised bits raise #GP(0); IA-32e mode needs PAE to stay set. */
+export function writeCr4(cpu: Cpu, lo: number, hi: number): void {
+  const s = cpu.state;
+  if (hi !== 0 || lo & ~cr4Writable(cpu)) throw gp();
+  if (s.getLo('efer') & Efer.LMA && !(lo & Cr4.PAE)) throw gp();
+  const old = s.getLo('cr4');
+  s.setLo('cr4', lo);
+  if ((old ^ lo) & CR4_PAGING) cpu.mmu.flush();
+}
+
+/**
+ * LMSW: loads PE MP EM TS from the low 4 bits of the source. PE can be set but not
+ * cleared (SDM Vol. 2A LMSW); the other CR0 bits are unchanged.
+ */
+export function loadMachineStatusWord(cpu: Cpu, msw: number): void {
+  const old = cpu.state.getLo('cr0');
+  writeCr0(cpu, ((old & ~(MSW_BITS & ~Cr0.PE)) | (msw & MSW_BITS)) >>> 0, 0);
+}
+
+/**
+ * INVLPG: drops the TLB entries of the page that contains `lin` (SDM Vol. 2A INVLPG). The
+ * software TLB holds 4 KiB entries even for 4 MiB pages, and the PDE may already have
+ * changed, so with CR4.PSE set every entry inside the 4 MiB region around `lin` goes.
+ * (32-bit paging only: PAE's 2 MiB pages come with the PAE paging mode.)
+ */
+export function invalidatePage(cpu: Cpu, lin: number): void {
+  const s = cpu.state;
+  if (!(s.getLo('cr4') & Cr4.PSE)) {
+    cpu.mmu.flushPage(lin);
+    return;
+  }
+  const region = (lin & LARGE_PAGE_MASK) >>> 0;
+  const inRegion = (tag: number): boolean => tag !== 0 && (tag & LARGE_PAGE_MASK) >>> 0 === region;
+  for (let i = 0; i < TLB_ENTRIES; i++) {
+    if (inRegion(s.getLo('tlbRead', i)) || inRegion(s.getLo('tlbWrite', i))) cpu.mmu.flushPage(region + i * 4096);
+  }
+}
+
+// ---- debug registers ---------------------------------------------------------------------
+
+/**
+ * The checks every MOV DRn makes, in KVM's order (arch/x86/kvm/vmx/vmx.c handle_dr): #UD for
+ * DR4/DR5 with CR4.DE set and for DR8-DR15; #GP(0) outside CPL 0 (virtual-8086 included);
+ * #DB when DR7.GD is set — a fault, with DR6.BD set and DR7.GD cleared so that the handler
+ * can use the debug registers (SDM Vol. 3A 18.2.4). Returns the register accessed: DR4 and
+ * DR5 alias DR6 and DR7 when CR4.DE is clear (SDM Vol. 3A 18.2.2).
+ */
+function checkDebugAccess(cpu: Cpu, dr: number): number {
+  const s = cpu.state;
+  if (dr > 7) throw ud();
+  if (dr === 4 || dr === 5) {
+    if (s.getLo('cr4') & Cr4.DE) throw ud();
+    dr += 2;
+  }
+  const mode = decodeMode(s.getU32('mode'));
+  if (mode.cpl !== 0 || mode.vm86) throw gp();
+  const dr7 = s.getLo('dr', 7);
+  if (dr7 & DR7_GD) {
+    s.setLo('dr', s.getLo('dr', 6) | DR6_BD, 6);
+    s.setLo('dr', dr7 & ~DR7_GD, 7);
+    throw new GuestFault(Vector.DB, undefined);
+  }
+  return dr;
+}
+
+/** MOV r, DRn: returns [lo, hi] of the register. */
+export function readDebugRegister(cpu: Cpu, dr: number): [number, number] {
+  const n = checkDebugAccess(cpu, dr);
+  const a = cpu.state.addr('dr', n) >>> 2;
+  return [cpu.state.u32[a], cpu.state.u32[a + 1]];
+}
+
+/**
+ * MOV DRn, r. DR0-DR3 take any address; DR6 and DR7 keep their fixed bits, and a 1 in bits
+ * 63:32 of either is #GP(0) (SDM Vol. 2B MOV DR, 64-bit mode exceptions).
+ */
+export function writeDebugRegister(cpu: Cpu, dr: number, lo: number, hi: number): void {
+  const n = checkDebugAccess(cpu, dr);
+  const s = cpu.state;
+  if (n < 4) {
+    setHalves(cpu, 'dr', lo, hi, n);
+    return;
+  }
+  if (hi !== 0) throw gp();
+  if (n === 6) s.setLo('dr', (lo & DR6_VOLATILE) | DR6_FIXED_1, 6);
+  else s.setLo('dr', (lo & DR7_VOLATILE) | DR7_FIXED_1, 7);
+}

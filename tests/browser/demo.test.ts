@@ -1,0 +1,124 @@
+// The demo page end to end: the Vite dev server with the repo's config, Debian's chromium
+// through playwright-core (never a downloaded browser), the default guest's shell typed at
+// through the terminal, and the error paths the page must survive.
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createServer, type ViteDevServer } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+/** Screenshots for a human to look at; .cache/ is ignored by git and eslint. */
+const shots = resolve(repo, '.cache/browser');
+
+let server: ViteDevServer;
+let browser: Browser;
+let url: string;
+
+beforeAll(async () => {
+  server = await createServer({
+    configFile: resolve(repo, 'vite.config.ts'),
+    root: resolve(repo, 'web'),
+    server: { host: '127.0.0.1', port: 0, strictPort: false },
+    logLevel: 'warn',
+    clearScreen: false,
+  });
+  await server.listen();
+  const address = server.httpServer?.address();
+  if (!address || typeof address === 'string') throw new Error('vite did not listen on a TCP port');
+  url = `http://127.0.0.1:${address.port}/`;
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+  mkdirSync(shots, { recursive: true });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function openPage(): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1200, height: 720 } });
+  page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+  await page.goto(url);
+  return page;
+}
+
+const statusOf = (page: Page) => page.getByTestId('status');
+const consoleText = (page: Page) => page.evaluate(() => window.__wasmkvm?.consoleText() ?? '');
+
+/** Waits until the console shows `text`; fails at once with the status line if the run ends. */
+async function waitForOutput(page: Page, text: string, timeout = 30_000): Promise<void> {
+  await page.waitForFunction(
+    (t) => (window.__wasmkvm?.consoleText() ?? '').includes(t) || ['error', 'exited'].includes(document.getElementById('status')?.dataset.state ?? ''),
+    text,
+    { timeout },
+  );
+  const out = await consoleText(page);
+  if (!out.includes(text)) throw new Error(`guest never printed ${JSON.stringify(text)}; status: ${await statusOf(page).textContent()}\nconsole:\n${out}`);
+}
+
+async function typeLine(page: Page, line: string): Promise<void> {
+  await page.locator('.xterm-helper-textarea').focus();
+  await page.keyboard.type(line);
+  await page.keyboard.press('Enter');
+}
+
+describe('demo page', () => {
+  it('boots the demo shell, answers cpuid, counts exits, and reports the exit status', async () => {
+    const page = await openPage();
+    try {
+      expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+      await waitForOutput(page, 'wasmkvm> ');
+      await typeLine(page, 'cpuid');
+      await waitForOutput(page, 'vendor: GenuineIntel');
+      // The counters refresh four times a second.
+      await expect.poll(async () => Number(await page.getByTestId('counter-instructions').getAttribute('data-value')), { timeout: 5000 }).toBeGreaterThan(0);
+      await expect.poll(async () => Number(await page.getByTestId('exit-IO').getAttribute('data-value')), { timeout: 5000 }).toBeGreaterThan(0);
+      await page.screenshot({ path: resolve(shots, 'demo-cpuid.png') });
+      await typeLine(page, 'exit 3');
+      await expect.poll(() => statusOf(page).textContent(), { timeout: 10_000 }).toContain('exited with status 7');
+    } finally {
+      await page.screenshot({ path: resolve(shots, 'demo-end.png') });
+      await page.close();
+    }
+  });
+
+  it('says clearly when a user-supplied file is not a kernel, and boots again afterwards', async () => {
+    const page = await openPage();
+    try {
+      await page.getByTestId('kernel-file').setInputFiles({ name: 'not-a-kernel.bin', mimeType: 'application/octet-stream', buffer: Buffer.from('hello, not an ELF') });
+      await expect.poll(() => statusOf(page).getAttribute('data-state'), { timeout: 10_000 }).toBe('error');
+      expect(await statusOf(page).textContent()).toMatch(/^cannot boot not-a-kernel\.bin: /);
+      await page.screenshot({ path: resolve(shots, 'bad-image.png') });
+      // The page survives: the demo guest boots again from the picker.
+      await page.getByTestId('guest-picker').selectOption({ label: 'demo shell' });
+      await expect.poll(() => statusOf(page).textContent(), { timeout: 10_000 }).toMatch(/^(running|booting) demo shell|^demo shell: /);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('explains the missing cross-origin isolation instead of failing obscurely', async () => {
+    const page = await browser.newPage();
+    try {
+      // Serve everything without COOP/COEP.
+      await page.route('**/*', async (route) => {
+        const response = await route.fetch();
+        const headers = { ...response.headers() };
+        delete headers['cross-origin-opener-policy'];
+        delete headers['cross-origin-embedder-policy'];
+        await route.fulfill({ response, headers });
+      });
+      await page.goto(url);
+      expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
+      await expect.poll(() => statusOf(page).textContent(), { timeout: 10_000 }).toContain('Cross-Origin-Embedder-Policy');
+      expect(await page.getByTestId('start').isDisabled()).toBe(true);
+    } finally {
+      await page.close();
+    }
+  });
+});
