@@ -17,6 +17,7 @@ import { stringEmitters } from './emit/string.ts';
 import { ioEmitters } from './emit/io.ts';
 import { identityEmitters } from './emit/identity.ts';
 import { farEmitters } from './emit/far.ts';
+import { enterEmitters } from './emit/enter.ts';
 
 export type Emitter = (ctx: BlockContext) => void;
 
@@ -37,4 +38,5 @@ export const EMITTERS: Readonly<Record<string, Emitter>> = {
   ...ioEmitters,
   ...identityEmitters,
   ...farEmitters,
+  ...enterEmitters,
 };

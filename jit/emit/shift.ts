@@ -17,8 +17,7 @@
 //   count - 16 in the destination (left for SHLD, right for SHRD) and clear CF.
 import { Flag, Reg, STATUS_FLAGS } from '../../core/cpu/registers.ts';
 import type { BlockContext, Location, Size } from '../context.ts';
-import { sizeMask } from '../flags.ts';
-import { Op, ValType } from '../wasm/encoder.ts';
+import { Op } from '../wasm/encoder.ts';
 import { flagPos, lowBitTo, szpBits } from './flagops.ts';
 
 type Emit = (ctx: BlockContext) => void;
@@ -95,7 +94,6 @@ function shiftFrame(
   }
   // Count in CL: when it is zero the instruction leaves every flag as it was.
   ctx.flags.materialize(written);
-  fb.i32Const(0);
   ctx.loadField('rflags');
   fb.op(Op.i32_wrap_i64).i32Const(written).op(Op.i32_and).set(bits);
   fb.get(v).set(res);
@@ -108,7 +106,6 @@ function shiftFrame(
   fb.end();
   ctx.write(dst, res);
   ctx.flags.produceBits(written, bits);
-  fb.op(Op.nop);
 }
 
 /** Pushes i64 `n - count` (the shift amount of the other half; Wasm shifts use it modulo 64). */
@@ -327,7 +324,3 @@ export const shiftEmitters: Record<string, Emit> = {
   shld: doubleShift(true),
   shrd: doubleShift(false),
 };
-
-// Keep the import list honest for readers: ValType and sizeMask are used by the RCL/RCR path.
-void ValType;
-void sizeMask;
