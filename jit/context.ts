@@ -15,6 +15,7 @@ import type { CpuMode } from '../core/cpu/mode.ts';
 import type { Instr, MemOperand } from '../core/cpu/decoder.ts';
 import { Seg, Vector } from '../core/cpu/registers.ts';
 import type { Cpu } from '../core/cpu/cpu.ts';
+import { ExitSignal, GuestFault, InternalError } from '../core/cpu/faults.ts';
 import { DeferredFlags, sizeMask } from './flags.ts';
 import { FunctionBuilder, Op, ValType } from './wasm/encoder.ts';
 
@@ -399,7 +400,15 @@ export class BlockContext {
     const wrap = this.mode.codeSize === 8 ? 2 ** 64 : this.mode.codeSize === 4 ? 0x1_0000_0000 : 0x10000;
     this.callHelper(() => {
       const base = cpu.state.getNum('rip');
-      return fn(cpu, { rip: (base + delta) % wrap, next: (base + delta + length) % wrap, delta });
+      try {
+        return fn(cpu, { rip: (base + delta) % wrap, next: (base + delta + length) % wrap, delta });
+      } catch (e) {
+        // A fault from below the helper (a page walk, a descriptor read) belongs to this
+        // instruction, unless the helper already moved RIP and so placed it itself.
+        if ((e instanceof GuestFault || e instanceof InternalError || e instanceof ExitSignal) && e.delta < 0 && cpu.state.getNum('rip') === base)
+          e.delta = delta;
+        throw e;
+      }
     }, mayEndBlock);
   }
 

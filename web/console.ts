@@ -9,6 +9,8 @@ export class SerialConsole {
   private readonly decoder = new TextDecoder('utf-8');
   private readonly encoder = new TextEncoder();
   private transcript = '';
+  /** Whether the last byte on screen ended a line (host notes start on a line of their own). */
+  private atLineStart = true;
 
   constructor(container: HTMLElement, onInput: (bytes: Uint8Array) => void) {
     this.term = new Terminal({
@@ -29,14 +31,16 @@ export class SerialConsole {
 
   /** Bytes the guest wrote to COM1. */
   writeGuest(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
     this.term.write(bytes);
+    this.atLineStart = bytes[bytes.length - 1] === 0x0a;
     this.transcript += this.decoder.decode(bytes, { stream: true });
   }
 
   /** A note from the page itself (boot, reset): shown dimmed, kept out of the transcript. */
   writeHost(line: string): void {
-    const col = this.term.buffer.active.cursorX;
-    this.term.write(`${col ? '\r\n' : ''}\x1b[2m${line}\x1b[0m\r\n`);
+    this.term.write(`${this.atLineStart ? '' : '\r\n'}\x1b[2m${line}\x1b[0m\r\n`);
+    this.atLineStart = true;
   }
 
   /** Everything the guest printed so far, decoded. */

@@ -81,7 +81,8 @@ export class GuestPicker {
     }
     if (!res.ok) return `cannot fetch ${abs}: HTTP ${res.status} ${res.statusText}`;
     // A dev server answers unknown paths with the app's index.html.
-    if (res.headers.get('content-type')?.startsWith('text/html')) return `cannot fetch ${abs}: the server sent an HTML page, not a kernel (is the file missing?)`;
+    if (res.headers.get('content-type')?.startsWith('text/html'))
+      return `cannot fetch ${abs}: the server sent an HTML page, not a kernel (is the file missing?)`;
     const data = new Uint8Array(await res.arrayBuffer());
     this.fetched.set(url, data);
     return data;

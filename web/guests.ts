@@ -9,4 +9,6 @@ export interface GuestEntry {
   append: string;
 }
 
-export const GUESTS: readonly GuestEntry[] = [{ name: 'demo shell', url: 'guests/demo.elf', append: 'console=ttyS0' }];
+export const GUESTS: readonly GuestEntry[] = [
+  { name: 'demo shell', url: 'guests/demo.elf', append: 'console=ttyS0' },
+];

@@ -8,7 +8,7 @@ import { GuestPicker } from './guest-picker.ts';
 import { GUESTS } from './guests.ts';
 import { Session } from './session.ts';
 import { StatsPanel } from './stats-panel.ts';
-import { StatusLine, describeEvent } from './status-line.ts';
+import { StatusLine, describeEvent, imageTitle } from './status-line.ts';
 import { installTestHook } from './test-hook.ts';
 
 function byId<T extends HTMLElement>(id: string, type: new () => T): T {
@@ -21,14 +21,19 @@ const status = new StatusLine(byId('status', HTMLElement));
 const serial = new SerialConsole(byId('terminal', HTMLElement), (bytes) => session.sendInput(bytes));
 installTestHook({ consoleText: () => serial.text() });
 
-const session = new Session(browserPlatform, (bytes) => serial.writeGuest(bytes), (e) => {
-  status.show(describeEvent(e));
-  controls.update(session.state);
-  if (e.kind === 'booting') {
-    stats.restart();
-    serial.writeHost(`[wasmkvm] booting ${e.image.label} (${e.image.name})`);
-  } else if (e.kind === 'running') serial.focus();
-});
+const session = new Session(
+  browserPlatform,
+  (bytes) => serial.writeGuest(bytes),
+  (e) => {
+    status.show(describeEvent(e));
+    controls.update(session.state);
+    if (e.kind === 'booting') {
+      stats.restart();
+      serial.writeHost(`[wasmkvm] booting ${imageTitle(e.image)}`);
+    } else if (e.kind === 'running') serial.focus();
+    stats.refresh();
+  },
+);
 
 const stats = new StatsPanel(
   {
@@ -53,13 +58,22 @@ async function bootSelected(): Promise<void> {
 }
 
 const picker = new GuestPicker(
-  { guest: byId('guest', HTMLSelectElement), file: byId('kernel-file', HTMLInputElement), cmdline: byId('cmdline', HTMLInputElement), mem: byId('mem', HTMLSelectElement) },
+  {
+    guest: byId('guest', HTMLSelectElement),
+    file: byId('kernel-file', HTMLInputElement),
+    cmdline: byId('cmdline', HTMLInputElement),
+    mem: byId('mem', HTMLSelectElement),
+  },
   GUESTS,
   () => void bootSelected(),
 );
 
 const controls = new Controls(
-  { start: byId('start', HTMLButtonElement), stop: byId('stop', HTMLButtonElement), reset: byId('reset', HTMLButtonElement) },
+  {
+    start: byId('start', HTMLButtonElement),
+    stop: byId('stop', HTMLButtonElement),
+    reset: byId('reset', HTMLButtonElement),
+  },
   {
     start: () => void (session.state === 'stopped' ? session.resume() : bootSelected()),
     stop: () => void session.stop(),

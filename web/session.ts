@@ -2,7 +2,12 @@
 // Operations are serialised so a double click never leaves two machines running; output of
 // a machine that has been replaced is dropped. No DOM here: main.ts wires it to the page.
 import type { KvmPlatform } from '../core/kvm/kvm.ts';
-import { Machine, type MachineResult, type MachineStats } from '../core/vmm/machine.ts';
+import {
+  Machine,
+  type MachineCreateResult,
+  type MachineResult,
+  type MachineStats,
+} from '../core/vmm/machine.ts';
 
 /** A kernel plus how to boot it. */
 export interface BootImage {
@@ -51,7 +56,7 @@ export class Session {
       const gen = this.generation;
       this.image = image;
       this.setState('booting', { kind: 'booting', image });
-      let created: Awaited<ReturnType<typeof Machine.create>>;
+      let created: MachineCreateResult;
       try {
         created = await Machine.create({
           kernel: { name: image.name, data: image.data },
@@ -72,11 +77,6 @@ export class Session {
       this.machine = created.machine;
       this.launch(false);
     });
-  }
-
-  /** Boots the current image again from scratch (stop + destroy + create + start). */
-  reset(): Promise<void> {
-    return this.image ? this.boot(this.image) : Promise.resolve();
   }
 
   /** Continues a machine that stop() paused. */
@@ -103,16 +103,14 @@ export class Session {
     return this.machine?.stats();
   }
 
-  /** The image the current (or last) machine was booted from. */
-  get currentImage(): BootImage | undefined {
-    return this.image;
-  }
-
   private launch(resumed: boolean): void {
     const machine = this.machine!;
     const image = this.image!;
     const gen = this.generation;
-    const run = machine.run().catch((e: unknown): MachineResult => ({ kind: 'worker-died', detail: (e as Error).message ?? String(e) }));
+    const run = machine.run().catch((e: unknown): MachineResult => ({
+      kind: 'worker-died',
+      detail: (e as Error).message ?? String(e),
+    }));
     this.run = run;
     this.setState('running', { kind: 'running', image, resumed });
     void run.then((result) => {

@@ -3,6 +3,7 @@
 import type { MachineStats } from '../core/vmm/machine.ts';
 
 const PERIOD_MS = 250;
+const MIN_RATE_WINDOW_MS = 100;
 
 export interface StatsPanelElements {
   ips: HTMLElement;
@@ -28,8 +29,8 @@ export class StatsPanel {
     private readonly el: StatsPanelElements,
     private readonly source: () => MachineStats | undefined,
   ) {
-    setInterval(() => this.update(), PERIOD_MS);
-    this.update();
+    setInterval(() => this.refresh(), PERIOD_MS);
+    this.refresh();
   }
 
   /** Forgets the previous sample (a new machine starts counting from zero). */
@@ -37,19 +38,27 @@ export class StatsPanel {
     this.last = undefined;
   }
 
-  private update(): void {
+  /** Samples now (the timer does it four times a second; an ended run wants its final counts at once). */
+  refresh(): void {
     const s = this.source();
     const now = performance.now();
     if (!s) {
-      for (const e of [this.el.ips, this.el.instructions, this.el.blocks, this.el.tlbMisses]) e.textContent = '–';
+      for (const e of [this.el.ips, this.el.instructions, this.el.blocks, this.el.tlbMisses])
+        e.textContent = '–';
       this.el.exits.replaceChildren();
       this.last = undefined;
       return;
     }
     const prev = this.last;
-    const rate = prev && now > prev.t && s.instructions >= prev.instructions ? ((s.instructions - prev.instructions) * 1000) / (now - prev.t) : 0;
-    this.last = { t: now, instructions: s.instructions };
-    this.el.ips.textContent = `${si(rate)}instr/s`;
+    // A rate over a few milliseconds (an event-driven refresh) is noise: keep the last one.
+    if (!prev || now - prev.t >= MIN_RATE_WINDOW_MS) {
+      const rate =
+        prev && s.instructions >= prev.instructions
+          ? ((s.instructions - prev.instructions) * 1000) / (now - prev.t)
+          : 0;
+      this.last = { t: now, instructions: s.instructions };
+      this.el.ips.textContent = `${si(rate)}instr/s`;
+    }
     this.el.instructions.textContent = count(s.instructions);
     this.el.instructions.dataset.value = String(s.instructions);
     this.el.blocks.textContent = count(s.blocksCompiled);

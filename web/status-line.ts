@@ -12,13 +12,22 @@ export interface Status {
 
 const MiB = 1024 * 1024;
 
+/** "demo shell (demo.elf)", or just "tiny.elf" for a user's file. */
+export function imageTitle(image: BootImage): string {
+  return image.label === image.name ? image.name : `${image.label} (${image.name})`;
+}
+
 function what(image: BootImage): string {
   const cmdline = image.append ? `, cmdline "${image.append}"` : '';
-  return `${image.label} (${image.name}, ${image.memBytes / MiB} MiB${cmdline})`;
+  return `${imageTitle(image)}, ${image.memBytes / MiB} MiB${cmdline}`;
 }
 
 /** KVM_SYSTEM_EVENT_* (include/uapi/linux/kvm.h). */
-const SYSTEM_EVENTS: Record<number, string> = { 1: 'powered off (KVM_SYSTEM_EVENT_SHUTDOWN)', 2: 'asked for a reset (KVM_SYSTEM_EVENT_RESET)', 3: 'crashed (KVM_SYSTEM_EVENT_CRASH)' };
+const SYSTEM_EVENTS: Record<number, string> = {
+  1: 'powered off (KVM_SYSTEM_EVENT_SHUTDOWN)',
+  2: 'asked for a reset (KVM_SYSTEM_EVENT_RESET)',
+  3: 'crashed (KVM_SYSTEM_EVENT_CRASH)',
+};
 
 export function describeResult(r: MachineResult): Status {
   switch (r.kind) {
@@ -33,7 +42,10 @@ export function describeResult(r: MachineResult): Status {
     case 'internal-error':
       return { state: 'error', text: `internal error (KVM_EXIT_INTERNAL_ERROR): ${r.detail}` };
     case 'worker-died':
-      return { state: 'error', text: r.detail.startsWith('vCPU worker') ? r.detail : `vCPU worker died: ${r.detail}` };
+      return {
+        state: 'error',
+        text: r.detail.startsWith('vCPU worker') ? r.detail : `vCPU worker died: ${r.detail}`,
+      };
   }
 }
 
@@ -43,11 +55,16 @@ export function describeEvent(e: SessionEvent): Status {
       return { state: 'booting', text: `booting ${what(e.image)}…` };
     case 'boot-failed': {
       // Loader errors already start with the file name.
-      const error = e.error.startsWith(`${e.image.name}: `) ? e.error.slice(e.image.name.length + 2) : e.error;
+      const error = e.error.startsWith(`${e.image.name}: `)
+        ? e.error.slice(e.image.name.length + 2)
+        : e.error;
       return { state: 'error', text: `cannot boot ${e.image.name}: ${error}` };
     }
     case 'running':
-      return { state: 'running', text: `${e.resumed ? 'resumed' : 'running'} ${what(e.image)}; console on COM1` };
+      return {
+        state: 'running',
+        text: `${e.resumed ? 'resumed' : 'running'} ${what(e.image)}; console on COM1`,
+      };
     case 'ended': {
       const s = describeResult(e.result);
       return { state: s.state, text: `${e.image.label}: ${s.text}` };

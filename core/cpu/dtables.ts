@@ -23,18 +23,22 @@ const isNull = (selector: number): boolean => (selector & SELECTOR_NAME) === 0;
 /** The busy bit of a TSS descriptor's type (SDM Vol. 3A 8.2.2). */
 const TSS_BUSY = 2;
 
+/** In IA-32e mode, system type 0 is the upper half of a 16-byte descriptor (SDM Vol. 2A LSL, "Segment and Gate Descriptor Types"). */
+const UPPER_HALF_OF_16_BYTE_DESCRIPTOR = 0;
+
 /**
- * System descriptor types LAR and LSL accept (SDM Vol. 2A LAR Table 3-62, LSL Table 3-63).
- * Outside IA-32e mode: TSSs, LDT, and for LAR the call and task gates; in IA-32e mode only
- * the LDT, the 64-bit TSS and (LAR) the 64-bit call gate.
+ * System descriptor types LAR and LSL accept (SDM Vol. 2A LAR and LSL, "Segment and Gate
+ * Types" tables). Outside IA-32e mode: the TSSs and the LDT, and for LAR the call and task
+ * gates. In IA-32e mode: LAR takes the 64-bit TSSs and call gate (not the LDT); LSL the
+ * LDT, the 64-bit TSSs and the upper half of a 16-byte descriptor.
  */
 const LAR_TYPES = [
   SystemType.TSS16_AVAILABLE, SystemType.LDT, SystemType.TSS16_BUSY, SystemType.CALL_GATE16, SystemType.TASK_GATE,
   SystemType.TSS32_AVAILABLE, SystemType.TSS32_BUSY, SystemType.CALL_GATE32,
 ];
-const LAR_TYPES_IA32E = [SystemType.LDT, SystemType.TSS32_AVAILABLE, SystemType.TSS32_BUSY, SystemType.CALL_GATE32];
+const LAR_TYPES_IA32E = [SystemType.TSS32_AVAILABLE, SystemType.TSS32_BUSY, SystemType.CALL_GATE32];
 const LSL_TYPES = [SystemType.TSS16_AVAILABLE, SystemType.LDT, SystemType.TSS16_BUSY, SystemType.TSS32_AVAILABLE, SystemType.TSS32_BUSY];
-const LSL_TYPES_IA32E = [SystemType.LDT, SystemType.TSS32_AVAILABLE, SystemType.TSS32_BUSY];
+const LSL_TYPES_IA32E = [UPPER_HALF_OF_16_BYTE_DESCRIPTOR, SystemType.LDT, SystemType.TSS32_AVAILABLE, SystemType.TSS32_BUSY];
 
 /**
  * LAR copies bits 23:8 of the descriptor's second dword. The SDM calls bits 19:16 (limit

@@ -1,42 +1,154 @@
-// Event delivery: exceptions, external interrupts and software interrupts through the IVT
-// (real mode) or the IDT (protected mode), SDM Vol. 3A chapter 6.
+// Event delivery: exceptions, external interrupts, NMIs and software interrupts through the
+// IVT (real mode, SDM Vol. 3A 20.1.4) or the IDT (protected and virtual-8086 mode, SDM Vol. 3A
+// 6.10-6.13 and 20.3; Vol. 2A INT n "Operation").
 //
 // Convention: when deliverEvent is called, RIP in the state is the address to push — the
-// faulting instruction for faults, the next instruction for traps and INT n.
+// faulting instruction for faults, the next instruction for traps and INT n. Every check and
+// memory access happens before the first register changes, so a fault during delivery leaves
+// the interrupted context intact (a task switch through a task gate is the one exception: its
+// late faults belong to the new task, see task-switch.ts).
 import type { Cpu } from './cpu.ts';
-import { ExitSignal, InternalError } from './faults.ts';
-import { ExitReason } from '../kvm/exit-reason.ts';
-import { Cr0, Flag, Seg } from './registers.ts';
+import { InternalError } from './faults.ts';
+import { SystemType, decodeGate } from './descriptor.ts';
+import { Cr0, Cr4, Efer, Flag, Reg, Seg, Vector } from './registers.ts';
+import {
+  StackAccess, fault, fetchDescriptor, iopl, isCode, isConformingCode, isNullSelector, loadFromDescriptor, loadNull,
+  loadReal, selectorError, setAccessed,
+} from './segments.ts';
+import { innerStack, switchTask, taskGateTss } from './task-switch.ts';
 
 export type EventKind = 'exception' | 'external' | 'nmi' | 'software' | 'software-exception';
 
+/**
+ * kind: 'software' is INT n; 'software-exception' is INT3 and INTO (both check the gate DPL
+ * and clear EXT); 'exception' covers processor exceptions and INT1, which behave like a
+ * hardware event (EXT = 1, no gate DPL check; SDM Vol. 3A 6.12.1.1, 6.13).
+ */
 export interface GuestEvent {
   vector: number;
   kind: EventKind;
   errorCode?: number;
 }
 
+/** Fault-class exceptions: their handlers see RF = 1 in the pushed EFLAGS (SDM Vol. 3B 18.3.1.1). */
+const FAULT_VECTORS = new Set<number>([
+  Vector.DE, Vector.BR, Vector.UD, Vector.NM, Vector.TS, Vector.NP, Vector.SS, Vector.GP, Vector.PF, Vector.MF,
+  Vector.AC, Vector.XM, 20, 21,
+]);
+
 export function deliverEvent(cpu: Cpu, ev: GuestEvent): void {
   const s = cpu.state;
-  if (s.getLo('cr0') & Cr0.PE) throw new InternalError(`protected-mode event delivery (vector ${ev.vector}) is not implemented yet`);
-  // Real mode (SDM Vol. 3A 20.1.4): push FLAGS, CS, IP; clear IF, TF, AC; load CS:IP from the IVT.
-  const idtBase = s.getNum('idtrBase');
-  if (ev.vector * 4 + 3 > s.getU32('idtrLimit')) throw new ExitSignal(ExitReason.SHUTDOWN);
-  const ip = cpu.read(idtBase + ev.vector * 4, 2);
-  const cs = cpu.read(idtBase + ev.vector * 4 + 2, 2);
-  const ssBase = s.getNum('segBase', Seg.SS);
-  let sp = s.getLo('gpr', 4) & 0xffff;
-  const push = (v: number): void => {
-    sp = (sp - 2) & 0xffff;
-    cpu.write(ssBase + sp, 2, v);
-  };
+  if (!(s.getLo('cr0') & Cr0.PE)) return deliverReal(cpu, ev);
+  if (s.getLo('efer') & Efer.LMA)
+    throw new InternalError(`event delivery through the IA-32e mode (64-bit) IDT is not implemented yet (vector ${ev.vector})`);
+  deliverProtected(cpu, ev);
+}
+
+/** Real mode: push FLAGS, CS, IP; clear IF, TF, AC; CS:IP from the IVT (SDM Vol. 2A INT n "REAL-ADDRESS-MODE"). */
+function deliverReal(cpu: Cpu, ev: GuestEvent): void {
+  const s = cpu.state;
+  const entry = ev.vector * 4;
+  if (entry + 3 > s.getU32('idtrLimit')) throw fault(Vector.GP, 0);
+  const idt = s.getNum('idtrBase');
+  const ip = cpu.read(idt + entry, 2, false);
+  const cs = cpu.read(idt + entry + 2, 2, false);
   const flags = s.getLo('rflags');
-  push(flags & 0xffff);
-  push(s.getU32('segSel', Seg.CS));
-  push(s.getLo('rip') & 0xffff);
-  s.setLo('gpr', (s.getLo('gpr', 4) & 0xffff0000) | sp, 4);
-  s.setLo('rflags', flags & ~(Flag.IF | Flag.TF | Flag.AC | Flag.RF));
-  s.setU32('segSel', cs, Seg.CS);
-  s.setNum('segBase', cs * 16, Seg.CS);
+  const stack = StackAccess.current(cpu);
+  stack.push(2, flags);
+  stack.push(2, s.getU32('segSel', Seg.CS));
+  stack.push(2, s.getLo('rip'));
+  stack.commit();
+  s.setLo('rflags', flags & ~(Flag.IF | Flag.TF | Flag.AC));
+  loadReal(cpu, Seg.CS, cs);
   s.setLo('rip', ip);
+  cpu.refreshMode();
+}
+
+function deliverProtected(cpu: Cpu, ev: GuestEvent): void {
+  const s = cpu.state;
+  const software = ev.kind === 'software' || ev.kind === 'software-exception';
+  const ext = software ? 0 : 1;
+  const eflags = s.getLo('rflags');
+  const vm86 = (eflags & Flag.VM) !== 0;
+  const cpl = s.getU32('cpl');
+  // INT n is IOPL-sensitive in virtual-8086 mode; INT3 and INTO are not (SDM Vol. 3A 20.3.3).
+  if (vm86 && ev.kind === 'software' && iopl(eflags) < 3) {
+    if (s.getLo('cr4') & Cr4.VME) throw new InternalError('virtual-8086 mode extensions (CR4.VME) are not implemented');
+    throw fault(Vector.GP, 0);
+  }
+  // An error code naming an IDT entry has IDT = 1 (bit 1) (SDM Vol. 3A 6.13).
+  const idtError = ev.vector * 8 + 2 + ext;
+  if (ev.vector * 8 + 7 > s.getU32('idtrLimit')) throw fault(Vector.GP, idtError);
+  const at = s.getNum('idtrBase') + ev.vector * 8;
+  const lo = cpu.read(at, 4, false);
+  const hi = cpu.read(at + 4, 4, false);
+  const gate = decodeGate(lo, hi);
+  const system = (hi & (1 << 12)) === 0;
+  const kinds = [SystemType.TASK_GATE, SystemType.INT_GATE16, SystemType.TRAP_GATE16, SystemType.INT_GATE32, SystemType.TRAP_GATE32];
+  if (!system || !kinds.includes(gate.type)) throw fault(Vector.GP, idtError);
+  // The gate DPL check applies to INT n, INT3 and INTO only (SDM Vol. 3A 6.12.1.1).
+  if (software && gate.dpl < cpl) throw fault(Vector.GP, idtError);
+  if (!gate.present) throw fault(Vector.NP, idtError);
+
+  if (gate.type === SystemType.TASK_GATE) {
+    const tss = taskGateTss(cpu, gate.selector, ext);
+    switchTask(cpu, gate.selector, tss, 'int', s.getLo('rip'), ext, ev.errorCode);
+    return;
+  }
+
+  // Interrupt or trap gate: the target code segment (SDM Vol. 2A INT n "TRAP-OR-INTERRUPT-GATE").
+  const csSel = gate.selector;
+  if (isNullSelector(csSel)) throw fault(Vector.GP, ext);
+  const cs = fetchDescriptor(cpu, csSel, Vector.GP, ext);
+  if (!isCode(cs) || cs.dpl > cpl) throw fault(Vector.GP, selectorError(csSel, ext));
+  if (!cs.present) throw fault(Vector.NP, selectorError(csSel, ext));
+  const gate32 = gate.type === SystemType.INT_GATE32 || gate.type === SystemType.TRAP_GATE32;
+  const width = gate32 ? 4 : 2;
+  const eip = gate32 ? gate.offset : gate.offset & 0xffff;
+
+  let newCpl: number;
+  let stack: StackAccess;
+  let newSs: ReturnType<typeof innerStack> | undefined;
+  if (!isConformingCode(cs) && cs.dpl < cpl) {
+    // To an inner level, on the stack the TSS gives for it; from virtual-8086 mode only to ring 0.
+    if (vm86 && cs.dpl !== 0) throw fault(Vector.GP, selectorError(csSel, ext));
+    newCpl = cs.dpl;
+    newSs = innerStack(cpu, newCpl, ext);
+    stack = StackAccess.of(cpu, newSs.desc, newSs.esp, newCpl === 3, selectorError(newSs.sel, ext));
+    if (vm86) for (const seg of [Seg.GS, Seg.FS, Seg.DS, Seg.ES]) stack.push(width, s.getU32('segSel', seg));
+    stack.push(width, s.getU32('segSel', Seg.SS));
+    stack.push(width, s.getLo('gpr', Reg.RSP));
+  } else {
+    // Same level: a conforming segment or DPL = CPL; never from virtual-8086 mode.
+    if (vm86) throw fault(Vector.GP, selectorError(csSel, ext));
+    newCpl = cpl;
+    stack = StackAccess.current(cpu, ext);
+  }
+  // RF in the pushed image: 1 for faults, 0 for INT n (cleared as it starts), else as it is.
+  let image = eflags;
+  if (ev.kind === 'exception' && FAULT_VECTORS.has(ev.vector)) image |= Flag.RF;
+  if (software) image &= ~Flag.RF;
+  stack.push(width, image);
+  stack.push(width, s.getU32('segSel', Seg.CS));
+  stack.push(width, s.getLo('rip'));
+  if (ev.errorCode !== undefined) stack.push(width, ev.errorCode);
+  if (eip > cs.limit) throw fault(Vector.GP, ext);
+  setAccessed(cpu, csSel, cs);
+  if (newSs) setAccessed(cpu, newSs.sel, newSs.desc);
+  stack.write();
+
+  // Commit.
+  if (newSs) {
+    if (vm86) for (const seg of [Seg.ES, Seg.DS, Seg.FS, Seg.GS]) loadNull(cpu, seg, 0);
+    loadFromDescriptor(cpu, Seg.SS, (newSs.sel & ~3) | newCpl, newSs.desc);
+  }
+  stack.commit();
+  loadFromDescriptor(cpu, Seg.CS, (csSel & ~3) | newCpl, cs);
+  s.setU32('cpl', newCpl);
+  let flags = eflags & ~(Flag.TF | Flag.VM | Flag.RF | Flag.NT);
+  // Interrupt gates also clear IF; trap gates leave it (SDM Vol. 3A 6.12.1.3).
+  if (gate.type === SystemType.INT_GATE16 || gate.type === SystemType.INT_GATE32) flags &= ~Flag.IF;
+  s.setLo('rflags', flags);
+  s.setLo('rip', eip);
+  cpu.refreshMode();
 }

@@ -6,9 +6,11 @@
 // - IN exits with RIP still at the instruction; the VMM fills the page and the completion
 //   run at the next KVM_RUN (arch/x86/kvm/x86.c complete_fast_pio_in / complete_emulated_pio)
 //   moves the data into rAX or memory and advances RIP.
-// - String I/O is batched like KVM's emulator (emulate.c pio_in_emulated, x86.c
-//   emulator_pio_in_out): up to the page end of the memory operand, the data page size and
-//   rCX elements go into one exit with io.count > 1; a REP with count left re-executes.
+// - String I/O is batched: up to the page end of the memory operand, the data page size and
+//   rCX elements go into one exit with io.count > 1, and a REP with count left re-executes.
+//   KVM's emulator reads REP INS ahead this way (emulate.c pio_in_emulated, x86.c
+//   emulator_pio_in_out); OUTS is batched the same way here (VMMs loop over io.count).
+//   OUTS, like OUT, retires its elements before the exit; INS retires them in the completion.
 //
 // Every access first passes the I/O permission check (SDM Vol. 1 19.5) and, for string
 // forms, the memory operand's segment and page checks, so that a faulting instruction never
@@ -63,6 +65,21 @@ export function ioPermitted(cpu: Cpu, port: number, size: IoSize): boolean {
 
 function checkPermission(cpu: Cpu, site: InsnSite, port: number, size: IoSize): void {
   if (!ioPermitted(cpu, port, size)) throw new GuestFault(Vector.GP, 0, site.delta);
+}
+
+/**
+ * Runs a port I/O operation for the instruction at `site`. Faults from the memory and TSS
+ * accesses inside get the instruction's offset (so RIP points at it), and an MMIO exit of an
+ * OUTS source read leaves RIP at the instruction, which the MMIO completion replays.
+ */
+export function atInstruction(cpu: Cpu, site: InsnSite, op: () => boolean | void): boolean | void {
+  try {
+    return op();
+  } catch (e) {
+    if ((e instanceof GuestFault || e instanceof InternalError) && e.delta < 0) e.delta = site.delta;
+    else if (e instanceof ExitSignal && e.reason === ExitReason.MMIO) setRip(cpu.state, site.rip);
+    throw e;
+  }
 }
 
 // ---- kvm_run fields -----------------------------------------------------------------------
@@ -160,7 +177,8 @@ function setAddrReg(s: VcpuState, reg: Reg, a: AddrSize, v: bigint): void {
  */
 function segmentLinear(cpu: Cpu, seg: Seg, offset: number, size: number): number | undefined {
   const s = cpu.state;
-  if (cpu.codeSize() === 8) return seg === Seg.FS || seg === Seg.GS ? offset + s.getNum('segBase', seg) : offset;
+  if (cpu.codeSize() === 8)
+    return seg === Seg.FS || seg === Seg.GS ? offset + s.getNum('segBase', seg) : offset;
   if (offset < s.getNum('segLo', seg) || offset + size - 1 > s.getNum('segHi', seg)) return undefined;
   return (s.getNum('segBase', seg) + offset) % 0x1_0000_0000;
 }
@@ -184,7 +202,10 @@ function planBatch(cpu: Cpu, site: InsnSite, op: StringIo, offsetReg: Reg, count
   const down = (s.getLo('rflags') & Flag.DF) !== 0;
   const step = down ? -op.size : op.size;
   const first = addrReg(s, offsetReg, op.addrSize);
-  const max = Math.min(Number(count < BigInt(RUN_DATA_SIZE) ? count : BigInt(RUN_DATA_SIZE)), RUN_DATA_SIZE / op.size);
+  const max = Math.min(
+    Number(count < BigInt(RUN_DATA_SIZE) ? count : BigInt(RUN_DATA_SIZE)),
+    RUN_DATA_SIZE / op.size,
+  );
   const lins: number[] = [];
   for (let i = 0; i < max; i++) {
     const offset = Number((first + BigInt(i * step)) & addrMask(op.addrSize));
@@ -195,7 +216,8 @@ function planBatch(cpu: Cpu, site: InsnSite, op: StringIo, offsetReg: Reg, count
     }
     if (i > 0) {
       const page = Math.floor(lins[0] / PAGE_SIZE);
-      const samePage = Math.floor(lin / PAGE_SIZE) === page && Math.floor((lin + op.size - 1) / PAGE_SIZE) === page;
+      const samePage =
+        Math.floor(lin / PAGE_SIZE) === page && Math.floor((lin + op.size - 1) / PAGE_SIZE) === page;
       if (lin !== lins[0] + i * step || !samePage) break;
     } else if (Math.floor(lin / PAGE_SIZE) !== Math.floor((lin + op.size - 1) / PAGE_SIZE)) {
       lins.push(lin); // an element that straddles a page goes alone
@@ -313,7 +335,10 @@ export function stringIn(cpu: Cpu, site: InsnSite, op: StringIo): boolean {
   const n = ramElements(planned, hostBytes(cpu, planned.low, planned.bytes, Access.Write).hosts, op.size);
   if (n === 0) {
     const lin = planned.lins[0].toString(16);
-    throw new InternalError(`INS into memory that is not RAM (MMIO or ROM) at linear 0x${lin} is not supported`, site.delta);
+    throw new InternalError(
+      `INS into memory that is not RAM (MMIO or ROM) at linear 0x${lin} is not supported`,
+      site.delta,
+    );
   }
   const lins = planned.lins.slice(0, n);
   const batch: Batch = { lins, low: Math.min(lins[0], lins[n - 1]), bytes: n * op.size, step: planned.step };
@@ -321,7 +346,8 @@ export function stringIn(cpu: Cpu, site: InsnSite, op: StringIo): boolean {
   s.u8.fill(0, data, data + batch.bytes);
   setIoExit(s, KVM_EXIT_IO_IN, op.size, port, n);
   setRip(s, site.rip);
-  cpu.env.vcpu.pendingCompletion = () => retire(cpu, site, op, Reg.RDI, storeIn(cpu, batch, op.size), batch.step);
+  cpu.env.vcpu.pendingCompletion = () =>
+    retire(cpu, site, op, Reg.RDI, storeIn(cpu, batch, op.size), batch.step);
   throw new ExitSignal(ExitReason.IO);
 }
 
@@ -337,7 +363,7 @@ function storeIn(cpu: Cpu, batch: Batch, size: IoSize): number {
   try {
     range = hostBytes(cpu, batch.low, batch.bytes, Access.Write);
   } catch (e) {
-    if (e instanceof GuestFault) return 0;
+    if (e instanceof GuestFault || e instanceof InternalError) return 0;
     throw e;
   }
   const n = ramElements(batch, range.hosts, size);

@@ -100,6 +100,12 @@ export function loadReal(cpu: Cpu, seg: Seg, sel: number): void {
  * throws #GP(selector), #NP(selector) or #SS(selector) and leaves the register as it was.
  */
 export function loadDataSegment(cpu: Cpu, seg: Seg, selector: number): void {
+  loadSelector(cpu, seg, selector);
+  // SS.B is the stack size of the translation mode (core/cpu/mode.ts).
+  if (seg === Seg.SS) cpu.refreshMode();
+}
+
+function loadSelector(cpu: Cpu, seg: Seg, selector: number): void {
   const s = cpu.state;
   selector &= 0xffff;
   if (!(s.getLo('cr0') & Cr0.PE)) return loadReal(cpu, seg, selector);

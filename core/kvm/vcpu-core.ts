@@ -90,7 +90,18 @@ export class VcpuCore {
     if (this.pendingCompletion) {
       const done = this.pendingCompletion;
       this.pendingCompletion = null;
-      done();
+      try {
+        done();
+      } catch (e) {
+        const r = this.handleThrow(e);
+        if (r) return r;
+      }
+    }
+    if (this.trapAfterExit) {
+      // The single-stepped instruction that exited has now completed: its #DB trap is due.
+      this.trapAfterExit = false;
+      s.setLo('dr', s.getLo('dr', 6) | 0x4000, 6);
+      if (!this.deliver(() => deliverEvent(cpu, { vector: Vector.DB, kind: 'exception' }))) return this.lastResult!;
     }
     if (this.lastExitWasMmio) {
       this.lastExitWasMmio = false;
@@ -125,11 +136,21 @@ export class VcpuCore {
           }
         }
       } catch (e) {
+        // An I/O or HLT exit from a single-stepped instruction ends it (IN completes at the
+        // next KVM_RUN): its interrupt shadow is over and a TF trap follows the completion.
+        if (single && e instanceof ExitSignal && e.reason !== ExitReason.MMIO) {
+          cpu.singleStepNext = false;
+          if (shadow) s.setU32('interruptShadow', 0);
+          if (rflags & Flag.TF) this.trapAfterExit = true;
+        }
         const r = this.handleThrow(e);
         if (r) return r;
       }
     }
   }
+
+  /** A #DB single-step trap owed to an instruction that exited to the VMM. */
+  private trapAfterExit = false;
 
   private lastResult: RunResult | undefined;
 

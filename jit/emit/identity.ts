@@ -56,7 +56,8 @@ const rdtsc: Emit = (ctx) => {
 const rdtscp: Emit = (ctx) => {
   ctx.helper((cpu, site) => {
     // Without the CPUID bit the instruction does not exist (SDM Vol. 2B RDTSCP: #UD).
-    if (!(cpu.env.cpuid.query(CPUID_EXT_LEAF, 0)[3] & CPUID_EXT_EDX_RDTSCP)) throw new GuestFault(Vector.UD, undefined, site.delta);
+    if (!(cpu.env.cpuid.query(CPUID_EXT_LEAF, 0)[3] & CPUID_EXT_EDX_RDTSCP))
+      throw new GuestFault(Vector.UD, undefined, site.delta);
     checkTsd(cpu, site);
     setEdxEax(cpu, cpu.env.msrs.tsc());
     cpu.state.setLo('gpr', Number((cpu.env.msrs.get(MSR_TSC_AUX) ?? 0n) & 0xffffffffn), Reg.RCX);

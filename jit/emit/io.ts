@@ -1,11 +1,26 @@
 // Port I/O: IN OUT (imm8 and DX forms) INS OUTS (with REP) (SDM Vol. 2A IN/INS, Vol. 2B
 // OUT/OUTS). Each exits to the VMM with KVM_EXIT_IO (core/cpu/io.ts), so they run as
 // helpers and end the block: an exit is the cost that matters, not the call.
-import { portFromDx, portIn, portOut, stringIn, stringOut, type IoSize, type StringIo } from '../../core/cpu/io.ts';
+import {
+  atInstruction,
+  portFromDx,
+  portIn,
+  portOut,
+  stringIn,
+  stringOut,
+  type IoSize,
+  type StringIo,
+} from '../../core/cpu/io.ts';
+import type { Cpu } from '../../core/cpu/cpu.ts';
 import { Seg } from '../../core/cpu/registers.ts';
-import type { BlockContext } from '../context.ts';
+import type { BlockContext, InsnSite } from '../context.ts';
 
 type Emit = (ctx: BlockContext) => void;
+
+/** Calls the I/O operation as a helper (faults inside it are raised at this instruction). */
+function ioHelper(ctx: BlockContext, op: (cpu: Cpu, site: InsnSite) => boolean | void): void {
+  ctx.helper((cpu, site) => atInstruction(cpu, site, () => op(cpu, site)));
+}
 
 /** Ends the block at the next instruction (reached only if the helper did not exit). */
 function endAtNext(ctx: BlockContext): void {
@@ -25,7 +40,7 @@ const inOp: Emit = (ctx) => {
   const [acc, portOp] = ctx.instr.form.operands;
   const size = ctx.operandSize(acc) as IoSize;
   const fixed = immediatePort(ctx, portOp);
-  ctx.helper((cpu, site) => portIn(cpu, site, fixed >= 0 ? fixed : portFromDx(cpu), size));
+  ioHelper(ctx, (cpu, site) => portIn(cpu, site, fixed >= 0 ? fixed : portFromDx(cpu), size));
   endAtNext(ctx);
 };
 
@@ -33,7 +48,7 @@ const outOp: Emit = (ctx) => {
   const [portOp, acc] = ctx.instr.form.operands;
   const size = ctx.operandSize(acc) as IoSize;
   const fixed = immediatePort(ctx, portOp);
-  ctx.helper((cpu, site) => portOut(cpu, site, fixed >= 0 ? fixed : portFromDx(cpu), size));
+  ioHelper(ctx, (cpu, site) => portOut(cpu, site, fixed >= 0 ? fixed : portFromDx(cpu), size));
   endAtNext(ctx);
 };
 
@@ -47,14 +62,14 @@ function stringIo(ctx: BlockContext, memOperand: string, seg: Seg): StringIo {
 const ins: Emit = (ctx) => {
   // The destination is always ES:rDI; a segment override does not apply (SDM Vol. 2A INS).
   const op = stringIo(ctx, ctx.instr.form.operands[0], Seg.ES);
-  ctx.helper((cpu, site) => stringIn(cpu, site, op));
+  ioHelper(ctx, (cpu, site) => stringIn(cpu, site, op));
   endAtNext(ctx);
 };
 
 const outs: Emit = (ctx) => {
   const i = ctx.instr;
   const op = stringIo(ctx, i.form.operands[1], i.segOverride >= 0 ? i.segOverride : Seg.DS);
-  ctx.helper((cpu, site) => stringOut(cpu, site, op));
+  ioHelper(ctx, (cpu, site) => stringOut(cpu, site, op));
   endAtNext(ctx);
 };
 

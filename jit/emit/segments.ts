@@ -1,18 +1,130 @@
-// Segment register loads: MOV Sreg, POP Sreg, LDS/LES/LFS/LGS/LSS (SDM Vol. 2A/2B).
-import type { BlockContext } from '../context.ts';
-import { InternalError } from '../../core/cpu/faults.ts';
+// Segment register loads and stores: MOV Sreg, r/m; MOV r/m, Sreg; POP Sreg; LDS LES LFS LGS
+// LSS (SDM Vol. 2A/2B). The memory operand is read in generated code first (it may fault);
+// the load itself, with its protection checks, runs on the cold path (core/cpu/segments.ts).
+// Loading SS ends the block, since the stack size is part of the translation mode; MOV SS and
+// POP SS also block interrupts for one instruction (SDM Vol. 3A 6.8.3).
+import type { Cpu } from '../../core/cpu/cpu.ts';
+import { ExitSignal, GuestFault, InternalError } from '../../core/cpu/faults.ts';
+import { Reg, Seg } from '../../core/cpu/registers.ts';
+import { loadDataSegment } from '../../core/cpu/segments.ts';
+import { TaskContextFault } from '../../core/cpu/task-switch.ts';
+import type { BlockContext, InsnSite } from '../context.ts';
+import { Op } from '../wasm/encoder.ts';
+import { pop } from './stack.ts';
 
 type Emit = (ctx: BlockContext) => void;
 
+/** Segment register operands of PUSH/POP in Sreg encoding order. */
+const SREG_OPERANDS: Readonly<Record<string, Seg>> = {
+  ES: Seg.ES, CS: Seg.CS, SS: Seg.SS, DS: Seg.DS, FS: Seg.FS, GS: Seg.GS,
+};
+
+/**
+ * Runs a cold-path operation of the instruction at `site`. A guest fault it throws is
+ * attributed to this instruction with RIP back at the block entry (nothing was committed),
+ * except a fault that belongs to a new task after a task switch (RIP is the new task's). An
+ * exit (MMIO) resumes at this instruction.
+ */
+export function atInstruction<T>(cpu: Cpu, site: InsnSite, fn: () => T): T {
+  const s = cpu.state;
+  const entry = s.getNum('rip');
+  try {
+    return fn();
+  } catch (e) {
+    if ((e instanceof GuestFault && !(e instanceof TaskContextFault)) || e instanceof InternalError) {
+      if (e.delta < 0) {
+        s.setNum('rip', entry);
+        e.delta = site.delta;
+      }
+    } else if (e instanceof ExitSignal) s.setNum('rip', site.rip);
+    throw e;
+  }
+}
+
+/** Loads `seg` with the selector the generated code left in the `scratch` field. */
+function emitLoad(ctx: BlockContext, seg: Seg, shadow: boolean): void {
+  ctx.helper((cpu, site) => {
+    atInstruction(cpu, site, () => loadDataSegment(cpu, seg, cpu.state.getLo('scratch') & 0xffff));
+    if (shadow) cpu.state.setU32('interruptShadow', 1);
+    return false;
+  }, false);
+}
+
+/** Ends the block after this instruction (RIP = next). */
+function endAfter(ctx: BlockContext): void {
+  ctx.nextRip();
+  ctx.setRipFromStack();
+  ctx.ended = true;
+}
+
+/** MOV Sreg, r/m16 (8E) and MOV r/m, Sreg (8C). */
 export function movSegment(ctx: BlockContext): void {
-  const d = ctx.delta;
-  ctx.callHelper(() => {
-    throw new InternalError('MOV Sreg is not implemented yet', d);
-  });
+  const i = ctx.instr;
+  if (i.form.operands[1] === 'Sw') {
+    // A store to memory writes 16 bits; to a register, the selector zero-extended to the
+    // operand size (P6 and later; SDM Vol. 2B MOV).
+    const sel = ctx.i64();
+    ctx.loadField('segSel', i.reg);
+    ctx.fb.set(sel);
+    ctx.write(ctx.operand(0, i.mem ? 2 : i.opSize), sel);
+    return;
+  }
+  const v = ctx.readTo(ctx.operand(1, 2));
+  ctx.storeField('scratch', v);
+  const seg = i.reg as Seg;
+  emitLoad(ctx, seg, seg === Seg.SS);
+  if (seg === Seg.SS) endAfter(ctx);
 }
 
+/** POP ES/SS/DS/FS/GS: the stack read first, the load, then RSP (SDM Vol. 2B POP). */
 export function popSegment(ctx: BlockContext): void {
-  movSegment(ctx);
+  const i = ctx.instr;
+  const seg = SREG_OPERANDS[i.form.operands[0]];
+  const [value, next] = pop(ctx, i.opSize);
+  ctx.storeField('scratch', value);
+  emitLoad(ctx, seg, seg === Seg.SS);
+  ctx.writeReg(Reg.RSP, ctx.mode.stackSize, next);
+  if (seg === Seg.SS) endAfter(ctx);
 }
 
-export const segmentEmitters: Record<string, Emit> = {};
+/**
+ * Reads a far pointer m16:16/32/64 at operand `n`: returns [offset, selector] locals (i64).
+ * The offset comes first in memory, the selector after it (SDM Vol. 2A LDS).
+ */
+export function readFarPointer(ctx: BlockContext, n: number): [number, number] {
+  const i = ctx.instr;
+  const fb = ctx.fb;
+  const loc = ctx.operand(n, i.opSize);
+  if (loc.kind !== 'mem') throw new Error('far pointer operand is not in memory');
+  const offset = ctx.i64();
+  ctx.readMem(loc.seg, loc.offset, i.opSize);
+  fb.set(offset);
+  const at = ctx.i64();
+  fb.get(loc.offset).i64Const(i.opSize).op(Op.i64_add);
+  ctx.mask(i.addrSize);
+  fb.set(at);
+  const sel = ctx.i64();
+  ctx.readMem(loc.seg, at, 2);
+  fb.set(sel);
+  return [offset, sel];
+}
+
+/** LDS LES LFS LGS LSS r, m16:16/32/64: segment first (it may fault), then the register. */
+function loadFarPointer(seg: Seg): Emit {
+  return (ctx) => {
+    const i = ctx.instr;
+    const [offset, sel] = readFarPointer(ctx, 1);
+    ctx.storeField('scratch', sel);
+    emitLoad(ctx, seg, false);
+    ctx.writeReg(i.reg, i.opSize, offset);
+    if (seg === Seg.SS) endAfter(ctx);
+  };
+}
+
+export const segmentEmitters: Record<string, Emit> = {
+  les: loadFarPointer(Seg.ES),
+  lds: loadFarPointer(Seg.DS),
+  lss: loadFarPointer(Seg.SS),
+  lfs: loadFarPointer(Seg.FS),
+  lgs: loadFarPointer(Seg.GS),
+};

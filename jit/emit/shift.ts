@@ -68,7 +68,7 @@ function shiftFrame(
   countLoc: Location,
   written: number,
   body: (l: ShiftLocals) => void,
-  lazySzp: boolean,
+  szpFromResult: boolean,
 ): void {
   const fb = ctx.fb;
   const size = dst.size;
@@ -85,7 +85,7 @@ function shiftFrame(
   if (known !== undefined) {
     body(l);
     ctx.write(dst, res);
-    if (lazySzp) {
+    if (szpFromResult) {
       // SF, ZF and PF follow the result: leave them to the deferred-flags machinery.
       ctx.flags.produce(Flag.SF | Flag.ZF | Flag.PF, { kind: 'logic', size, a: -1, b: -1, res, bits: -1 });
       ctx.flags.produceBits(written & ~(Flag.SF | Flag.ZF | Flag.PF), bits);
@@ -99,7 +99,7 @@ function shiftFrame(
   fb.get(v).set(res);
   fb.get(count).op(Op.i64_eqz).op(Op.i32_eqz).if_();
   body(l);
-  if (lazySzp) {
+  if (szpFromResult) {
     szpBits(ctx, res, size);
     fb.get(bits).op(Op.i32_or).set(bits);
   }
@@ -127,8 +127,8 @@ function emitShift(ctx: BlockContext, kind: 'shl' | 'shr' | 'sar', l: ShiftLocal
     fb.get(v).get(count).op(Op.i64_shl);
     ctx.mask(size);
     fb.set(res);
-    // CF: the last bit shifted out, bit (width - count) of the operand; the shift amount
-    // wraps to >= 33 for counts beyond an 8/16-bit operand, which yields 0.
+    // CF: the last bit shifted out, bit (width - count) of the operand. Past an 8/16-bit
+    // operand width - count is negative; Wasm takes it modulo 64 (>= 41), which yields 0.
     fb.get(v);
     minusCount(ctx, width, count);
     fb.op(Op.i64_shr_u);
@@ -276,11 +276,8 @@ function doubleShift(left: boolean): Emit {
       ({ v: d, count, res, bits }) => {
         const cf = ctx.i32();
         if (size === 2) {
-          const w = ctx.i64();
           if (left) fb.get(d).i64Const(32).op(Op.i64_shl).get(s).i64Const(16).op(Op.i64_shl).op(Op.i64_or).get(s).op(Op.i64_or);
           else fb.get(s).i64Const(32).op(Op.i64_shl).get(s).i64Const(16).op(Op.i64_shl).op(Op.i64_or).get(d).op(Op.i64_or);
-          fb.set(w);
-          fb.get(w);
           if (left) minusCount(ctx, 32, count);
           else fb.get(count);
           fb.op(Op.i64_shr_u);
@@ -295,8 +292,8 @@ function doubleShift(left: boolean): Emit {
         }
         ctx.mask(size);
         fb.set(res);
-        // CF: the last bit shifted out of the destination (0 once the count passes a 16-bit
-        // operand: the Wasm shift amount wraps to >= 48 and reads zeros).
+        // CF: the last bit shifted out of the destination; 0 once the count passes a 16-bit
+        // operand (SHLD's 16 - count wraps modulo 64 to 49 or more, SHRD's count - 1 is past bit 15).
         fb.get(d);
         if (left) minusCount(ctx, width, count);
         else fb.get(count).i64Const(1).op(Op.i64_sub);
@@ -304,7 +301,7 @@ function doubleShift(left: boolean): Emit {
         lowBitTo(ctx, Flag.CF);
         fb.set(cf);
         if (left) fb.get(d).get(count).op(Op.i64_shl).i64Const(top).op(Op.i64_shr_u).op(Op.i32_wrap_i64).get(cf);
-        else fb.get(res).i64Const(top).op(Op.i64_shr_u).get(res).i64Const(top - 1).op(Op.i64_shr_u).op(Op.i64_xor).op(Op.i32_wrap_i64);
+        else fb.get(res).i64Const(top).op(Op.i64_shr_u).op(Op.i32_wrap_i64).get(res).i64Const(top - 1).op(Op.i64_shr_u).op(Op.i32_wrap_i64);
         fb.op(Op.i32_xor).i32Const(1).op(Op.i32_and).i32Const(flagPos(Flag.OF)).op(Op.i32_shl);
         fb.get(cf).op(Op.i32_or).i32Const(Flag.AF).op(Op.i32_or).set(bits);
       },

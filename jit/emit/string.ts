@@ -55,7 +55,14 @@ function shapeOf(ctx: BlockContext, kind: Kind): StringShape {
 /** Loads rSI/rDI at the address size and the step: -size when DF = 1, else +size. */
 function openCursor(ctx: BlockContext, sh: StringShape): Cursor {
   const fb = ctx.fb;
-  const c: Cursor = { si: ctx.i64(), di: ctx.i64(), step: ctx.i64(), a: ctx.i64(), b: ctx.i64(), res: ctx.i64() };
+  const c: Cursor = {
+    si: ctx.i64(),
+    di: ctx.i64(),
+    step: ctx.i64(),
+    a: ctx.i64(),
+    b: ctx.i64(),
+    res: ctx.i64(),
+  };
   if (sh.usesSi) {
     ctx.readReg(Reg.RSI, sh.addrSize);
     fb.set(c.si);
@@ -129,7 +136,8 @@ function element(ctx: BlockContext, sh: StringShape, c: Cursor): void {
 
 /** Records the compare's flags like SUB/CMP (SDM: "flags are set according to the temporary result"). */
 function produceCompareFlags(ctx: BlockContext, sh: StringShape, c: Cursor): void {
-  if (sh.compare) ctx.flags.produce(STATUS_FLAGS, { kind: 'sub', size: sh.size, a: c.a, b: c.b, res: c.res, bits: -1 });
+  if (sh.compare)
+    ctx.flags.produce(STATUS_FLAGS, { kind: 'sub', size: sh.size, a: c.a, b: c.b, res: c.res, bits: -1 });
 }
 
 /** Pushes i32 1 while REPE/REPNE may go on: REPE while ZF = 1 (equal), REPNE while ZF = 0. */
@@ -222,4 +230,3 @@ export const stringEmitters: Record<string, Emit> = {
   lods: stringOp('lods'),
   scas: stringOp('scas'),
 };
-

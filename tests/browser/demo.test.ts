@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TINY_BANNER, TINY_EXIT_STATUS, tinyKernel, tripleFaultKernel } from './tiny-kernel.ts';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** Screenshots for a human to look at; .cache/ is ignored by git and eslint. */
@@ -20,7 +21,8 @@ beforeAll(async () => {
   server = await createServer({
     configFile: resolve(repo, 'vite.config.ts'),
     root: resolve(repo, 'web'),
-    server: { host: '127.0.0.1', port: 0, strictPort: false },
+    // No HMR: an edit elsewhere in the repo must not reload the page under test.
+    server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false },
     logLevel: 'warn',
     clearScreen: false,
   });
@@ -53,12 +55,17 @@ const consoleText = (page: Page) => page.evaluate(() => window.__wasmkvm?.consol
 /** Waits until the console shows `text`; fails at once with the status line if the run ends. */
 async function waitForOutput(page: Page, text: string, timeout = 30_000): Promise<void> {
   await page.waitForFunction(
-    (t) => (window.__wasmkvm?.consoleText() ?? '').includes(t) || ['error', 'exited'].includes(document.getElementById('status')?.dataset.state ?? ''),
+    (t) =>
+      (window.__wasmkvm?.consoleText() ?? '').includes(t) ||
+      ['error', 'exited'].includes(document.getElementById('status')?.dataset.state ?? ''),
     text,
     { timeout },
   );
   const out = await consoleText(page);
-  if (!out.includes(text)) throw new Error(`guest never printed ${JSON.stringify(text)}; status: ${await statusOf(page).textContent()}\nconsole:\n${out}`);
+  if (!out.includes(text))
+    throw new Error(
+      `guest never printed ${JSON.stringify(text)}; status: ${await statusOf(page).textContent()}\nconsole:\n${out}`,
+    );
 }
 
 async function typeLine(page: Page, line: string): Promise<void> {
@@ -76,27 +83,101 @@ describe('demo page', () => {
       await typeLine(page, 'cpuid');
       await waitForOutput(page, 'vendor: GenuineIntel');
       // The counters refresh four times a second.
-      await expect.poll(async () => Number(await page.getByTestId('counter-instructions').getAttribute('data-value')), { timeout: 5000 }).toBeGreaterThan(0);
-      await expect.poll(async () => Number(await page.getByTestId('exit-IO').getAttribute('data-value')), { timeout: 5000 }).toBeGreaterThan(0);
+      await expect
+        .poll(async () => Number(await page.getByTestId('counter-instructions').getAttribute('data-value')), {
+          timeout: 5000,
+        })
+        .toBeGreaterThan(0);
+      await expect
+        .poll(async () => Number(await page.getByTestId('exit-IO').getAttribute('data-value')), {
+          timeout: 5000,
+        })
+        .toBeGreaterThan(0);
       await page.screenshot({ path: resolve(shots, 'demo-cpuid.png') });
       await typeLine(page, 'exit 3');
-      await expect.poll(() => statusOf(page).textContent(), { timeout: 10_000 }).toContain('exited with status 7');
+      await expect
+        .poll(() => statusOf(page).textContent(), { timeout: 10_000 })
+        .toContain('exited with status 7');
     } finally {
       await page.screenshot({ path: resolve(shots, 'demo-end.png') });
       await page.close();
     }
   });
 
-  it('says clearly when a user-supplied file is not a kernel, and boots again afterwards', async () => {
+  it('boots a user-supplied kernel, echoes keys through COM1, and survives stop, resume, reset and exit', async () => {
     const page = await openPage();
+    const banners = async () => (await consoleText(page)).split(TINY_BANNER).length - 1;
     try {
-      await page.getByTestId('kernel-file').setInputFiles({ name: 'not-a-kernel.bin', mimeType: 'application/octet-stream', buffer: Buffer.from('hello, not an ELF') });
-      await expect.poll(() => statusOf(page).getAttribute('data-state'), { timeout: 10_000 }).toBe('error');
-      expect(await statusOf(page).textContent()).toMatch(/^cannot boot not-a-kernel\.bin: /);
+      await page
+        .getByTestId('kernel-file')
+        .setInputFiles({
+          name: 'tiny.elf',
+          mimeType: 'application/octet-stream',
+          buffer: Buffer.from(tinyKernel()),
+        });
+      await waitForOutput(page, TINY_BANNER);
+      await typeLine(page, 'ab');
+      await waitForOutput(page, `${TINY_BANNER}ab\r`);
+      await expect
+        .poll(async () => Number(await page.getByTestId('counter-instructions').getAttribute('data-value')), {
+          timeout: 5000,
+        })
+        .toBeGreaterThan(0);
+      await expect
+        .poll(async () => Number(await page.getByTestId('exit-IO').getAttribute('data-value')), {
+          timeout: 5000,
+        })
+        .toBeGreaterThan(0);
+
+      await page.getByTestId('stop').click();
+      await expect.poll(() => statusOf(page).getAttribute('data-state')).toBe('stopped');
+      await page.getByTestId('start').click(); // "Resume"
+      await expect.poll(() => statusOf(page).textContent()).toMatch(/^resumed tiny\.elf/);
+      await typeLine(page, 'c');
+      await waitForOutput(page, 'ab\rc\r');
+
+      await page.getByTestId('reset').click();
+      await expect.poll(banners).toBe(2);
+      await typeLine(page, 'q');
+      await expect
+        .poll(() => statusOf(page).textContent())
+        .toBe(`tiny.elf: guest exited with status ${TINY_EXIT_STATUS} (isa-debug-exit)`);
+      await page.screenshot({ path: resolve(shots, 'tiny-exited.png') });
+
+      await page.getByTestId('start').click(); // a run that ended boots afresh
+      await expect.poll(banners).toBe(3);
+      expect(await statusOf(page).getAttribute('data-state')).toBe('running');
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('reports a file that is not a kernel and a triple fault in the status line, and boots again afterwards', async () => {
+    const page = await openPage();
+    const upload = (name: string, data: Uint8Array) =>
+      page
+        .getByTestId('kernel-file')
+        .setInputFiles({ name, mimeType: 'application/octet-stream', buffer: Buffer.from(data) });
+    try {
+      await upload('not-a-kernel.bin', new TextEncoder().encode('hello, not an ELF'));
+      await expect
+        .poll(() => statusOf(page).textContent(), { timeout: 10_000 })
+        .toMatch(/^cannot boot not-a-kernel\.bin: no multiboot/);
+      expect(await statusOf(page).getAttribute('data-state')).toBe('error');
       await page.screenshot({ path: resolve(shots, 'bad-image.png') });
+
+      await upload('triple.elf', tripleFaultKernel());
+      await expect
+        .poll(() => statusOf(page).textContent(), { timeout: 10_000 })
+        .toMatch(/^triple\.elf: triple fault \(KVM_EXIT_SHUTDOWN\): .*RIP/);
+      expect(await statusOf(page).getAttribute('data-state')).toBe('error');
+      await page.screenshot({ path: resolve(shots, 'triple-fault.png') });
+
       // The page survives: the demo guest boots again from the picker.
       await page.getByTestId('guest-picker').selectOption({ label: 'demo shell' });
-      await expect.poll(() => statusOf(page).textContent(), { timeout: 10_000 }).toMatch(/^(running|booting) demo shell|^demo shell: /);
+      await expect
+        .poll(() => statusOf(page).textContent(), { timeout: 10_000 })
+        .toMatch(/^(running|booting) demo shell|^demo shell: /);
     } finally {
       await page.close();
     }
@@ -115,7 +196,9 @@ describe('demo page', () => {
       });
       await page.goto(url);
       expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
-      await expect.poll(() => statusOf(page).textContent(), { timeout: 10_000 }).toContain('Cross-Origin-Embedder-Policy');
+      await expect
+        .poll(() => statusOf(page).textContent(), { timeout: 10_000 })
+        .toContain('Cross-Origin-Embedder-Policy');
       expect(await page.getByTestId('start').isDisabled()).toBe(true);
     } finally {
       await page.close();
