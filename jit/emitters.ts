@@ -7,6 +7,7 @@ import { moveEmitters } from './emit/moves.ts';
 import { stackEmitters } from './emit/stack.ts';
 import { systemEmitters } from './emit/system.ts';
 import { segmentEmitters } from './emit/segments.ts';
+import { x87Emitters } from './emit/x87.ts';
 import { muldivEmitters } from './emit/muldiv.ts';
 import { shiftEmitters } from './emit/shift.ts';
 import { bitsEmitters } from './emit/bits.ts';
@@ -28,6 +29,7 @@ export const EMITTERS: Readonly<Record<string, Emitter>> = {
   ...controlEmitters,
   ...segmentEmitters,
   ...systemEmitters,
+  ...x87Emitters,
   ...muldivEmitters,
   ...shiftEmitters,
   ...bitsEmitters,

@@ -175,6 +175,9 @@ function buildOneByte(): Record<number, OpcodeEntry> {
   t[0xd5] = f('aad', ['Ib'], { no64: true });
   t[0xd6] = f('salc', [], { no64: true });
   t[0xd7] = f('xlat');
+  // x87 escapes (SDM Vol. 2D A.4): decoded (ModRM and displacement) so that the FPU-less CPU
+  // can raise #NM under CR0.EM/TS as kernels with math emulation expect.
+  for (let op = 0xd8; op <= 0xdf; op++) t[op] = f('x87', ['Ev'], { feature: 'fpu' });
   t[0xe0] = f('loopne', ['Jb'], { d64: true });
   t[0xe1] = f('loope', ['Jb'], { d64: true });
   t[0xe2] = f('loop', ['Jb'], { d64: true });

@@ -17,7 +17,14 @@ export type TaskSwitchSource = 'jmp' | 'call' | 'iret' | 'int';
  * A fault raised after a task switch committed: it is delivered in the context of the new
  * task, whose RIP is already in the state (SDM Vol. 3A 7.3 step 13, Table 7-1).
  */
-export class TaskContextFault extends GuestFault {}
+export class TaskContextFault extends GuestFault {
+  constructor(vector: number, errorCode: number | undefined, cr2?: number) {
+    super(vector, errorCode, -1, cr2);
+    // RIP is already the new task's: no handler on the way out may attribute this fault to
+    // an instruction of the old block, so `delta` stays -1 whatever is assigned to it.
+    Object.defineProperty(this, 'delta', { get: () => -1, set: () => undefined });
+  }
+}
 
 /** EFLAGS bits that exist; the others read as 0 except bit 1, which reads as 1 (SDM Vol. 1 3.4.3). */
 export const EFLAGS_DEFINED = 0x3f7fd5;
@@ -243,7 +250,7 @@ export function switchTask(
     if (img.eip > s.getU32('segLimit', Seg.CS)) throw fault(Vector.GP, ext);
   } catch (e) {
     cpu.refreshMode();
-    if (e instanceof GuestFault) throw new TaskContextFault(e.vector, e.errorCode, -1, e.cr2);
+    if (e instanceof GuestFault) throw new TaskContextFault(e.vector, e.errorCode, e.cr2);
     throw e;
   }
   // The T flag asks for a debug trap before the new task's first instruction (SDM Vol. 3A 7.2.1).

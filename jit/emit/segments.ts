@@ -20,10 +20,10 @@ const SREG_OPERANDS: Readonly<Record<string, Seg>> = {
 };
 
 /**
- * Runs a cold-path operation of the instruction at `site`. A guest fault it throws is
- * attributed to this instruction with RIP back at the block entry (nothing was committed),
- * except a fault that belongs to a new task after a task switch (RIP is the new task's). An
- * exit (MMIO) resumes at this instruction.
+ * Runs a cold-path operation of the instruction at `site`. A guest fault, internal error or
+ * exit it throws is attributed to this instruction, with RIP back at the block entry (nothing
+ * was committed; INT n may have moved RIP to the next instruction already). A fault that
+ * belongs to a new task after a task switch keeps the new task's RIP.
  */
 export function atInstruction<T>(cpu: Cpu, site: InsnSite, fn: () => T): T {
   const s = cpu.state;
@@ -31,12 +31,12 @@ export function atInstruction<T>(cpu: Cpu, site: InsnSite, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    if ((e instanceof GuestFault && !(e instanceof TaskContextFault)) || e instanceof InternalError) {
-      if (e.delta < 0) {
-        s.setNum('rip', entry);
-        e.delta = site.delta;
-      }
-    } else if (e instanceof ExitSignal) s.setNum('rip', site.rip);
+    const attributable =
+      (e instanceof GuestFault && !(e instanceof TaskContextFault)) || e instanceof InternalError || e instanceof ExitSignal;
+    if (attributable && e.delta < 0) {
+      s.setNum('rip', entry);
+      e.delta = site.delta;
+    }
     throw e;
   }
 }

@@ -1,29 +1,12 @@
 // The CLI boots the demo guest as a user would: a child process, COM1 on stdio, the exit
 // status from isa-debug-exit.
-import { spawn } from 'node:child_process';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../lib/cli.ts';
 
-const BIN = new URL('../../bin/wasmkvm.mjs', import.meta.url).pathname;
 const DEMO = new URL('../../public/guests/demo.elf', import.meta.url).pathname;
-
-function runCli(args: string[], input: string, timeoutMs = 60_000): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-    child.stdin.end(input);
-  });
-}
 
 describe('wasmkvm run', () => {
   it('boots the demo guest, answers commands and exits with its status', async () => {

@@ -13,6 +13,9 @@ const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** Screenshots for a human to look at; .cache/ is ignored by git and eslint. */
 const shots = resolve(repo, '.cache/browser');
 
+/** The page polls; the machine may be busy (2 cores shared with the vCPU worker and chromium). */
+const POLL = { timeout: 10_000 };
+
 let server: ViteDevServer;
 let browser: Browser;
 let url: string;
@@ -108,13 +111,11 @@ describe('demo page', () => {
     const page = await openPage();
     const banners = async () => (await consoleText(page)).split(TINY_BANNER).length - 1;
     try {
-      await page
-        .getByTestId('kernel-file')
-        .setInputFiles({
-          name: 'tiny.elf',
-          mimeType: 'application/octet-stream',
-          buffer: Buffer.from(tinyKernel()),
-        });
+      await page.getByTestId('kernel-file').setInputFiles({
+        name: 'tiny.elf',
+        mimeType: 'application/octet-stream',
+        buffer: Buffer.from(tinyKernel()),
+      });
       await waitForOutput(page, TINY_BANNER);
       await typeLine(page, 'ab');
       await waitForOutput(page, `${TINY_BANNER}ab\r`);
@@ -130,14 +131,14 @@ describe('demo page', () => {
         .toBeGreaterThan(0);
 
       await page.getByTestId('stop').click();
-      await expect.poll(() => statusOf(page).getAttribute('data-state')).toBe('stopped');
+      await expect.poll(() => statusOf(page).getAttribute('data-state'), POLL).toBe('stopped');
       await page.getByTestId('start').click(); // "Resume"
-      await expect.poll(() => statusOf(page).textContent()).toMatch(/^resumed tiny\.elf/);
+      await expect.poll(() => statusOf(page).textContent(), POLL).toMatch(/^resumed tiny\.elf/);
       await typeLine(page, 'c');
       await waitForOutput(page, 'ab\rc\r');
 
       await page.getByTestId('reset').click();
-      await expect.poll(banners).toBe(2);
+      await expect.poll(banners, POLL).toBe(2);
       await typeLine(page, 'q');
       await expect
         .poll(() => statusOf(page).textContent())
@@ -145,7 +146,7 @@ describe('demo page', () => {
       await page.screenshot({ path: resolve(shots, 'tiny-exited.png') });
 
       await page.getByTestId('start').click(); // a run that ended boots afresh
-      await expect.poll(banners).toBe(3);
+      await expect.poll(banners, POLL).toBe(3);
       expect(await statusOf(page).getAttribute('data-state')).toBe('running');
     } finally {
       await page.close();
