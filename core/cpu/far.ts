@@ -240,6 +240,7 @@ function commitOuterStack(cpu: Cpu, ssSel: number, ss: SegmentDescriptor, esp: n
 /** RETF and RETF imm16 (SDM Vol. 2B RET): `release` bytes of parameters are popped after the return address. */
 export function farReturn(cpu: Cpu, opSize: OperandSize, release: number): void {
   const s = cpu.state;
+  if (inProtectedMode(cpu)) requireLegacy(cpu, 'RETF');
   const stack = StackAccess.current(cpu);
   const eip = stack.pop(opSize);
   const sel = stack.pop(opSize) & 0xffff;
@@ -251,7 +252,6 @@ export function farReturn(cpu: Cpu, opSize: OperandSize, release: number): void 
     s.setLo('rip', eip);
     return cpu.refreshMode();
   }
-  requireLegacy(cpu, 'RETF');
   const cpl = s.getU32('cpl');
   const rpl = sel & 3;
   const cs = returnTarget(cpu, sel, cpl);

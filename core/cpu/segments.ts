@@ -73,7 +73,7 @@ export function loadNull(cpu: Cpu, seg: Seg, sel: number, dpl = 0): void {
 /** Attributes of every segment in virtual-8086 mode: 16-bit read/write data, present, DPL 3 (SDM Vol. 3A 20.2.1). */
 export const VM86_SEGMENT_ATTR = SegAttr.P | SegAttr.S | (3 << SegAttr.DPL_SHIFT) | SegAttr.RW | SegAttr.ACCESSED;
 /** Read/write data attributes a real-mode load gives a register that was unusable. */
-const REAL_DATA_ATTR = SegAttr.P | SegAttr.S | SegAttr.RW | SegAttr.ACCESSED;
+export const REAL_DATA_ATTR = SegAttr.P | SegAttr.S | SegAttr.RW | SegAttr.ACCESSED;
 
 /** Virtual-8086 mode: base = selector * 16, limit 0xffff (SDM Vol. 3A 20.1.1). */
 export function loadVm86(cpu: Cpu, seg: Seg, sel: number): void {

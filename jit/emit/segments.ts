@@ -5,8 +5,9 @@
 // POP SS also block interrupts for one instruction (SDM Vol. 3A 6.8.3).
 import type { Cpu } from '../../core/cpu/cpu.ts';
 import { ExitSignal, GuestFault, InternalError } from '../../core/cpu/faults.ts';
-import { Reg, Seg } from '../../core/cpu/registers.ts';
-import { loadDataSegment } from '../../core/cpu/segments.ts';
+import type { VcpuFieldName } from '../../core/cpu/layout.ts';
+import { Reg, Seg, SegAttr } from '../../core/cpu/registers.ts';
+import { REAL_DATA_ATTR, VM86_SEGMENT_ATTR, loadDataSegment } from '../../core/cpu/segments.ts';
 import { TaskContextFault } from '../../core/cpu/task-switch.ts';
 import type { BlockContext, InsnSite } from '../context.ts';
 import { Op } from '../wasm/encoder.ts';
@@ -41,13 +42,55 @@ export function atInstruction<T>(cpu: Cpu, site: InsnSite, fn: () => T): T {
   }
 }
 
-/** Loads `seg` with the selector the generated code left in the `scratch` field. */
-function emitLoad(ctx: BlockContext, seg: Seg, shadow: boolean): void {
-  ctx.helper((cpu, site) => {
-    atInstruction(cpu, site, () => loadDataSegment(cpu, seg, cpu.state.getLo('scratch') & 0xffff));
-    if (shadow) cpu.state.setU32('interruptShadow', 1);
-    return false;
-  }, false);
+/**
+ * Loads `seg` with the selector in `value` (i64 local). Real-address and virtual-8086 mode
+ * loads cannot fault and are emitted inline (SDM Vol. 3A 20.1.1, 20.2.1), the same as
+ * loadReal/loadVm86; protected-mode loads, with their checks, run on the cold path.
+ */
+function emitLoad(ctx: BlockContext, seg: Seg, value: number, shadow: boolean): void {
+  if (ctx.mode.protectedMode) {
+    ctx.storeField('scratch', value);
+    ctx.helper((cpu, site) => {
+      atInstruction(cpu, site, () => loadDataSegment(cpu, seg, cpu.state.getLo('scratch') & 0xffff));
+      return false;
+    }, false);
+  } else emitRealModeLoad(ctx, seg, value);
+  if (shadow) storeConst(ctx, 'interruptShadow', 1);
+}
+
+function storeConst(ctx: BlockContext, name: VcpuFieldName, v: number, index = 0): void {
+  const l = ctx.i64();
+  ctx.fb.i64Const(v).set(l);
+  ctx.storeField(name, l, index);
+}
+
+function emitRealModeLoad(ctx: BlockContext, seg: Seg, value: number): void {
+  const fb = ctx.fb;
+  const sel = ctx.i64();
+  fb.get(value).i64Const(0xffff).op(Op.i64_and).set(sel);
+  ctx.storeField('segSel', sel, seg);
+  const base = ctx.i64();
+  fb.get(sel).i64Const(4).op(Op.i64_shl).set(base);
+  ctx.storeField('segBase', base, seg);
+  const flat16 = (attr: number): void => {
+    storeConst(ctx, 'segLimit', 0xffff, seg);
+    storeConst(ctx, 'segAttr', attr, seg);
+    storeConst(ctx, 'segLo', 0, seg);
+    storeConst(ctx, 'segHi', 0xffff, seg);
+  };
+  if (ctx.mode.vm86) return flat16(VM86_SEGMENT_ATTR);
+  // Real mode keeps the limit and attributes, so the limit bounds stay valid too; a register
+  // a protected-mode null load left unusable becomes 64-KiB read/write data.
+  const attr = ctx.i64();
+  ctx.loadField('segAttr', seg);
+  fb.set(attr);
+  fb.get(attr).i64Const(SegAttr.UNUSABLE).op(Op.i64_and).op(Op.i64_eqz).op(Op.i32_eqz);
+  fb.if_();
+  flat16(REAL_DATA_ATTR);
+  fb.else_();
+  fb.get(attr).i64Const(SegAttr.P).op(Op.i64_or).set(attr);
+  ctx.storeField('segAttr', attr, seg);
+  fb.end();
 }
 
 /** Ends the block after this instruction (RIP = next). */
@@ -70,9 +113,8 @@ export function movSegment(ctx: BlockContext): void {
     return;
   }
   const v = ctx.readTo(ctx.operand(1, 2));
-  ctx.storeField('scratch', v);
   const seg = i.reg as Seg;
-  emitLoad(ctx, seg, seg === Seg.SS);
+  emitLoad(ctx, seg, v, seg === Seg.SS);
   if (seg === Seg.SS) endAfter(ctx);
 }
 
@@ -81,8 +123,7 @@ export function popSegment(ctx: BlockContext): void {
   const i = ctx.instr;
   const seg = SREG_OPERANDS[i.form.operands[0]];
   const [value, next] = pop(ctx, i.opSize);
-  ctx.storeField('scratch', value);
-  emitLoad(ctx, seg, seg === Seg.SS);
+  emitLoad(ctx, seg, value, seg === Seg.SS);
   ctx.writeReg(Reg.RSP, ctx.mode.stackSize, next);
   if (seg === Seg.SS) endAfter(ctx);
 }
@@ -114,8 +155,7 @@ function loadFarPointer(seg: Seg): Emit {
   return (ctx) => {
     const i = ctx.instr;
     const [offset, sel] = readFarPointer(ctx, 1);
-    ctx.storeField('scratch', sel);
-    emitLoad(ctx, seg, false);
+    emitLoad(ctx, seg, sel, false);
     ctx.writeReg(i.reg, i.opSize, offset);
     if (seg === Seg.SS) endAfter(ctx);
   };

@@ -53,7 +53,15 @@ async function openPage(): Promise<Page> {
 }
 
 const statusOf = (page: Page) => page.getByTestId('status');
+const statusText = (page: Page) => () => statusOf(page).textContent();
 const consoleText = (page: Page) => page.evaluate(() => window.__wasmkvm?.consoleText() ?? '');
+/** A counter's raw value (data-value), 0 while it shows none. */
+const counter = (page: Page, testId: string) => async () =>
+  Number((await page.getByTestId(testId).getAttribute('data-value')) ?? 0);
+const upload = (page: Page, name: string, data: Uint8Array) =>
+  page
+    .getByTestId('kernel-file')
+    .setInputFiles({ name, mimeType: 'application/octet-stream', buffer: Buffer.from(data) });
 
 /** Waits until the console shows `text`; fails at once with the status line if the run ends. */
 async function waitForOutput(page: Page, text: string, timeout = 30_000): Promise<void> {
@@ -67,7 +75,7 @@ async function waitForOutput(page: Page, text: string, timeout = 30_000): Promis
   const out = await consoleText(page);
   if (!out.includes(text))
     throw new Error(
-      `guest never printed ${JSON.stringify(text)}; status: ${await statusOf(page).textContent()}\nconsole:\n${out}`,
+      `guest never printed ${JSON.stringify(text)}; status: ${await statusText(page)()}\nconsole:\n${out}`,
     );
 }
 
@@ -86,21 +94,13 @@ describe('demo page', () => {
       await typeLine(page, 'cpuid');
       await waitForOutput(page, 'vendor: GenuineIntel');
       // The counters refresh four times a second.
-      await expect
-        .poll(async () => Number(await page.getByTestId('counter-instructions').getAttribute('data-value')), {
-          timeout: 5000,
-        })
-        .toBeGreaterThan(0);
-      await expect
-        .poll(async () => Number(await page.getByTestId('exit-IO').getAttribute('data-value')), {
-          timeout: 5000,
-        })
-        .toBeGreaterThan(0);
+      await expect.poll(counter(page, 'counter-instructions'), POLL).toBeGreaterThan(0);
+      await expect.poll(counter(page, 'exit-IO'), POLL).toBeGreaterThan(0);
       await page.screenshot({ path: resolve(shots, 'demo-cpuid.png') });
       await typeLine(page, 'exit 3');
       await expect
-        .poll(() => statusOf(page).textContent(), { timeout: 10_000 })
-        .toContain('exited with status 7');
+        .poll(statusText(page), POLL)
+        .toBe('demo shell: guest exited with status 7 (isa-debug-exit)');
     } finally {
       await page.screenshot({ path: resolve(shots, 'demo-end.png') });
       await page.close();
@@ -111,29 +111,17 @@ describe('demo page', () => {
     const page = await openPage();
     const banners = async () => (await consoleText(page)).split(TINY_BANNER).length - 1;
     try {
-      await page.getByTestId('kernel-file').setInputFiles({
-        name: 'tiny.elf',
-        mimeType: 'application/octet-stream',
-        buffer: Buffer.from(tinyKernel()),
-      });
+      await upload(page, 'tiny.elf', tinyKernel());
       await waitForOutput(page, TINY_BANNER);
       await typeLine(page, 'ab');
       await waitForOutput(page, `${TINY_BANNER}ab\r`);
-      await expect
-        .poll(async () => Number(await page.getByTestId('counter-instructions').getAttribute('data-value')), {
-          timeout: 5000,
-        })
-        .toBeGreaterThan(0);
-      await expect
-        .poll(async () => Number(await page.getByTestId('exit-IO').getAttribute('data-value')), {
-          timeout: 5000,
-        })
-        .toBeGreaterThan(0);
+      await expect.poll(counter(page, 'counter-instructions'), POLL).toBeGreaterThan(0);
+      await expect.poll(counter(page, 'exit-IO'), POLL).toBeGreaterThan(0);
 
       await page.getByTestId('stop').click();
       await expect.poll(() => statusOf(page).getAttribute('data-state'), POLL).toBe('stopped');
-      await page.getByTestId('start').click(); // "Resume"
-      await expect.poll(() => statusOf(page).textContent(), POLL).toMatch(/^resumed tiny\.elf/);
+      await page.getByTestId('start').click(); // labelled "Resume" now
+      await expect.poll(statusText(page), POLL).toMatch(/^resumed tiny\.elf/);
       await typeLine(page, 'c');
       await waitForOutput(page, 'ab\rc\r');
 
@@ -141,7 +129,7 @@ describe('demo page', () => {
       await expect.poll(banners, POLL).toBe(2);
       await typeLine(page, 'q');
       await expect
-        .poll(() => statusOf(page).textContent())
+        .poll(statusText(page), POLL)
         .toBe(`tiny.elf: guest exited with status ${TINY_EXIT_STATUS} (isa-debug-exit)`);
       await page.screenshot({ path: resolve(shots, 'tiny-exited.png') });
 
@@ -155,30 +143,22 @@ describe('demo page', () => {
 
   it('reports a file that is not a kernel and a triple fault in the status line, and boots again afterwards', async () => {
     const page = await openPage();
-    const upload = (name: string, data: Uint8Array) =>
-      page
-        .getByTestId('kernel-file')
-        .setInputFiles({ name, mimeType: 'application/octet-stream', buffer: Buffer.from(data) });
     try {
-      await upload('not-a-kernel.bin', new TextEncoder().encode('hello, not an ELF'));
-      await expect
-        .poll(() => statusOf(page).textContent(), { timeout: 10_000 })
-        .toMatch(/^cannot boot not-a-kernel\.bin: no multiboot/);
+      await upload(page, 'not-a-kernel.bin', new TextEncoder().encode('hello, not an ELF'));
+      await expect.poll(statusText(page), POLL).toMatch(/^cannot boot not-a-kernel\.bin: no multiboot/);
       expect(await statusOf(page).getAttribute('data-state')).toBe('error');
       await page.screenshot({ path: resolve(shots, 'bad-image.png') });
 
-      await upload('triple.elf', tripleFaultKernel());
+      await upload(page, 'triple.elf', tripleFaultKernel());
       await expect
-        .poll(() => statusOf(page).textContent(), { timeout: 10_000 })
+        .poll(statusText(page), POLL)
         .toMatch(/^triple\.elf: triple fault \(KVM_EXIT_SHUTDOWN\): .*RIP/);
       expect(await statusOf(page).getAttribute('data-state')).toBe('error');
       await page.screenshot({ path: resolve(shots, 'triple-fault.png') });
 
       // The page survives: the demo guest boots again from the picker.
       await page.getByTestId('guest-picker').selectOption({ label: 'demo shell' });
-      await expect
-        .poll(() => statusOf(page).textContent(), { timeout: 10_000 })
-        .toMatch(/^(running|booting) demo shell|^demo shell: /);
+      await expect.poll(statusText(page), POLL).toMatch(/^(running|booting) demo shell|^demo shell: /);
     } finally {
       await page.close();
     }
@@ -197,9 +177,7 @@ describe('demo page', () => {
       });
       await page.goto(url);
       expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
-      await expect
-        .poll(() => statusOf(page).textContent(), { timeout: 10_000 })
-        .toContain('Cross-Origin-Embedder-Policy');
+      await expect.poll(statusText(page), POLL).toContain('Cross-Origin-Embedder-Policy');
       expect(await page.getByTestId('start').isDisabled()).toBe(true);
     } finally {
       await page.close();

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { createTestVm, enterRealMode, ExitReason } from '../lib/machine.ts';
 import { Flag, Seg } from '../../core/cpu/registers.ts';
 import {
-  GP_HANDLER, HANDLER80, HANDLER81, KCODE, RING0_STACK, cpl, esp, protectedVm, put32, rip, sel, stackDwords, u16,
+  GDT, GP_HANDLER, HANDLER80, HANDLER81, KCODE, KDATA, RING0_STACK, cpl, esp, protectedVm, put32, putDesc, rip, segment,
+  sel, stackDwords, u16,
 } from './protection-guest.ts';
 
 describe('real-mode far transfers (SDM Vol. 2A CALL, JMP; Vol. 2B RET)', () => {
@@ -63,6 +64,16 @@ describe('virtual-8086 mode (SDM Vol. 3A 20.2, 20.3)', () => {
     expect(stackDwords(vm, 2)).toEqual([0x108, VM86_CS]);
   });
 
+  it('IRET in virtual-8086 mode with IOPL = 3 pops FLAGS but keeps IOPL and VM', () => {
+    const vm = enterVm86(VM_IOPL3);
+    vm.load(VM86_CS * 16 + 0x100, [0xcf]); // iret
+    vm.load(VM86_CS * 16 + 0x300, [0xcd, 0x81]); // int 0x81
+    put32(vm, 0x8000 - 36 + 12, 0x1fa); // vm86 SP: a 16-bit IRET frame at SS:01FA
+    vm.load(VM86_SS * 16 + 0x1fa, [0x00, 0x03, 0x00, 0x07, 0x02, 0x00]); // IP 0300, CS 0700, FLAGS 0002
+    vm.runExpect(ExitReason.HLT);
+    expect(stackDwords(vm, 5)).toEqual([0x302, VM86_CS, Flag.VM | Flag.IOPL | Flag.FIXED1, 0x200, VM86_SS]);
+  });
+
   it('INT n in virtual-8086 mode with IOPL < 3 raises #GP(0)', () => {
     const vm = enterVm86(Flag.VM | Flag.IF | Flag.FIXED1);
     vm.runExpect(ExitReason.HLT);
@@ -79,5 +90,22 @@ describe('16-bit gates (SDM Vol. 3A 6.12.1)', () => {
     expect(rip(vm)).toBe(HANDLER81 + 1);
     expect(esp(vm)).toBe(0x8000 - 6);
     expect([0, 2, 4].map((o) => u16(vm, esp(vm) + o))).toEqual([0x4002, KCODE, Flag.FIXED1 | Flag.IF]);
+  });
+});
+
+describe('16-bit TSS (SDM Vol. 3A 7.6, Figure 7-11)', () => {
+  it('JMP to a 16-bit TSS loads IP, FLAGS, the word registers and ES CS SS DS from it', () => {
+    const vm = protectedVm(0x4000);
+    const tss16 = 0x3200;
+    putDesc(vm, GDT + 0x50, segment(tss16, 0x2b, 0x81, 0)); // available 16-bit TSS
+    vm.vcpu.cpu.state.setU32('gdtrLimit', 0x57);
+    const words = { 0x0e: 0x5600, 0x10: Flag.FIXED1, 0x12: 0x1234, 0x1a: 0x6000, 0x22: KDATA, 0x24: KCODE, 0x26: KDATA, 0x28: KDATA };
+    for (const [off, v] of Object.entries(words)) vm.load(tss16 + Number(off), [v & 0xff, v >> 8]);
+    vm.load(0x5600, [0xf4]);
+    vm.load(0x4000, [0xea, 0, 0, 0, 0, 0x50, 0x00]); // jmp 0x50:0
+    vm.runExpect(ExitReason.HLT);
+    expect([sel(vm, Seg.TR), rip(vm), vm.reg(0) & 0xffff, vm.reg(4) & 0xffff]).toEqual([0x50, 0x5601, 0x1234, 0x6000]);
+    expect([sel(vm, Seg.CS), sel(vm, Seg.SS), sel(vm, Seg.DS), sel(vm, Seg.ES)]).toEqual([KCODE, KDATA, KDATA, KDATA]);
+    expect(vm.ram[GDT + 0x50 + 5] & 0xf).toBe(0x3); // busy 16-bit TSS
   });
 });

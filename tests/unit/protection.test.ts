@@ -6,9 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { createTestVm, enterRealMode, ExitReason, type TestVm } from '../lib/machine.ts';
 import { Cr0, Flag, Seg, SegAttr } from '../../core/cpu/registers.ts';
 import {
-  ABSENT_DATA_SEL, GATE_TARGET, GP_HANDLER, HANDLER80, HANDLER81, KCODE, KDATA, NP_HANDLER, RING0_STACK, RING3_STACK,
+  ABSENT_DATA_SEL, GATE_TARGET, GP_HANDLER, HANDLER80, HANDLER81, IDT, KCODE, KDATA, NP_HANDLER, RING0_STACK, RING3_STACK,
   TASK_B_CODE, TSS_A, TSS_A_SEL, TSS_B, TSS_B_SEL, UCODE, UDATA, USER_DATA_ATTR, cpl, enterRing3, esp, gdtType,
-  protectedVm, put32, rip, sel, stackDwords, u16, u32,
+  gate, protectedVm, put32, putDesc, rip, sel, stackDwords, u16, u32,
 } from './protection-guest.ts';
 
 describe('real-mode interrupts (SDM Vol. 3A 20.1.4)', () => {
@@ -187,11 +187,29 @@ describe('task switches (SDM Vol. 3A 7.3)', () => {
   });
 });
 
+describe('faults after a task switch commits (SDM Vol. 3A 7.3, Table 7-1)', () => {
+  it('a bad data segment selector in the new TSS raises #TS in the context of the new task', () => {
+    const vm = protectedVm(0x4000);
+    put32(vm, TSS_B + 0x20, TASK_B_CODE);
+    put32(vm, TSS_B + 0x24, Flag.FIXED1);
+    put32(vm, TSS_B + 0x38, 0x7000);
+    [KDATA, KCODE, KDATA, 0x1003, KDATA, KDATA].forEach((v, i) => put32(vm, TSS_B + 0x48 + 4 * i, v)); // DS beyond the GDT
+    putDesc(vm, IDT + 10 * 8, gate(KCODE, HANDLER81, 0xe, 0));
+    vm.load(0x4000, [0xea, 0, 0, 0, 0, 0x40, 0x00]); // jmp 0x40:0
+    vm.runExpect(ExitReason.HLT);
+    expect(rip(vm)).toBe(HANDLER81 + 1);
+    expect(sel(vm, Seg.TR)).toBe(TSS_B_SEL);
+    expect(esp(vm)).toBe(0x7000 - 16);
+    expect(stackDwords(vm, 4)).toEqual([0x1000, TASK_B_CODE, KCODE, Flag.FIXED1 | Flag.RF]);
+    expect(u32(vm, TSS_A + 0x20)).toBe(0x4007);
+  });
+});
+
 describe('double and triple faults (SDM Vol. 3A 6.15)', () => {
   it('an exception with an IDT limit of 0 shuts the processor down', () => {
     const vm = protectedVm(0x4000);
     vm.vcpu.cpu.state.setU32('idtrLimit', 0);
     vm.load(0x4000, [0x66, 0xb8, 0x03, 0x10, 0x8e, 0xd8]); // mov ax, 0x1003; mov ds, ax
-    vm.runExpect(ExitReason.SHUTDOWN);
+    expect(vm.runExpect(ExitReason.SHUTDOWN).detail).toMatch(/triple fault/);
   });
 });
