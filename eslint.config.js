@@ -15,6 +15,10 @@ export default tseslint.config(
   },
   { files: ['jit/binaryen.ts'], rules: { 'no-restricted-imports': 'off' } },
   {
+    files: ['bin/**/*.mjs', 'workers/**/*.mjs', '**/*.cjs'],
+    languageOptions: { globals: { process: 'readonly', setImmediate: 'readonly', console: 'readonly' } },
+  },
+  {
     files: ['core/**/*.ts', 'jit/**/*.ts'],
     rules: {
       'no-restricted-globals': ['error', 'window', 'document', 'navigator'],

@@ -15,10 +15,12 @@ declare namespace WebAssembly {
   class Module {
     constructor(bytes: BufferSource);
   }
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- matches the Web IDL type
   type ImportValue = Function | Memory | number;
   type Imports = Record<string, Record<string, ImportValue>>;
   class Instance {
     constructor(module: Module, imports?: Imports);
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- matches the Web IDL type
     readonly exports: Record<string, Function | Memory>;
   }
   function validate(bytes: BufferSource): boolean;

@@ -65,17 +65,19 @@ const upload = (page: Page, name: string, data: Uint8Array) =>
 
 /** Waits until the console shows `text`; fails at once with the status line if the run ends. */
 async function waitForOutput(page: Page, text: string, timeout = 30_000): Promise<void> {
-  await page.waitForFunction(
-    (t) =>
-      (window.__wasmkvm?.consoleText() ?? '').includes(t) ||
-      ['error', 'exited'].includes(document.getElementById('status')?.dataset.state ?? ''),
-    text,
-    { timeout },
-  );
+  await page
+    .waitForFunction(
+      (t) =>
+        (window.__wasmkvm?.consoleText() ?? '').includes(t) ||
+        ['error', 'exited'].includes(document.getElementById('status')?.dataset.state ?? ''),
+      text,
+      { timeout },
+    )
+    .catch(() => {}); // timed out: say what the page shows instead
   const out = await consoleText(page);
   if (!out.includes(text))
     throw new Error(
-      `guest never printed ${JSON.stringify(text)}; status: ${await statusText(page)()}\nconsole:\n${out}`,
+      `guest never printed ${JSON.stringify(text)}; status: ${await statusText(page)()}\nconsole:\n${JSON.stringify(out)}`,
     );
 }
 

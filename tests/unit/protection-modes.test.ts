@@ -2,7 +2,7 @@
 // (SDM Vol. 3A 20.1, 20.3), and the 16-bit interrupt gate frame (SDM Vol. 3A 6.12.1).
 import { describe, expect, it } from 'vitest';
 import { createTestVm, enterRealMode, ExitReason } from '../lib/machine.ts';
-import { Flag, Seg } from '../../core/cpu/registers.ts';
+import { Flag, Seg, SegAttr } from '../../core/cpu/registers.ts';
 import {
   GDT, GP_HANDLER, HANDLER80, HANDLER81, KCODE, KDATA, RING0_STACK, cpl, esp, protectedVm, put32, putDesc, rip, segment,
   sel, stackDwords, u16,
@@ -21,6 +21,23 @@ describe('real-mode far transfers (SDM Vol. 2A CALL, JMP; Vol. 2B RET)', () => {
     expect(vm.reg(4) & 0xffff).toBe(0x7000);
     // The return address RETF popped: IP 0x1005, CS 0.
     expect([u16(vm, 0x7000 - 4), u16(vm, 0x7000 - 2)]).toEqual([0x1005, 0x0000]);
+  });
+});
+
+describe('real-mode segment loads (SDM Vol. 3A 20.1.1)', () => {
+  it('MOV and POP Sreg set base = selector * 16; an unusable register becomes 64-KiB data', () => {
+    const vm = createTestVm();
+    // mov ax, 0x1234; mov ds, ax; mov word [0x10], 0xbeef; pop es; hlt
+    vm.load(0x1000, [0xb8, 0x34, 0x12, 0x8e, 0xd8, 0xc7, 0x06, 0x10, 0x00, 0xef, 0xbe, 0x07, 0xf4]);
+    enterRealMode(vm, 0x1000, 0x7000);
+    vm.load(0x7000, [0x00, 0x20]); // the word POP ES takes
+    const cpu = vm.vcpu.cpu;
+    cpu.setSegment(Seg.ES, 0, 0, 0, SegAttr.UNUSABLE);
+    vm.runExpect(ExitReason.HLT);
+    expect(u16(vm, 0x12340 + 0x10)).toBe(0xbeef);
+    const s = cpu.state;
+    expect([sel(vm, Seg.ES), s.getNum('segBase', Seg.ES), s.getU32('segLimit', Seg.ES)]).toEqual([0x2000, 0x20000, 0xffff]);
+    expect(s.getU32('segAttr', Seg.ES) & SegAttr.UNUSABLE).toBe(0);
   });
 });
 
@@ -62,6 +79,15 @@ describe('virtual-8086 mode (SDM Vol. 3A 20.2, 20.3)', () => {
     vm.runExpect(ExitReason.HLT);
     expect(u16(vm, DS * 16 + 0x10)).toBe(0xbeef);
     expect(stackDwords(vm, 2)).toEqual([0x108, VM86_CS]);
+  });
+
+  it('MOV Sreg in virtual-8086 mode sets base = selector * 16', () => {
+    const vm = enterVm86(VM_IOPL3);
+    // mov ax, 0x0d00; mov es, ax; mov word [es:0x10], 0xbeef; int 0x81
+    vm.load(VM86_CS * 16 + 0x100, [0xb8, 0x00, 0x0d, 0x8e, 0xc0, 0x26, 0xc7, 0x06, 0x10, 0x00, 0xef, 0xbe, 0xcd, 0x81]);
+    vm.runExpect(ExitReason.HLT);
+    expect(u16(vm, 0xd010)).toBe(0xbeef);
+    expect(stackDwords(vm, 9)[5]).toBe(0x0d00); // ES in the frame
   });
 
   it('IRET in virtual-8086 mode with IOPL = 3 pops FLAGS but keeps IOPL and VM', () => {
