@@ -9,6 +9,8 @@ export const crossOriginIsolationHeaders = {
 
 export default defineConfig({
   root: 'web',
+  // Relative asset URLs: the static build works from any sub-path.
+  base: './',
   publicDir: '../public',
   server: { headers: crossOriginIsolationHeaders, fs: { allow: ['..'] } },
   preview: { headers: crossOriginIsolationHeaders },

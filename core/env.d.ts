@@ -12,11 +12,18 @@ declare namespace WebAssembly {
     readonly buffer: ArrayBuffer | SharedArrayBuffer;
     grow(delta: number): number;
   }
+  class Table {
+    constructor(descriptor: { element: 'anyfunc' | 'externref'; initial: number; maximum?: number });
+    readonly length: number;
+    get(index: number): unknown;
+    set(index: number, value: unknown): void;
+    grow(delta: number): number;
+  }
   class Module {
     constructor(bytes: BufferSource);
   }
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- matches the Web IDL type
-  type ImportValue = Function | Memory | number;
+  type ImportValue = Function | Memory | Table | number;
   type Imports = Record<string, Record<string, ImportValue>>;
   class Instance {
     constructor(module: Module, imports?: Imports);

@@ -7,6 +7,8 @@ import type { Translation } from './translate.ts';
 
 export interface Block {
   readonly run: () => void;
+  /** Slot in the vCPU's function table, for the Wasm dispatcher's call_indirect. */
+  readonly tableIndex: number;
   readonly instructions: number;
   readonly pages: readonly number[];
   readonly key: number;
@@ -23,11 +25,24 @@ export class CodeCache {
   private readonly byPage = new Map<number, Set<number>>();
   compiled = 0;
   invalidated = 0;
+  /** Function table the dispatcher calls blocks through; slot 0 stays empty. */
+  readonly table = new WebAssembly.Table({ element: 'anyfunc', initial: 1024 });
+  private readonly freeSlots: number[] = [];
+  private nextSlot = 1;
+  /** Called when blocks are dropped, so lookups that may name them are forgotten. */
+  onInvalidate: () => void = () => {};
 
   constructor(
     private readonly memory: WebAssembly.Memory,
     private readonly runtime: RuntimeImports,
   ) {}
+
+  private allocSlot(): number {
+    const free = this.freeSlots.pop();
+    if (free !== undefined) return free;
+    if (this.nextSlot >= this.table.length) this.table.grow(this.table.length);
+    return this.nextSlot++;
+  }
 
   get(key: number): Block | undefined {
     return this.blocks.get(key);
@@ -55,7 +70,10 @@ export class CodeCache {
         helper: (id: number): number => (helpers[id]() ? 1 : 0),
       },
     });
-    const block: Block = { run: instance.exports.run as () => void, instructions: t.instructions.length, pages, key };
+    const run = instance.exports.run as () => void;
+    const tableIndex = this.allocSlot();
+    this.table.set(tableIndex, run);
+    const block: Block = { run, tableIndex, instructions: t.instructions.length, pages, key };
     this.blocks.set(key, block);
     for (const p of pages) {
       let set = this.byPage.get(p);
@@ -71,10 +89,12 @@ export class CodeCache {
     const set = this.byPage.get(page);
     if (set === undefined) return 0;
     this.byPage.delete(page);
+    this.onInvalidate();
     for (const key of set) {
       const b = this.blocks.get(key);
       if (b === undefined) continue;
       this.blocks.delete(key);
+      this.release(b);
       for (const p of b.pages) if (p !== page) this.byPage.get(p)?.delete(key);
     }
     this.invalidated += set.size;
@@ -82,8 +102,15 @@ export class CodeCache {
   }
 
   clear(): void {
+    this.onInvalidate();
+    for (const b of this.blocks.values()) this.release(b);
     this.blocks.clear();
     this.byPage.clear();
+  }
+
+  private release(b: Block): void {
+    this.table.set(b.tableIndex, null);
+    this.freeSlots.push(b.tableIndex);
   }
 }
 

@@ -86,9 +86,13 @@ function finish(ctx: BlockContext, instructions: Instr[], length: number, ripWri
     fb.set(l);
     ctx.storeField('rip', l);
   }
-  // statInstructions += n
+  // statInstructions += n, at entry: blocks that end early (I/O, HLT) end with that
+  // instruction, so the count is exact except for instructions after a faulting one.
+  const body = fb.bytes;
+  fb.bytes = [];
   fb.i32Const(0);
   ctx.loadField('statInstructions');
-  fb.i64Const(instructions.length).op(Op.i64_add).mem(Op.i64_store, ctx.addr('statInstructions'));
+  fb.i64Const(instructions.length + (instructions.length === 0 ? 1 : 0)).op(Op.i64_add).mem(Op.i64_store, ctx.addr('statInstructions'));
+  fb.append(body);
   return { fb, helpers: ctx.helpers, instructions, length };
 }

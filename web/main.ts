@@ -46,10 +46,14 @@ const stats = new StatsPanel(
   () => session.stats(),
 );
 
+let picks = 0;
 /** Boots what the picker shows (a fresh machine); reports a picker failure in the status line. */
 async function bootSelected(): Promise<void> {
   if (!crossOriginIsolated) return showNotIsolated();
+  const pick = ++picks;
   const r = await picker.load();
+  // The latest pick wins: a file chosen while the default guest is still being fetched.
+  if (pick !== picks) return;
   if (!r.ok) {
     status.show({ state: 'error', text: r.error });
     return;

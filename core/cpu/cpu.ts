@@ -3,6 +3,8 @@
 // The KVM_RUN semantics around it (exits, completions, injection) are in core/kvm/vcpu-core.ts.
 import { CodeCache, blockKey, type Block } from '../../jit/cache.ts';
 import { translateBlock } from '../../jit/translate.ts';
+import { buildDispatcher, jitHashIndex, type DispatchResult } from '../../jit/dispatcher.ts';
+import { JIT_HASH_ENTRIES } from './layout.ts';
 import { ExitReason } from '../kvm/exit-reason.ts';
 import { ExitSignal, GuestFault, InternalError } from './faults.ts';
 import { Access, Mmu } from './mmu.ts';
@@ -43,6 +45,27 @@ export class Cpu {
     this.phys = new PhysicalMemory(memory);
     this.mmu = new Mmu(this.state, this.phys);
     this.cache = new CodeCache(memory, { read: this.readSlow, write: this.writeSlow, raise: this.raise });
+    this.dispatch = buildDispatcher(memory, this.cache.table, id);
+    this.mmu.onFlush = () => this.clearJitHash();
+    this.cache.onInvalidate = () => this.clearJitHash();
+    this.clearJitHash();
+  }
+
+  /** Runs cached blocks in Wasm until a miss or an event (jit/dispatcher.ts). */
+  readonly dispatch: () => DispatchResult;
+
+  /** Forgets every (linear RIP, mode) -> block entry; an invalid mode never matches. */
+  clearJitHash(): void {
+    const a = this.state.addr('jitKeyMode') >>> 2;
+    this.state.u32.fill(0xffffffff, a, a + JIT_HASH_ENTRIES);
+  }
+
+  private insertJitHash(lin: number, mode: number, tableIndex: number): void {
+    const s = this.state;
+    const h = jitHashIndex(lin >>> 0, mode);
+    s.setNum('jitKeyLin', lin, h);
+    s.setU32('jitKeyMode', mode, h);
+    s.setU32('jitIndex', tableIndex, h);
   }
 
   get user(): boolean {
@@ -208,7 +231,10 @@ export class Cpu {
     const t = this.mmu.translate(lin, Access.Fetch, user);
     const key = blockKey(t.phys, modeBits, single);
     const hit = this.cache.get(key);
-    if (hit) return hit;
+    if (hit) {
+      if (!single) this.insertJitHash(lin, modeBits, hit.tableIndex);
+      return hit;
+    }
     const pages = new Set<number>([Math.floor(t.phys / 4096)]);
     let pageLin = lin - (lin % 4096);
     let pagePhys = t.phys - (t.phys % 4096);
@@ -233,7 +259,9 @@ export class Cpu {
     const pageList = [...pages];
     for (const p of pageList) this.mmu.protectPage(p);
     s.set64('statBlocksCompiled', s.get64('statBlocksCompiled') + 1n);
-    return this.cache.install(key, translation, pageList);
+    const block = this.cache.install(key, translation, pageList);
+    if (!single) this.insertJitHash(lin, modeBits, block.tableIndex);
+    return block;
   }
 
   /** Recomputes the translation mode after CS, SS, CR0, EFER or EFLAGS.VM changed. */

@@ -52,6 +52,8 @@ export const SEGMENT_SLOTS = 8;
 export const MSR_SLOTS = 64;
 /** Size of kvm_run's data page used for I/O exits (Linux puts it after the struct). */
 export const RUN_DATA_SIZE = 4096;
+/** Entries of the block lookup hash the Wasm dispatcher reads (jit/dispatcher.ts). */
+export const JIT_HASH_ENTRIES = 4096;
 
 // Per-vCPU architectural state. Segment fields follow the VMX guest-state layout: selector,
 // base, limit and access rights in the VMCS "access rights" format (SDM Vol. 3C 25.4.1),
@@ -99,6 +101,10 @@ export const VCPU_STATE = layOut([
   { name: 'tlbWrite', type: 'i64', count: TLB_ENTRIES },
   { name: 'tlbPhys', type: 'i64', count: TLB_ENTRIES },
   { name: 'tlbHost', type: 'u32', count: TLB_ENTRIES },
+  // Block lookup for the Wasm dispatcher: (linear RIP, mode) -> function table index.
+  { name: 'jitKeyLin', type: 'i64', count: JIT_HASH_ENTRIES },
+  { name: 'jitKeyMode', type: 'u32', count: JIT_HASH_ENTRIES },
+  { name: 'jitIndex', type: 'u32', count: JIT_HASH_ENTRIES },
   // struct kvm_run (Linux include/uapi/linux/kvm.h), the fields the VMM reads and writes.
   { name: 'runRequestInterruptWindow', type: 'u8' },
   { name: 'runImmediateExit', type: 'u8' },

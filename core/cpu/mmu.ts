@@ -35,6 +35,9 @@ export interface Translation {
 }
 
 export class Mmu {
+  /** Called on every flush: linear-address caches built on the TLB (the dispatcher's hash) go too. */
+  onFlush: () => void = () => {};
+
   constructor(
     private readonly s: VcpuState,
     private readonly phys: PhysicalMemory,
@@ -103,6 +106,7 @@ export class Mmu {
     const w = s.addr('tlbWrite') >>> 3;
     s.u64.fill(0n, r, r + TLB_ENTRIES);
     s.u64.fill(0n, w, w + TLB_ENTRIES);
+    this.onFlush();
   }
 
   /** INVLPG: drops the entry for one linear page. */
@@ -110,6 +114,7 @@ export class Mmu {
     const idx = (lin >>> 12) & (TLB_ENTRIES - 1);
     this.s.set64('tlbRead', 0n, idx);
     this.s.set64('tlbWrite', 0n, idx);
+    this.onFlush();
   }
 
   /** Drops write entries that map physical page `page` (it now holds translated code). */

@@ -1,9 +1,8 @@
 // The boundary between the VMM-side Vcpu handle and the vCPU's engine (VcpuCore). In a
 // browser or Node the engine runs in its own worker behind comlink (workers/); for tests and
-// simple tools it can run in the same thread (InlineVcpuBackend). Both look the same: async.
+// simple tools it can run in the same thread (inline.ts). Both look the same: async.
 import type { RunResult } from './vcpu-core.ts';
 import type { KvmCpuidEntry2, KvmMsrEntry, KvmRegs, KvmSregs } from './types.ts';
-import { VcpuCore } from './vcpu-core.ts';
 
 export interface VcpuBackend {
   run(): Promise<RunResult>;
@@ -22,22 +21,3 @@ export interface VcpuBackend {
 
 /** How a platform starts a vCPU engine over the VM's shared memory. */
 export type VcpuSpawner = (memory: WebAssembly.Memory, id: number) => Promise<VcpuBackend>;
-
-/** Runs the vCPU engine in the calling thread. */
-export function inlineVcpuBackend(core: VcpuCore): VcpuBackend {
-  return {
-    run: async () => core.run(),
-    getRegs: async () => core.getRegs(),
-    setRegs: async (r) => core.setRegs(r),
-    getSregs: async () => core.getSregs(),
-    setSregs: async (r) => core.setSregs(r),
-    getMsrs: async (i) => core.getMsrs(i),
-    setMsrs: async (e) => core.setMsrs(e),
-    setCpuid2: async (e) => core.setCpuid2(e),
-    interrupt: async (v) => core.interrupt(v),
-    reset: async () => core.reset(),
-    destroy: async () => {},
-  };
-}
-
-export const inlineSpawner: VcpuSpawner = async (memory, id) => inlineVcpuBackend(new VcpuCore(memory, id));

@@ -5,8 +5,8 @@ export { Vcpu } from './vcpu.ts';
 export { Cap } from './cap.ts';
 export { KvmError } from './errors.ts';
 export { type VcpuExit } from './exit.ts';
-export { inlineSpawner, type VcpuBackend, type VcpuSpawner } from './backend.ts';
-export { VcpuCore, type RunResult } from './vcpu-core.ts';
+export { type VcpuBackend, type VcpuSpawner } from './backend.ts';
+export { type RunResult } from './vcpu-core.ts';
 export {
   ExitReason,
   EXIT_REASON_NAMES,

@@ -5,8 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import { Cap, ExitReason, Kvm, KvmError, KVM_MEM_READONLY, type Vcpu, type Vm } from './index.ts';
 import { nodePlatform } from '../../workers/node.ts';
+import { inlineSpawner } from './inline.ts';
 
-async function realModeVm(code: number[], kvm = Kvm.open()): Promise<{ vm: Vm; vcpu: Vcpu }> {
+const inlinePlatform = { spawnVcpu: inlineSpawner };
+
+async function realModeVm(code: number[], kvm = Kvm.open(inlinePlatform)): Promise<{ vm: Vm; vcpu: Vcpu }> {
   const vm = kvm.createVm();
   const host = vm.allocateGuestMemory(0x10000);
   vm.setUserMemoryRegion({ slot: 0, flags: 0, guestPhysAddr: 0, memorySize: 0x10000, userspaceAddr: host });
@@ -22,7 +25,7 @@ async function realModeVm(code: number[], kvm = Kvm.open()): Promise<{ vm: Vm; v
 
 describe('Kvm', () => {
   it('reports API version 12 and the capabilities it has, 0 for the rest', () => {
-    const kvm = Kvm.open();
+    const kvm = Kvm.open(inlinePlatform);
     expect(kvm.getApiVersion()).toBe(12);
     expect(kvm.checkExtension(Cap.USER_MEMORY)).toBe(1);
     expect(kvm.checkExtension(Cap.READONLY_MEM)).toBe(1);
@@ -33,7 +36,7 @@ describe('Kvm', () => {
   });
 
   it('refuses overlapping and unaligned slots with EINVAL, and duplicate vCPU ids with EEXIST', async () => {
-    const vm = Kvm.open().createVm();
+    const vm = Kvm.open(inlinePlatform).createVm();
     const a = vm.allocateGuestMemory(0x4000);
     vm.setUserMemoryRegion({ slot: 0, flags: 0, guestPhysAddr: 0, memorySize: 0x2000, userspaceAddr: a });
     expect(() => vm.setUserMemoryRegion({ slot: 1, flags: 0, guestPhysAddr: 0x1000, memorySize: 0x1000, userspaceAddr: a + 0x2000 })).toThrow(KvmError);
@@ -116,7 +119,7 @@ describe('Vcpu.run', () => {
   });
 
   it('the reset state is the SDM power-on state: CS F000 base FFFF0000, IP FFF0, CR0 60000010', async () => {
-    const vm = Kvm.open().createVm();
+    const vm = Kvm.open(inlinePlatform).createVm();
     const vcpu = await vm.createVcpu(0);
     const s = await vcpu.getSregs();
     const r = await vcpu.getRegs();

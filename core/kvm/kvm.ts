@@ -2,7 +2,7 @@
 // KVM_CHECK_EXTENSION, KVM_GET_SUPPORTED_CPUID, KVM_GET_MSR_INDEX_LIST).
 import { supportedCpuid } from '../cpu/cpuid.ts';
 import { MSRS } from '../cpu/msr.ts';
-import { inlineSpawner, type VcpuSpawner } from './backend.ts';
+import type { VcpuSpawner } from './backend.ts';
 import { checkExtension } from './cap.ts';
 import type { KvmCpuidEntry2 } from './types.ts';
 import { Vm } from './vm.ts';
@@ -11,16 +11,16 @@ import { Vm } from './vm.ts';
 export const KVM_API_VERSION = 12;
 
 export interface KvmPlatform {
-  /** Starts a vCPU engine; defaults to running it in the calling thread. */
-  spawnVcpu?: VcpuSpawner;
+  /** Starts a vCPU engine: workers/node.ts, workers/browser.ts, or core/kvm/inline.ts. */
+  spawnVcpu: VcpuSpawner;
 }
 
 export class Kvm {
   private constructor(private readonly spawn: VcpuSpawner) {}
 
-  /** Opens the "device". Pass workers/node.ts or workers/browser.ts's spawner to run vCPUs in workers. */
-  static open(platform: KvmPlatform = {}): Kvm {
-    return new Kvm(platform.spawnVcpu ?? inlineSpawner);
+  /** Opens the "device" on a platform that says where vCPUs run. */
+  static open(platform: KvmPlatform): Kvm {
+    return new Kvm(platform.spawnVcpu);
   }
 
   getApiVersion(): number {

@@ -11,6 +11,7 @@ import { SEGMENT_SLOTS } from '../cpu/layout.ts';
 import { ExitReason, KVM_INTERNAL_ERROR_EMULATION } from './exit-reason.ts';
 import { REG_NAMES, type KvmCpuidEntry2, type KvmMsrEntry, type KvmRegs, type KvmSegment, type KvmSregs } from './types.ts';
 import { handleDoubleFault } from '../cpu/double-fault.ts';
+import { DispatchResult } from '../../jit/dispatcher.ts';
 
 /** How often (in blocks) the run loop polls kvm_run.immediate_exit for a kick. */
 const KICK_POLL_BLOCKS = 64;
@@ -123,6 +124,11 @@ export class VcpuCore {
       if (++blocks % KICK_POLL_BLOCKS === 0 && Atomics.load(s.u8, s.addr('runImmediateExit')) !== 0) return this.exit(ExitReason.INTR);
       const single = cpu.singleStepNext || shadow || (rflags & Flag.TF) !== 0;
       try {
+        // Fast path: the Wasm dispatcher chains cached blocks until a miss or an event.
+        if (!single && cpu.dispatch() === DispatchResult.Attention) {
+          if (Atomics.load(s.u8, s.addr('runImmediateExit')) !== 0) return this.exit(ExitReason.INTR);
+          continue;
+        }
         const block = cpu.lookup(single);
         block.run();
         if (single) {

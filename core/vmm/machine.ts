@@ -18,7 +18,8 @@ export interface MachineConfig {
   append?: string;
   memBytes: number;
   smp?: number;
-  platform?: KvmPlatform;
+  /** Where vCPUs run: workers/node.ts, workers/browser.ts, or core/kvm/inline.ts. */
+  platform: KvmPlatform;
   /** Bytes the guest writes to COM1. */
   onSerialOutput: (bytes: Uint8Array) => void;
 }

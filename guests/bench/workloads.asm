@@ -40,8 +40,9 @@ CRC_REPS        equ 48
 STR_LEN         equ 65536           ; bytes per string buffer (power of two)
 STR_REPS        equ 320
 FIB_N           equ 32              ; fib(32): 7,049,155 calls
-LIST_NODES      equ 65536           ; 16-byte nodes, 1 MiB
-LIST_REPS       equ 128
+LIST_NODES      equ 16384           ; 16-byte nodes, 256 KiB: L2-sized, so the
+                                    ; native figure is not DRAM latency
+LIST_REPS       equ 512
 DISPATCH_ITERS  equ 2500000         ; bytecode loop iterations, 8 ops each
 
 XORSHIFT_SEED   equ 0x2545f491

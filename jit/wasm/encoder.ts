@@ -13,7 +13,7 @@ export const enum ValType {
 
 export const enum Op {
   unreachable = 0x00, nop = 0x01, block = 0x02, loop = 0x03, if_ = 0x04, else_ = 0x05,
-  end = 0x0b, br = 0x0c, br_if = 0x0d, br_table = 0x0e, return_ = 0x0f, call = 0x10,
+  end = 0x0b, br = 0x0c, br_if = 0x0d, br_table = 0x0e, return_ = 0x0f, call = 0x10, call_indirect = 0x11,
   drop = 0x1a, select = 0x1b,
   local_get = 0x20, local_set = 0x21, local_tee = 0x22,
   i32_load = 0x28, i64_load = 0x29, i32_load8_u = 0x2d, i32_load16_u = 0x2f,
@@ -131,6 +131,10 @@ export class FunctionBuilder extends ByteWriter {
   call(index: number): this {
     return this.byte(Op.call).u32(index);
   }
+  /** call_indirect through table 0 with the type at `typeIndex` in the module's type section. */
+  callIndirect(typeIndex: number): this {
+    return this.byte(Op.call_indirect).u32(typeIndex).u32(0);
+  }
   block(): this {
     return this.byte(Op.block).byte(BLOCK_VOID);
   }
@@ -185,8 +189,12 @@ export interface ImportedFunc {
 export interface ModuleSpec {
   /** Imported shared memory `env.memory` with these limits in 64 KiB pages. */
   memory: { initial: number; maximum: number; shared: boolean };
+  /** Imported function table `env.table` (funcref), for call_indirect. */
+  table?: { initial: number };
   imports: ImportedFunc[];
   functions: { type: FuncType; body: FunctionBuilder; export?: string }[];
+  /** Types referenced only by call_indirect, interned right after the imports' types. */
+  extraTypes?: FuncType[];
 }
 
 function typeKey(t: FuncType): string {
@@ -212,6 +220,7 @@ export function encodeModule(spec: ModuleSpec): Uint8Array<ArrayBuffer> {
     return i;
   };
   const importTypes = spec.imports.map((f) => internType(f.type));
+  for (const t of spec.extraTypes ?? []) internType(t);
   const funcTypes = spec.functions.map((f) => internType(f.type));
 
   const out = new ByteWriter();
@@ -226,9 +235,10 @@ export function encodeModule(spec: ModuleSpec): Uint8Array<ArrayBuffer> {
   }
   section(out, 1, typeSec);
 
-  const importSec = new ByteWriter().u32(spec.imports.length + 1);
+  const importSec = new ByteWriter().u32(spec.imports.length + 1 + (spec.table ? 1 : 0));
   importSec.name('env').name('memory').byte(0x02);
   importSec.byte(spec.memory.shared ? 0x03 : 0x01).u32(spec.memory.initial).u32(spec.memory.maximum);
+  if (spec.table) importSec.name('env').name('table').byte(0x01).byte(0x70).byte(0x00).u32(spec.table.initial);
   spec.imports.forEach((f, i) => importSec.name(f.module).name(f.name).byte(0x00).u32(importTypes[i]));
   section(out, 2, importSec);
 

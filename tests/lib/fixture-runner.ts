@@ -4,11 +4,15 @@
 // IDT needed), as the native runner catches the signal.
 import { GuestFault, ExitSignal } from '../../core/cpu/faults.ts';
 import { ExitReason } from '../../core/kvm/exit-reason.ts';
+import { DispatchResult } from '../../jit/dispatcher.ts';
 import { LAYOUT, REGISTERS, type FixtureCase, type FinalState } from '../harness/fixture-format.ts';
 import { createTestVm, enterFlat32, type TestVm } from './machine.ts';
 
-/** Execution tiers every case runs at: whole blocks, and one instruction per block. */
-export type Tier = 'block' | 'single';
+/**
+ * Execution tiers every case runs at: blocks called from JS, one instruction per block, and
+ * blocks chained by the Wasm dispatcher (jit/dispatcher.ts), the path guests normally take.
+ */
+export type Tier = 'block' | 'single' | 'dispatch';
 
 const REG_INDEX: Record<(typeof REGISTERS)[number], number> = { eax: 0, ecx: 1, edx: 2, ebx: 3, esp: 4, ebp: 5, esi: 6, edi: 7 };
 const HLT = 0xf4;
@@ -24,6 +28,7 @@ export class FixtureRunner {
     // Fresh code: the test writes guest memory from the host, so drop blocks by hand.
     vm.load(LAYOUT.codeBase, [...c.code, HLT]);
     cpu.cache.invalidatePage(LAYOUT.codeBase >>> 12);
+    cpu.clearJitHash();
     if (c.init.mem) vm.load(LAYOUT.memBase, c.init.mem);
     enterFlat32(vm, LAYOUT.codeBase, c.init.esp);
     for (const r of REGISTERS) s.setLo('gpr', c.init[r], REG_INDEX[r]);
@@ -32,7 +37,10 @@ export class FixtureRunner {
     let faultOffset: number | undefined;
     for (let guard = 0; guard < 100_000; guard++) {
       try {
-        cpu.lookup(tier === 'single').run();
+        if (tier === 'dispatch') {
+          // A miss compiles the block and fills the hash; the next dispatch runs it.
+          if (cpu.dispatch() === DispatchResult.Miss) cpu.lookup(false);
+        } else cpu.lookup(tier === 'single').run();
       } catch (e) {
         if (e instanceof GuestFault) {
           fault = e.vector;

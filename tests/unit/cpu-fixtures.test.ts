@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { diffOutcome, listFixtureFamilies, loadFixtures } from '../harness/fixture-format.ts';
 import { FixtureRunner, type Tier } from '../lib/fixture-runner.ts';
 
-const TIERS: Tier[] = ['block', 'single'];
+const TIERS: Tier[] = ['block', 'single', 'dispatch'];
 
 describe.each(listFixtureFamilies())('host-CPU fixtures: %s', (family) => {
   const file = loadFixtures(family);
