@@ -16,6 +16,7 @@ import type { Instr, MemOperand } from '../core/cpu/decoder.ts';
 import { Seg, Vector } from '../core/cpu/registers.ts';
 import type { Cpu } from '../core/cpu/cpu.ts';
 import { ExitSignal, GuestFault, InternalError } from '../core/cpu/faults.ts';
+import { ExitReason } from '../core/kvm/exit-reason.ts';
 import { DeferredFlags, sizeMask } from './flags.ts';
 import { FunctionBuilder, Op, ValType } from './wasm/encoder.ts';
 
@@ -403,10 +404,17 @@ export class BlockContext {
       try {
         return fn(cpu, { rip: (base + delta) % wrap, next: (base + delta + length) % wrap, delta });
       } catch (e) {
-        // A fault from below the helper (a page walk, a descriptor read) belongs to this
-        // instruction, unless the helper already moved RIP and so placed it itself.
-        if ((e instanceof GuestFault || e instanceof InternalError || e instanceof ExitSignal) && e.delta < 0 && cpu.state.getNum('rip') === base)
+        // A fault, internal error or exit from below the helper (a page walk, a descriptor
+        // read, an MMIO access) belongs to this instruction: nothing was committed, so RIP
+        // goes back to the block entry (INT n may have moved it already) plus this delta.
+        // A fault whose delta is pinned (task-switch.ts TaskContextFault: it belongs to the
+        // new task, whose RIP is already loaded) refuses the assignment and keeps its RIP.
+        // (I/O and HLT exits are thrown with RIP already final; only MMIO exits restart.)
+        const restarts = e instanceof GuestFault || e instanceof InternalError || (e instanceof ExitSignal && e.reason === ExitReason.MMIO);
+        if (restarts && e.delta < 0) {
           e.delta = delta;
+          if (e.delta >= 0) cpu.state.setNum('rip', base);
+        }
         throw e;
       }
     }, mayEndBlock);
@@ -428,6 +436,15 @@ export class BlockContext {
     const l = this.i64();
     this.fb.set(l);
     this.storeField('rip', l);
+  }
+
+  /** Stores the next instruction's RIP and ends the block (events are looked at between blocks). */
+  endAtNext(): void {
+    const next = this.i64();
+    this.nextRip();
+    this.fb.set(next);
+    this.storeField('rip', next);
+    this.ended = true;
   }
 
   /** Returns from the block function (counters are updated by the caller loop). */

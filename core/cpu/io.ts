@@ -67,20 +67,6 @@ function checkPermission(cpu: Cpu, site: InsnSite, port: number, size: IoSize): 
   if (!ioPermitted(cpu, port, size)) throw new GuestFault(Vector.GP, 0, site.delta);
 }
 
-/**
- * Runs a port I/O operation for the instruction at `site`. Faults from the memory and TSS
- * accesses inside get the instruction's offset (so RIP points at it), and an MMIO exit of an
- * OUTS source read leaves RIP at the instruction, which the MMIO completion replays.
- */
-export function atInstruction(cpu: Cpu, site: InsnSite, op: () => boolean | void): boolean | void {
-  try {
-    return op();
-  } catch (e) {
-    if ((e instanceof GuestFault || e instanceof InternalError) && e.delta < 0) e.delta = site.delta;
-    else if (e instanceof ExitSignal && e.reason === ExitReason.MMIO) setRip(cpu.state, site.rip);
-    throw e;
-  }
-}
 
 // ---- kvm_run fields -----------------------------------------------------------------------
 

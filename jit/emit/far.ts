@@ -9,14 +9,14 @@ import { deliverEvent, type EventKind } from '../../core/cpu/interrupts.ts';
 import { Flag, Vector } from '../../core/cpu/registers.ts';
 import type { BlockContext, InsnSite } from '../context.ts';
 import { Op } from '../wasm/encoder.ts';
-import { atInstruction, readFarPointer } from './segments.ts';
+import { readFarPointer } from './segments.ts';
 
 type Emit = (ctx: BlockContext) => void;
 
 /** Runs `fn` as this instruction's transfer and ends the block. */
 function transfer(ctx: BlockContext, fn: (cpu: Cpu, site: InsnSite) => void): void {
   ctx.helper((cpu, site) => {
-    atInstruction(cpu, site, () => fn(cpu, site));
+    fn(cpu, site);
     return true;
   });
   ctx.ended = true;
@@ -107,10 +107,8 @@ function raiseEvent(vector: number | 'imm', kind: EventKind): Emit {
 const into: Emit = (ctx) => {
   ctx.helper((cpu, site) => {
     if (!(cpu.state.getLo('rflags') & Flag.OF)) return false;
-    atInstruction(cpu, site, () => {
-      cpu.state.setNum('rip', site.next);
-      deliverEvent(cpu, { vector: Vector.OF, kind: 'software-exception' });
-    });
+    cpu.state.setNum('rip', site.next);
+    deliverEvent(cpu, { vector: Vector.OF, kind: 'software-exception' });
     return true;
   });
 };

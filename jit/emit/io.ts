@@ -2,7 +2,6 @@
 // OUT/OUTS). Each exits to the VMM with KVM_EXIT_IO (core/cpu/io.ts), so they run as
 // helpers and end the block: an exit is the cost that matters, not the call.
 import {
-  atInstruction,
   portFromDx,
   portIn,
   portOut,
@@ -17,19 +16,11 @@ import type { BlockContext, InsnSite } from '../context.ts';
 
 type Emit = (ctx: BlockContext) => void;
 
-/** Calls the I/O operation as a helper (faults inside it are raised at this instruction). */
+/** Calls the I/O operation as a helper (ctx.helper raises its faults at this instruction). */
 function ioHelper(ctx: BlockContext, op: (cpu: Cpu, site: InsnSite) => boolean | void): void {
-  ctx.helper((cpu, site) => atInstruction(cpu, site, () => op(cpu, site)));
+  ctx.helper(op);
 }
 
-/** Ends the block at the next instruction (reached only if the helper did not exit). */
-function endAtNext(ctx: BlockContext): void {
-  const next = ctx.i64();
-  ctx.nextRip();
-  ctx.fb.set(next);
-  ctx.storeField('rip', next);
-  ctx.ended = true;
-}
 
 /** The fixed port of the imm8 forms, or -1 for the DX forms. */
 function immediatePort(ctx: BlockContext, operand: string): number {
@@ -41,7 +32,7 @@ const inOp: Emit = (ctx) => {
   const size = ctx.operandSize(acc) as IoSize;
   const fixed = immediatePort(ctx, portOp);
   ioHelper(ctx, (cpu, site) => portIn(cpu, site, fixed >= 0 ? fixed : portFromDx(cpu), size));
-  endAtNext(ctx);
+  ctx.endAtNext();
 };
 
 const outOp: Emit = (ctx) => {
@@ -49,7 +40,7 @@ const outOp: Emit = (ctx) => {
   const size = ctx.operandSize(acc) as IoSize;
   const fixed = immediatePort(ctx, portOp);
   ioHelper(ctx, (cpu, site) => portOut(cpu, site, fixed >= 0 ? fixed : portFromDx(cpu), size));
-  endAtNext(ctx);
+  ctx.endAtNext();
 };
 
 /** INS/OUTS element size: byte forms, else 16 or 32 bits (REX.W does not make port I/O 64-bit). */
@@ -63,14 +54,14 @@ const ins: Emit = (ctx) => {
   // The destination is always ES:rDI; a segment override does not apply (SDM Vol. 2A INS).
   const op = stringIo(ctx, ctx.instr.form.operands[0], Seg.ES);
   ioHelper(ctx, (cpu, site) => stringIn(cpu, site, op));
-  endAtNext(ctx);
+  ctx.endAtNext();
 };
 
 const outs: Emit = (ctx) => {
   const i = ctx.instr;
   const op = stringIo(ctx, i.form.operands[1], i.segOverride >= 0 ? i.segOverride : Seg.DS);
   ioHelper(ctx, (cpu, site) => stringOut(cpu, site, op));
-  endAtNext(ctx);
+  ctx.endAtNext();
 };
 
 export const ioEmitters: Record<string, Emit> = { in: inOp, out: outOp, ins, outs };

@@ -3,13 +3,10 @@
 // the load itself, with its protection checks, runs on the cold path (core/cpu/segments.ts).
 // Loading SS ends the block, since the stack size is part of the translation mode; MOV SS and
 // POP SS also block interrupts for one instruction (SDM Vol. 3A 6.8.3).
-import type { Cpu } from '../../core/cpu/cpu.ts';
-import { ExitSignal, GuestFault, InternalError } from '../../core/cpu/faults.ts';
 import type { VcpuFieldName } from '../../core/cpu/layout.ts';
 import { Reg, Seg, SegAttr } from '../../core/cpu/registers.ts';
 import { REAL_DATA_ATTR, VM86_SEGMENT_ATTR, loadDataSegment } from '../../core/cpu/segments.ts';
-import { TaskContextFault } from '../../core/cpu/task-switch.ts';
-import type { BlockContext, InsnSite } from '../context.ts';
+import type { BlockContext } from '../context.ts';
 import { Op } from '../wasm/encoder.ts';
 import { pop } from './stack.ts';
 
@@ -20,27 +17,6 @@ const SREG_OPERANDS: Readonly<Record<string, Seg>> = {
   ES: Seg.ES, CS: Seg.CS, SS: Seg.SS, DS: Seg.DS, FS: Seg.FS, GS: Seg.GS,
 };
 
-/**
- * Runs a cold-path operation of the instruction at `site`. A guest fault, internal error or
- * exit it throws is attributed to this instruction, with RIP back at the block entry (nothing
- * was committed; INT n may have moved RIP to the next instruction already). A fault that
- * belongs to a new task after a task switch keeps the new task's RIP.
- */
-export function atInstruction<T>(cpu: Cpu, site: InsnSite, fn: () => T): T {
-  const s = cpu.state;
-  const entry = s.getNum('rip');
-  try {
-    return fn();
-  } catch (e) {
-    const attributable =
-      (e instanceof GuestFault && !(e instanceof TaskContextFault)) || e instanceof InternalError || e instanceof ExitSignal;
-    if (attributable && e.delta < 0) {
-      s.setNum('rip', entry);
-      e.delta = site.delta;
-    }
-    throw e;
-  }
-}
 
 /**
  * Loads `seg` with the selector in `value` (i64 local). Real-address and virtual-8086 mode
@@ -50,8 +26,8 @@ export function atInstruction<T>(cpu: Cpu, site: InsnSite, fn: () => T): T {
 function emitLoad(ctx: BlockContext, seg: Seg, value: number, shadow: boolean): void {
   if (ctx.mode.protectedMode) {
     ctx.storeField('scratch', value);
-    ctx.helper((cpu, site) => {
-      atInstruction(cpu, site, () => loadDataSegment(cpu, seg, cpu.state.getLo('scratch') & 0xffff));
+    ctx.helper((cpu) => {
+      loadDataSegment(cpu, seg, cpu.state.getLo('scratch') & 0xffff);
       return false;
     }, false);
   } else emitRealModeLoad(ctx, seg, value);

@@ -63,14 +63,6 @@ function continueAtNext(cpu: Cpu, site: InsnSite): true {
   return true;
 }
 
-/** Stores the next instruction's RIP and ends the block (interrupts are looked at between blocks). */
-function endAtNext(ctx: BlockContext): void {
-  const next = ctx.i64();
-  ctx.nextRip();
-  ctx.fb.set(next);
-  ctx.storeField('rip', next);
-  ctx.ended = true;
-}
 
 /** Reads operand `n` (a 16-bit selector or word; memory first, it may fault) into the scratch field. */
 function operandToScratch(ctx: BlockContext, n: number): void {
@@ -254,7 +246,7 @@ const cacheControl: Emit = (ctx) => {
 /** HLT: privileged (SDM Vol. 2A HLT); exits with KVM_EXIT_HLT and RIP at the next instruction, as KVM does. */
 const hlt: Emit = (ctx) => {
   if (!privileged(ctx)) return;
-  endAtNext(ctx);
+  ctx.endAtNext();
   ctx.callHelper(() => {
     throw new ExitSignal(ExitReason.HLT);
   });
@@ -295,7 +287,7 @@ const sti: Emit = (ctx) => {
   fb.i32Const(0).i32Const(1).mem(Op.i32_store, ctx.addr('interruptShadow'));
   fb.end();
   fb.i32Const(0).get(old).i32Const(Flag.IF).op(Op.i32_or).mem(Op.i32_store, ctx.addr('rflags'));
-  endAtNext(ctx);
+  ctx.endAtNext();
 };
 
 /** PUSHF/PUSHFD/PUSHFQ: the flags image with VM and RF cleared (SDM Vol. 2B PUSHF). */
@@ -345,7 +337,7 @@ const popf: Emit = (ctx) => {
   fb.set(flags);
   ctx.writeReg(Reg.RSP, m.stackSize, rsp);
   ctx.storeField('rflags', flags);
-  endAtNext(ctx);
+  ctx.endAtNext();
 };
 
 // ---- descriptor-table registers --------------------------------------------------------------
