@@ -8,7 +8,8 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-out="$here/../../public/guests/demo.elf"
+# OUT overrides the destination (the reproducibility test builds into a temporary file).
+out="${OUT:-$here/../../public/guests/demo.elf}"
 objdir="$(mktemp -d)"
 trap 'rm -rf "$objdir"' EXIT
 
@@ -38,4 +39,4 @@ mv "$out.tmp" "$out"
 
 size=$(stat -c %s "$out")
 sum=$(sha256sum "$out" | cut -d' ' -f1)
-echo "public/guests/demo.elf: $size bytes, sha256 $sum"
+echo "$out: $size bytes, sha256 $sum"
