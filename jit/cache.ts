@@ -7,6 +7,8 @@ import type { Translation } from './translate.ts';
 
 export interface Block {
   readonly run: () => void;
+  /** The module's bytes, kept only when the cache's keepWasm is set (tests, teaching views). */
+  readonly wasm?: Uint8Array;
   /** Slot in the vCPU's function table, for the Wasm dispatcher's call_indirect. */
   readonly tableIndex: number;
   readonly instructions: number;
@@ -15,6 +17,15 @@ export interface Block {
 }
 
 const MODE_BITS = 256; // mode.ts uses 8 bits; bit 8 marks single-instruction blocks
+
+/** The Wasm module of one translated block: imports memory and the runtime, exports `run`. */
+export function encodeBlock(t: Translation): Uint8Array<ArrayBuffer> {
+  return encodeModule({
+    memory: { initial: 0, maximum: 65536, shared: true },
+    imports: BLOCK_IMPORTS,
+    functions: [{ type: { params: [], results: [] }, body: t.fb, export: 'run' }],
+  });
+}
 
 export function blockKey(phys: number, mode: number, single: boolean): number {
   return phys * (MODE_BITS * 2) + mode * 2 + (single ? 1 : 0);
@@ -29,6 +40,8 @@ export class CodeCache {
   readonly table = new WebAssembly.Table({ element: 'anyfunc', initial: 1024 });
   private readonly freeSlots: number[] = [];
   private nextSlot = 1;
+  /** Keep each block's module bytes on the Block (for validation and the text view). */
+  keepWasm = false;
   /** Called when blocks are dropped, so lookups that may name them are forgotten. */
   onInvalidate: () => void = () => {};
 
@@ -55,11 +68,7 @@ export class CodeCache {
 
   /** Compiles a translation into a callable block and files it under its pages. */
   install(key: number, t: Translation, pages: number[]): Block {
-    const bytes: Uint8Array<ArrayBuffer> = encodeModule({
-      memory: { initial: 0, maximum: 65536, shared: true },
-      imports: BLOCK_IMPORTS,
-      functions: [{ type: { params: [], results: [] }, body: t.fb, export: 'run' }],
-    });
+    const bytes = encodeBlock(t);
     const helpers = t.helpers;
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
       env: { memory: this.memory },
@@ -73,7 +82,7 @@ export class CodeCache {
     const run = instance.exports.run as () => void;
     const tableIndex = this.allocSlot();
     this.table.set(tableIndex, run);
-    const block: Block = { run, tableIndex, instructions: t.instructions.length, pages, key };
+    const block: Block = { run, tableIndex, instructions: t.instructions.length, pages, key, ...(this.keepWasm ? { wasm: bytes } : {}) };
     this.blocks.set(key, block);
     for (const p of pages) {
       let set = this.byPage.get(p);
