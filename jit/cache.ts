@@ -76,6 +76,7 @@ export class CodeCache {
         read: this.runtime.read,
         write: this.runtime.write,
         raise: this.runtime.raise,
+        resolveFlags: this.runtime.resolveFlags,
         helper: (id: number): number => (helpers[id]() ? 1 : 0),
       },
     });

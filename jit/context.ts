@@ -26,6 +26,7 @@ export const enum Import {
   WriteSlow = 1,
   Helper = 2,
   Raise = 3,
+  ResolveFlags = 4,
 }
 
 export type Size = 1 | 2 | 4 | 8;
@@ -67,7 +68,7 @@ export class BlockContext {
     readonly cpu: Cpu,
     readonly mode: CpuMode,
   ) {
-    this.flags = new DeferredFlags(this.fb, this.addr('rflags'));
+    this.flags = new DeferredFlags(this.fb, vcpuField(cpu.id, 'rflags'));
     this.rip0 = this.fb.local(ValType.i64);
     this.fb.i32Const(0).mem(Op.i64_load, this.addr('rip')).set(this.rip0);
   }
@@ -78,7 +79,14 @@ export class BlockContext {
   }
 
   addr(name: VcpuFieldName, index = 0): number {
+    if (name === 'rflags') this.flags.memoryTouched = true;
     return vcpuField(this.cpu.id, name, index);
+  }
+
+  /** Emits: if status flags are lazy in the state (lazy-flags.ts), compute them into RFLAGS. */
+  resolveLazyFlags(): void {
+    this.fb.i32Const(0).mem(Op.i32_load, vcpuField(this.cpu.id, 'lazyKind'));
+    this.fb.if_().call(Import.ResolveFlags).end();
   }
 
   i64(): number {
@@ -191,6 +199,7 @@ export class BlockContext {
 
   /** Emits a call that raises `vector` with `errorCode` at this instruction (never returns). */
   raise(vector: number, errorCode: number): void {
+    this.resolveLazyFlags();
     this.flags.materializeKeeping();
     this.fb.i32Const(vector).i32Const(errorCode).i32Const(this.delta).call(Import.Raise).op(Op.unreachable);
   }
@@ -212,6 +221,7 @@ export class BlockContext {
     this.hostAddress(lin, idx);
     fb.mem(size === 8 ? Op.i64_load : size === 4 ? Op.i64_load32_u : size === 2 ? Op.i64_load16_u : Op.i64_load8_u, 0);
     fb.else_();
+    this.resolveLazyFlags();
     this.flags.materializeKeeping();
     this.pushLinearHalves(lin);
     fb.i32Const(size).i32Const(this.delta).call(Import.ReadSlow);
@@ -228,6 +238,7 @@ export class BlockContext {
     this.hostAddress(lin, idx);
     fb.get(value).mem(size === 8 ? Op.i64_store : size === 4 ? Op.i64_store32 : size === 2 ? Op.i64_store16 : Op.i64_store8, 0);
     fb.else_();
+    this.resolveLazyFlags();
     this.flags.materializeKeeping();
     this.pushLinearHalves(lin);
     fb.i32Const(size);
@@ -376,6 +387,7 @@ export class BlockContext {
    */
   callHelper(fn: HelperFn, mayEndBlock = true): void {
     const fb = this.fb;
+    this.resolveLazyFlags();
     this.flags.materialize();
     const id = this.helpers.length;
     this.helpers.push(fn);

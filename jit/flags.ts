@@ -38,6 +38,8 @@ export function sizeMask(size: number): bigint {
 export class DeferredFlags {
   /** Pending producer per status flag bit, or undefined when RFLAGS in memory is current. */
   private readonly pending = new Map<number, Producer>();
+  /** Set once generated code reads or writes RFLAGS in memory (the block must resolve lazy flags first). */
+  memoryTouched = false;
 
   constructor(
     private readonly fb: FunctionBuilder,
@@ -81,6 +83,7 @@ export class DeferredFlags {
     const fb = this.fb;
     const p = this.pending.get(bit);
     if (p === undefined) {
+      this.memoryTouched = true;
       fb.i32Const(0).mem(Op.i32_load, this.rflagsAddr);
       fb.i32Const(31 - Math.clz32(bit)).op(Op.i32_shr_u).i32Const(1).op(Op.i32_and);
       return;
@@ -96,6 +99,7 @@ export class DeferredFlags {
     if (bits.length === 0) return;
     let m = 0;
     for (const b of bits) m |= b;
+    this.memoryTouched = true;
     fb.i32Const(0);
     fb.i32Const(0).mem(Op.i32_load, this.rflagsAddr).i32Const(~m).op(Op.i32_and);
     for (const b of bits) {
@@ -104,6 +108,23 @@ export class DeferredFlags {
     }
     fb.mem(Op.i32_store, this.rflagsAddr);
     for (const b of bits) this.pending.delete(b);
+  }
+
+  /**
+   * At the end of a block: when one producer of a kind lazy-flags.ts can store defines all six
+   * status flags, hands it to `store` (which writes it to the vCPU state) instead of computing
+   * them; otherwise materializes. Returns whether the flags were stored lazily.
+   */
+  endOfBlock(lazyCode: (p: Producer) => number | undefined, store: (p: Producer, code: number) => void): boolean {
+    const p = this.commonProducer(STATUS_FLAGS);
+    const code = p && lazyCode(p);
+    if (p && code !== undefined) {
+      store(p, code);
+      this.pending.clear();
+      return true;
+    }
+    this.materialize();
+    return false;
   }
 
   /**

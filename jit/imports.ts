@@ -13,10 +13,13 @@ export const BLOCK_IMPORTS: ImportedFunc[] = [
   { module: 'rt', name: 'helper', type: { params: [i32], results: [i32] } },
   // raise(vector, errorCode, delta): never returns
   { module: 'rt', name: 'raise', type: { params: [i32, i32, i32], results: [] } },
+  // resolveFlags(): computes lazily stored status flags into RFLAGS (jit/lazy-flags.ts; a Wasm function)
+  { module: 'rt', name: 'resolveFlags', type: { params: [], results: [] } },
 ];
 
 export interface RuntimeImports {
   read(linLo: number, linHi: number, size: number, delta: number): void;
   write(linLo: number, linHi: number, size: number, valueLo: number, valueHi: number, delta: number): void;
   raise(vector: number, errorCode: number, delta: number): void;
+  resolveFlags: () => void;
 }

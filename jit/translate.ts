@@ -6,6 +6,7 @@ import { Vector } from '../core/cpu/registers.ts';
 import { BlockContext, type HelperFn } from './context.ts';
 import { EMITTERS } from './emitters.ts';
 import { Op } from './wasm/encoder.ts';
+import { lazyKindCode } from './lazy-flags.ts';
 import { InternalError } from '../core/cpu/faults.ts';
 import type { Cpu } from '../core/cpu/cpu.ts';
 
@@ -78,7 +79,14 @@ function fmtOpcode(op: number): string {
 
 function finish(ctx: BlockContext, instructions: Instr[], length: number, ripWritten = false): Translation {
   const fb = ctx.fb;
-  ctx.flags.materialize();
+  // The last producer of all status flags is stored for later (lazy-flags.ts), not computed.
+  ctx.flags.endOfBlock(lazyKindCode, (p, code) => {
+    // A logic producer may have no a/b locals (its flags depend on res only).
+    if (p.a >= 0) ctx.storeField('lazyA', p.a);
+    if (p.b >= 0) ctx.storeField('lazyB', p.b);
+    ctx.storeField('lazyRes', p.res);
+    fb.i32Const(0).i32Const(code).mem(Op.i32_store, ctx.addr('lazyKind'));
+  });
   if (!ripWritten) {
     const l = ctx.i64();
     fb.get(ctx.rip0).i64Const(length).op(Op.i64_add);
@@ -93,6 +101,8 @@ function finish(ctx: BlockContext, instructions: Instr[], length: number, ripWri
   fb.i32Const(0);
   ctx.loadField('statInstructions');
   fb.i64Const(instructions.length + (instructions.length === 0 ? 1 : 0)).op(Op.i64_add).mem(Op.i64_store, ctx.addr('statInstructions'));
+  // A block that reads or writes RFLAGS in memory first brings lazily stored flags up to date.
+  if (ctx.flags.memoryTouched) ctx.resolveLazyFlags();
   fb.append(body);
   return { fb, helpers: ctx.helpers, instructions, length };
 }

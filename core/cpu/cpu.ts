@@ -5,6 +5,7 @@ import { CodeCache, blockKey, type Block } from '../../jit/cache.ts';
 import { translateBlock } from '../../jit/translate.ts';
 import { buildDispatcher, jitHashIndex, type DispatchResult } from '../../jit/dispatcher.ts';
 import { JIT_HASH_ENTRIES } from './layout.ts';
+import { buildFlagResolver } from '../../jit/lazy-flags.ts';
 import { ExitReason } from '../kvm/exit-reason.ts';
 import { ExitSignal, GuestFault, InternalError } from './faults.ts';
 import { Access, Mmu } from './mmu.ts';
@@ -44,12 +45,19 @@ export class Cpu {
     this.state = new VcpuState(memory.buffer, id);
     this.phys = new PhysicalMemory(memory);
     this.mmu = new Mmu(this.state, this.phys);
-    this.cache = new CodeCache(memory, { read: this.readSlow, write: this.writeSlow, raise: this.raise });
+    this.resolveFlags = buildFlagResolver(memory, id);
+    this.cache = new CodeCache(memory, { read: this.readSlow, write: this.writeSlow, raise: this.raise, resolveFlags: this.resolveFlags });
     this.dispatch = buildDispatcher(memory, this.cache.table, id);
     this.mmu.onFlush = () => this.clearJitHash();
     this.cache.onInvalidate = () => this.clearJitHash();
     this.clearJitHash();
   }
+
+  /**
+   * Computes lazily stored status flags into RFLAGS (jit/lazy-flags.ts). Generated code does
+   * it before it calls into JS; the run loop does it whenever Wasm returns or throws.
+   */
+  readonly resolveFlags: () => void;
 
   /** Runs cached blocks in Wasm until a miss or an event (jit/dispatcher.ts). */
   readonly dispatch: () => DispatchResult;

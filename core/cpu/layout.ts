@@ -88,6 +88,12 @@ export const VCPU_STATE = layOut([
   // Interrupt shadow after STI / MOV SS / POP SS (SDM Vol. 3A 6.8.3): 1 = blocks the next instruction.
   { name: 'interruptShadow', type: 'u32' },
   { name: 'a20Mask', type: 'u32' },
+  // Lazy status flags across blocks (jit/lazy-flags.ts): the last producer of all six status
+  // flags, kept instead of computing them at block end. lazyKind 0 = RFLAGS is current.
+  { name: 'lazyA', type: 'i64' },
+  { name: 'lazyB', type: 'i64' },
+  { name: 'lazyRes', type: 'i64' },
+  { name: 'lazyKind', type: 'u32' },
   // Slow-path memory reads return their value here (no BigInt crosses the Wasm/JS boundary).
   { name: 'scratch', type: 'i64' },
   // Statistics (core/kvm/stats.ts reads them).

@@ -52,6 +52,7 @@ export class VcpuCore {
     s.setLo('gpr', this.cpuid.signature(), 2);
     s.setLo('rip', 0xfff0);
     s.setLo('rflags', Flag.FIXED1);
+    s.setU32('lazyKind', 0);
     for (let seg = 0; seg < SEGMENT_SLOTS; seg++) {
       const attr = seg === Seg.CS ? SegAttr.P | SegAttr.S | 0xb : seg === Seg.LDTR ? SegAttr.P | 2 : seg === Seg.TR ? SegAttr.P | 0xb : SegAttr.P | SegAttr.S | 3;
       this.setSegment(seg, seg === Seg.CS ? 0xf000 : 0, seg === Seg.CS ? 0xffff0000 : 0, 0xffff, attr);
@@ -125,12 +126,17 @@ export class VcpuCore {
       const single = cpu.singleStepNext || shadow || (rflags & Flag.TF) !== 0;
       try {
         // Fast path: the Wasm dispatcher chains cached blocks until a miss or an event.
-        if (!single && cpu.dispatch() === DispatchResult.Attention) {
-          if (Atomics.load(s.u8, s.addr('runImmediateExit')) !== 0) return this.exit(ExitReason.INTR);
-          continue;
+        if (!single) {
+          const r = cpu.dispatch();
+          cpu.resolveFlags();
+          if (r === DispatchResult.Attention) {
+            if (Atomics.load(s.u8, s.addr('runImmediateExit')) !== 0) return this.exit(ExitReason.INTR);
+            continue;
+          }
         }
         const block = cpu.lookup(single);
         block.run();
+        cpu.resolveFlags();
         if (single) {
           cpu.singleStepNext = false;
           cpu.mmioLog = [];
@@ -179,6 +185,7 @@ export class VcpuCore {
   private handleThrow(e: unknown): RunResult | undefined {
     const cpu = this.cpu;
     const s = cpu.state;
+    cpu.resolveFlags();
     if (e instanceof GuestFault) {
       if (e.delta >= 0) s.setNum('rip', ripPlus(s.getNum('rip'), e.delta, cpu));
       if (e.vector === Vector.PF && e.cr2 !== undefined) s.setNum('cr2', e.cr2);
@@ -234,6 +241,7 @@ export class VcpuCore {
 
   getRegs(): KvmRegs {
     const s = this.cpu.state;
+    this.cpu.resolveFlags();
     const r = {} as KvmRegs;
     REG_NAMES.forEach((n, i) => (r[n] = s.get64('gpr', i)));
     r.rip = s.get64('rip');
@@ -246,6 +254,7 @@ export class VcpuCore {
     REG_NAMES.forEach((n, i) => s.set64('gpr', r[n], i));
     s.set64('rip', r.rip);
     s.set64('rflags', (r.rflags & ~0x8028n) | 2n); // reserved bits 1 (set), 3, 5, 15 (clear)
+    s.setU32('lazyKind', 0);
     this.cpu.refreshMode();
   }
 

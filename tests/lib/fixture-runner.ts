@@ -33,6 +33,7 @@ export class FixtureRunner {
     enterFlat32(vm, LAYOUT.codeBase, c.init.esp);
     for (const r of REGISTERS) s.setLo('gpr', c.init[r], REG_INDEX[r]);
     s.setLo('rflags', c.init.eflags);
+    s.setU32('lazyKind', 0);
     let fault: number | undefined;
     let faultOffset: number | undefined;
     for (let guard = 0; guard < 100_000; guard++) {
@@ -51,6 +52,7 @@ export class FixtureRunner {
         throw e;
       }
     }
+    cpu.resolveFlags();
     const out = { eflags: s.getLo('rflags') } as FinalState;
     for (const r of REGISTERS) out[r] = s.getLo('gpr', REG_INDEX[r]);
     out.mem = vm.ram.slice(LAYOUT.memBase, LAYOUT.memBase + LAYOUT.memSize);

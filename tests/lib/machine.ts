@@ -47,7 +47,10 @@ export function createTestVm(ramBytes = 2 * 1024 * 1024): TestVm {
     },
     reg: (n) => s.getLo('gpr', n),
     setReg: (n, v) => s.setLo('gpr', v, n),
-    flags: () => s.getLo('rflags'),
+    flags: () => {
+      vcpu.cpu.resolveFlags();
+      return s.getLo('rflags');
+    },
   };
   return vm;
 }
