@@ -19,6 +19,7 @@ import { ioEmitters } from './emit/io.ts';
 import { identityEmitters } from './emit/identity.ts';
 import { farEmitters } from './emit/far.ts';
 import { enterEmitters } from './emit/enter.ts';
+import { syscallEmitters } from './emit/syscall.ts';
 
 export type Emitter = (ctx: BlockContext) => void;
 
@@ -41,4 +42,5 @@ export const EMITTERS: Readonly<Record<string, Emitter>> = {
   ...identityEmitters,
   ...farEmitters,
   ...enterEmitters,
+  ...syscallEmitters,
 };

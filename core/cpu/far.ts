@@ -1,28 +1,41 @@
 // Far control transfers: JMP far, CALL far (to code segments, through call gates with the
 // stack switch and parameter copy, through task gates or to TSSs), RETF and IRET (SDM Vol. 2A
-// CALL, JMP, IRET; Vol. 2B RET; Vol. 3A 5.8, 6.12, 7.3, 20.1, 20.3).
+// CALL, JMP, IRET; Vol. 2B RET; Vol. 3A 5.8, 6.12, 7.3, 20.1, 20.3), and their IA-32e mode
+// forms: 64-bit call gates, RETF and IRETQ to 64-bit or compatibility mode (Vol. 3A 5.8.3.1,
+// 6.14) with the canonical checks on their targets.
 //
 // Each function runs on the cold path with RIP in the state unchanged; it makes every check
 // and memory access first and then commits CS, EIP, the stack and EFLAGS, so a fault leaves
 // the instruction without effect (task switches excepted, see task-switch.ts).
+//
+// 64-bit quantities (RIP, RSP, gate offsets) are BigInts here: they exceed 2^53 in the upper
+// canonical half. Offsets and return addresses arrive as BigInts in every mode.
 import type { Cpu } from './cpu.ts';
 import { InternalError } from './faults.ts';
-import { SystemType, decodeGate, type SegmentDescriptor } from './descriptor.ts';
-import { Cr0, Cr4, Efer, Flag, Reg, STATUS_FLAGS, Seg, Vector } from './registers.ts';
+import { SystemType, decodeGate, descriptorAddress, type SegmentDescriptor } from './descriptor.ts';
+import { decodeMode } from './mode.ts';
+import { isCanonical } from './paging/canonical.ts';
+import { Cr0, Cr4, Efer, Flag, Reg, STATUS_FLAGS, Seg, SegAttr, Vector } from './registers.ts';
 import {
   StackAccess, fault, fetchDescriptor, inProtectedMode, iopl, isCode, isConformingCode, isNullSelector, isWritableData,
-  loadFromDescriptor, loadReal, loadVm86, nullInaccessibleDataSegments, selectorError, setAccessed,
+  loadFromDescriptor, loadNull, loadReal, loadVm86, nullInaccessibleDataSegments, selectorError, setAccessed,
 } from './segments.ts';
 import { backLinkTss, innerStack, sanitizeEflags, switchTask, taskGateTss } from './task-switch.ts';
 
-export type OperandSize = 2 | 4;
+export type OperandSize = 2 | 4 | 8;
+type LegacySize = 2 | 4;
 
 /** EFLAGS bits a 32-bit IRET in real mode takes from the stack, and those it keeps (SDM Vol. 2A IRET). */
 const REAL_IRET_POPPED = 0x257fd5;
 const REAL_IRET_KEPT = 0x1a0000;
 
-function requireLegacy(cpu: Cpu, what: string): void {
-  if (cpu.state.getLo('efer') & Efer.LMA) throw new InternalError(`${what} in IA-32e mode is not implemented yet`);
+/** IA-32e mode: EFER.LMA, in 64-bit or compatibility mode (SDM Vol. 3A 2.2.1). */
+const ia32e = (cpu: Cpu): boolean => (cpu.state.getLo('efer') & Efer.LMA) !== 0;
+
+/** Operand sizes 2 and 4 exist outside 64-bit mode; 8 (REX.W) only in it. */
+function legacySize(opSize: OperandSize): LegacySize {
+  if (opSize === 8) throw new InternalError('a 64-bit operand size outside 64-bit mode');
+  return opSize;
 }
 
 /** CS for real-address or virtual-8086 mode. */
@@ -48,15 +61,16 @@ function checkDirectCode(sel: number, d: SegmentDescriptor, cpl: number): void {
 
 /**
  * The code segment of a call gate (SDM Vol. 3A 5.8.4): JMP may only reach the same level
- * (conforming DPL <= CPL or DPL = CPL), CALL any level DPL <= CPL.
+ * (conforming DPL <= CPL or DPL = CPL), CALL any level DPL <= CPL. A 64-bit call gate
+ * (`long`) must lead to 64-bit code (SDM Vol. 2A CALL, JMP: "not a 64-bit code segment").
  */
-function gateTarget(cpu: Cpu, csSel: number, cpl: number, jump: boolean): SegmentDescriptor {
+function gateTarget(cpu: Cpu, csSel: number, cpl: number, jump: boolean, long = false): SegmentDescriptor {
   if (isNullSelector(csSel)) throw fault(Vector.GP, 0);
   const d = fetchDescriptor(cpu, csSel);
   const code = selectorError(csSel);
   if (!isCode(d)) throw fault(Vector.GP, code);
   const allowed = jump ? (isConformingCode(d) ? d.dpl <= cpl : d.dpl === cpl) : d.dpl <= cpl;
-  if (!allowed) throw fault(Vector.GP, code);
+  if (!allowed || (long && !is64BitCode(d))) throw fault(Vector.GP, code);
   if (!d.present) throw fault(Vector.NP, code);
   return d;
 }
@@ -68,17 +82,21 @@ function checkGateAccess(sel: number, d: SegmentDescriptor, cpl: number): void {
   if (!d.present) throw fault(Vector.NP, code);
 }
 
-/** JMP ptr16:16/32 and JMP m16:16/32 (SDM Vol. 2A JMP). `next` is saved by a task switch. */
-export function farJump(cpu: Cpu, sel: number, offset: number, next: number): void {
-  const s = cpu.state;
+/** JMP ptr16:16/32 and JMP m16:16/32/64 (SDM Vol. 2A JMP). `next` is saved by a task switch. */
+export function farJump(cpu: Cpu, sel: number, target: bigint, next: bigint): void {
   sel &= 0xffff;
+  if (inProtectedMode(cpu) && ia32e(cpu)) return farJumpIa32e(cpu, sel, target);
+  legacyFarJump(cpu, sel, Number(target), Number(next));
+}
+
+function legacyFarJump(cpu: Cpu, sel: number, offset: number, next: number): void {
+  const s = cpu.state;
   if (!inProtectedMode(cpu)) {
     if (offset > s.getU32('segLimit', Seg.CS)) throw fault(Vector.GP, 0);
     loadRealCs(cpu, sel);
     s.setLo('rip', offset);
     return cpu.refreshMode();
   }
-  requireLegacy(cpu, 'JMP far');
   const cpl = s.getU32('cpl');
   if (isNullSelector(sel)) throw fault(Vector.GP, 0);
   const d = fetchDescriptor(cpu, sel);
@@ -116,10 +134,15 @@ export function farJump(cpu: Cpu, sel: number, offset: number, next: number): vo
   }
 }
 
-/** CALL ptr16:16/32 and CALL m16:16/32 (SDM Vol. 2A CALL). */
-export function farCall(cpu: Cpu, sel: number, offset: number, opSize: OperandSize, next: number): void {
-  const s = cpu.state;
+/** CALL ptr16:16/32 and CALL m16:16/32/64 (SDM Vol. 2A CALL). */
+export function farCall(cpu: Cpu, sel: number, target: bigint, opSize: OperandSize, next: bigint): void {
   sel &= 0xffff;
+  if (inProtectedMode(cpu) && ia32e(cpu)) return farCallIa32e(cpu, sel, target, opSize, next);
+  legacyFarCall(cpu, sel, Number(target), legacySize(opSize), Number(next));
+}
+
+function legacyFarCall(cpu: Cpu, sel: number, offset: number, opSize: LegacySize, next: number): void {
+  const s = cpu.state;
   const returnCs = s.getU32('segSel', Seg.CS);
   if (!inProtectedMode(cpu)) {
     const stack = StackAccess.current(cpu);
@@ -131,7 +154,6 @@ export function farCall(cpu: Cpu, sel: number, offset: number, opSize: OperandSi
     s.setLo('rip', offset);
     return cpu.refreshMode();
   }
-  requireLegacy(cpu, 'CALL far');
   const cpl = s.getU32('cpl');
   if (isNullSelector(sel)) throw fault(Vector.GP, 0);
   const d = fetchDescriptor(cpu, sel);
@@ -207,13 +229,16 @@ function callThroughGate(cpu: Cpu, d: SegmentDescriptor, cpl: number, next: numb
   cpu.refreshMode();
 }
 
-/** The code segment a RETF or IRET returns to (SDM Vol. 2B RET "PROTECTED-MODE"). */
-function returnTarget(cpu: Cpu, sel: number, cpl: number): SegmentDescriptor {
+/**
+ * The code segment a RETF or IRET returns to (SDM Vol. 2B RET "PROTECTED-MODE"); in IA-32e
+ * mode (`long`) one with both L and D set is reserved (RET "IA-32E-MODE").
+ */
+function returnTarget(cpu: Cpu, sel: number, cpl: number, long = false): SegmentDescriptor {
   if (isNullSelector(sel)) throw fault(Vector.GP, 0);
   const d = fetchDescriptor(cpu, sel);
   const code = selectorError(sel);
   const rpl = sel & 3;
-  if (!isCode(d) || rpl < cpl) throw fault(Vector.GP, code);
+  if (!isCode(d) || rpl < cpl || (long && isReservedCode(d))) throw fault(Vector.GP, code);
   if (isConformingCode(d) ? d.dpl > rpl : d.dpl !== rpl) throw fault(Vector.GP, code);
   if (!d.present) throw fault(Vector.NP, code);
   return d;
@@ -239,8 +264,12 @@ function commitOuterStack(cpu: Cpu, ssSel: number, ss: SegmentDescriptor, esp: n
 
 /** RETF and RETF imm16 (SDM Vol. 2B RET): `release` bytes of parameters are popped after the return address. */
 export function farReturn(cpu: Cpu, opSize: OperandSize, release: number): void {
+  if (inProtectedMode(cpu) && ia32e(cpu)) return farReturnIa32e(cpu, opSize, release);
+  legacyFarReturn(cpu, legacySize(opSize), release);
+}
+
+function legacyFarReturn(cpu: Cpu, opSize: LegacySize, release: number): void {
   const s = cpu.state;
-  if (inProtectedMode(cpu)) requireLegacy(cpu, 'RETF');
   const stack = StackAccess.current(cpu);
   const eip = stack.pop(opSize);
   const sel = stack.pop(opSize) & 0xffff;
@@ -283,19 +312,24 @@ export function farReturn(cpu: Cpu, opSize: OperandSize, release: number): void 
  */
 function iretFlags(old: number, popped: number, cpl: number, opSize: OperandSize): number {
   let mask = STATUS_FLAGS | Flag.TF | Flag.DF | Flag.NT;
-  if (opSize === 4) mask |= Flag.RF | Flag.AC | Flag.ID;
+  if (opSize !== 2) mask |= Flag.RF | Flag.AC | Flag.ID;
   if (cpl <= iopl(old)) mask |= Flag.IF;
-  if (cpl === 0) mask |= Flag.IOPL | (opSize === 4 ? Flag.VIF | Flag.VIP : 0);
+  if (cpl === 0) mask |= Flag.IOPL | (opSize !== 2 ? Flag.VIF | Flag.VIP : 0);
   return sanitizeEflags((old & ~mask) | (popped & mask));
 }
 
-/** IRET / IRETD (SDM Vol. 2A IRET). `next` is saved in the TSS by a task return. */
-export function interruptReturn(cpu: Cpu, opSize: OperandSize, next: number): void {
+/** IRET / IRETD / IRETQ (SDM Vol. 2A IRET). `next` is saved in the TSS by a task return. */
+export function interruptReturn(cpu: Cpu, opSize: OperandSize, next: bigint): void {
+  const s = cpu.state;
+  if (!(s.getLo('cr0') & Cr0.PE)) return iretReal(cpu, legacySize(opSize));
+  if (ia32e(cpu)) return iretIa32e(cpu, opSize);
+  if (s.getLo('rflags') & Flag.VM) return iretFromVm86(cpu, legacySize(opSize));
+  legacyIret(cpu, legacySize(opSize), Number(next));
+}
+
+function legacyIret(cpu: Cpu, opSize: LegacySize, next: number): void {
   const s = cpu.state;
   const eflags = s.getLo('rflags');
-  if (!(s.getLo('cr0') & Cr0.PE)) return iretReal(cpu, opSize);
-  if (eflags & Flag.VM) return iretFromVm86(cpu, opSize);
-  requireLegacy(cpu, 'IRET');
   if (eflags & Flag.NT) {
     // TASK-RETURN: back to the task in the link field, without nesting (SDM Vol. 3A 7.4).
     const { sel, desc } = backLinkTss(cpu);
@@ -332,7 +366,7 @@ export function interruptReturn(cpu: Cpu, opSize: OperandSize, next: number): vo
 }
 
 /** Real-address mode IRET (SDM Vol. 2A IRET "REAL-ADDRESS-MODE"). */
-function iretReal(cpu: Cpu, opSize: OperandSize): void {
+function iretReal(cpu: Cpu, opSize: LegacySize): void {
   const s = cpu.state;
   const stack = StackAccess.current(cpu);
   const eip = stack.pop(opSize);
@@ -349,7 +383,7 @@ function iretReal(cpu: Cpu, opSize: OperandSize): void {
 }
 
 /** IRET in virtual-8086 mode: only with IOPL = 3, and VM, IOPL, VIP, VIF stay (SDM Vol. 3A 20.2.7). */
-function iretFromVm86(cpu: Cpu, opSize: OperandSize): void {
+function iretFromVm86(cpu: Cpu, opSize: LegacySize): void {
   const s = cpu.state;
   const old = s.getLo('rflags');
   if (iopl(old) < 3) {
@@ -381,5 +415,321 @@ function iretToVm86(cpu: Cpu, stack: StackAccess, eip: number, csSel: number, po
   s.setLo('gpr', esp, Reg.RSP);
   s.setLo('rip', eip & 0xffff);
   s.setU32('cpl', 3);
+  cpu.refreshMode();
+}
+
+// ---- IA-32e mode ----------------------------------------------------------------------------
+
+/** Offsets in the 64-bit TSS (SDM Vol. 3A 8.7, Figure 8-11): RSP0-RSP2 from 4, IST1-IST7 from 36. */
+export const TSS64_RSP0 = 4;
+export const TSS64_IST1 = 36;
+
+/**
+ * Whether a 64-bit address is canonical for the current paging mode: 48-bit linear
+ * addresses, 57-bit with CR4.LA57 (SDM Vol. 1 3.3.7.1).
+ */
+export function isCanonicalHere(cpu: Cpu, v: bigint): boolean {
+  return isCanonical(v, cpu.state.getLo('cr4') & Cr4.LA57 ? 57 : 48);
+}
+
+/**
+ * A 64-bit linear address as the cold path's accessors (Cpu.read, readLinear...) take it:
+ * the signed form of paging/canonical.ts, exact for every canonical address.
+ */
+export function linearNumber(v: bigint): number {
+  return Number(BigInt.asIntN(64, v));
+}
+
+const L_AND_D = SegAttr.L | SegAttr.DB;
+/** Code for 64-bit mode: L = 1, D = 0 (SDM Vol. 3A 5.2.1). */
+export const is64BitCode = (d: SegmentDescriptor): boolean => isCode(d) && (d.attr & L_AND_D) === SegAttr.L;
+/** L = 1 with D = 1 is reserved in IA-32e mode: #GP(selector) (SDM Vol. 2A JMP, CALL; Vol. 2B RET). */
+const isReservedCode = (d: SegmentDescriptor): boolean => (d.attr & L_AND_D) === L_AND_D;
+
+/** 8 bytes at a linear address, read as a supervisor access. */
+function readQword(cpu: Cpu, lin: bigint): bigint {
+  const [lo, hi] = cpu.readLinear(linearNumber(lin), 8, false);
+  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+}
+
+/**
+ * The stack of 64-bit mode and the new stack of a transfer into 64-bit code: addressed by the
+ * full RSP with no base or limit, every access canonical or #SS(faultCode) (SDM Vol. 3A
+ * 6.14.2, 6.14.3). As StackAccess: pushes are written by write(), pops read at once, and RSP
+ * changes only at commit().
+ */
+export class LongStack {
+  private readonly pending: { lin: bigint; size: OperandSize; value: bigint }[] = [];
+
+  constructor(
+    private readonly cpu: Cpu,
+    public rsp: bigint,
+    /** Accesses are made at CPL 3 (paging's user/supervisor check). */
+    private readonly user: boolean,
+    private readonly faultCode: number,
+  ) {}
+
+  static current(cpu: Cpu, faultCode = 0): LongStack {
+    const s = cpu.state;
+    return new LongStack(cpu, s.get64('gpr', Reg.RSP), s.getU32('cpl') === 3, faultCode);
+  }
+
+  private check(lin: bigint, size: number): void {
+    if (!isCanonicalHere(this.cpu, lin) || !isCanonicalHere(this.cpu, lin + BigInt(size - 1))) throw fault(Vector.SS, this.faultCode);
+  }
+
+  push(size: OperandSize, value: bigint): void {
+    this.rsp = BigInt.asUintN(64, this.rsp - BigInt(size));
+    this.check(this.rsp, size);
+    this.pending.push({ lin: this.rsp, size, value: BigInt.asUintN(size * 8, value) });
+  }
+
+  /** Writes the pushed values to memory (each write may #PF). */
+  write(): void {
+    for (const w of this.pending)
+      this.cpu.writeLinear(linearNumber(w.lin), w.size, Number(w.value & 0xffffffffn), Number(w.value >> 32n), this.user);
+    this.pending.length = 0;
+  }
+
+  pop(size: OperandSize): bigint {
+    this.check(this.rsp, size);
+    const [lo, hi] = this.cpu.readLinear(linearNumber(this.rsp), size, this.user);
+    this.rsp = BigInt.asUintN(64, this.rsp + BigInt(size));
+    return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+  }
+
+  skip(bytes: number): void {
+    this.rsp = BigInt.asUintN(64, this.rsp + BigInt(bytes));
+  }
+
+  /** Writes pending pushes, then RSP. */
+  commit(): void {
+    this.write();
+    this.cpu.state.set64('gpr', this.rsp, Reg.RSP);
+  }
+}
+
+/** The current stack in IA-32e mode: RSP in 64-bit mode, SS:ESP with its limit in compatibility mode. */
+interface ModeStack {
+  push(size: OperandSize, value: bigint): void;
+  pop(size: OperandSize): bigint;
+  skip(bytes: number): void;
+  commit(): void;
+}
+
+function modeStack(cpu: Cpu): ModeStack {
+  if (decodeMode(cpu.state.getU32('mode')).codeSize === 8) return LongStack.current(cpu);
+  const legacy = StackAccess.current(cpu);
+  return {
+    push: (size, value) => legacy.push(legacySize(size), Number(value & 0xffffffffn)),
+    pop: (size) => BigInt(legacy.pop(legacySize(size))),
+    skip: (bytes) => legacy.skip(bytes),
+    commit: () => legacy.commit(),
+  };
+}
+
+/**
+ * An RSPn or ISTn field of the 64-bit TSS at `offset`: #TS(TR selector, EXT) when it lies
+ * beyond TR's limit (SDM Vol. 2A INT n and CALL, "TSSstackAddress + 7 > current TSS limit").
+ */
+export function tssStackPointer(cpu: Cpu, offset: number, ext = 0): bigint {
+  const s = cpu.state;
+  if (offset + 7 > s.getU32('segLimit', Seg.TR)) throw fault(Vector.TS, selectorError(s.getU32('segSel', Seg.TR), ext));
+  return readQword(cpu, s.get64('segBase', Seg.TR) + BigInt(offset));
+}
+
+/**
+ * Where a transfer in IA-32e mode lands: a canonical RIP in 64-bit code, an EIP within the
+ * limit in compatibility mode; #GP(0) otherwise (SDM Vol. 2A JMP, CALL, IRET; Vol. 2B RET).
+ */
+function checkTargetIp(cpu: Cpu, cs: SegmentDescriptor, rip: bigint): void {
+  if (is64BitCode(cs) ? !isCanonicalHere(cpu, rip) : rip > BigInt(cs.limit)) throw fault(Vector.GP, 0);
+}
+
+/** Loads CS with RPL = `cpl`, sets CPL and RIP. */
+function commitCodeIa32e(cpu: Cpu, sel: number, d: SegmentDescriptor, cpl: number, rip: bigint): void {
+  loadFromDescriptor(cpu, Seg.CS, (sel & 0xfffc) | cpl, d);
+  cpu.state.setU32('cpl', cpl);
+  cpu.state.set64('rip', rip);
+}
+
+/**
+ * The 64-bit call gate (SDM Vol. 3A 5.8.3.1, Figure 5-9), the one gate far JMP and CALL take
+ * in IA-32e mode: 16 bytes, offset 63:32 in the third dword, and the type field of the upper
+ * half must be 0. Task gates, TSSs and 16-bit call gates are #GP(selector) (Vol. 2A JMP).
+ */
+function callGate64(cpu: Cpu, sel: number, d: SegmentDescriptor, cpl: number): { selector: number; offset: bigint } {
+  const code = selectorError(sel);
+  if (d.type !== SystemType.CALL_GATE32) throw fault(Vector.GP, code);
+  checkGateAccess(sel, d, cpl);
+  // The upper half is the next descriptor slot of the same table; it must lie within the limit.
+  const upper = (sel & 0xfff8) === 0xfff8 ? undefined : descriptorAddress(cpu, sel + 8);
+  if (upper === undefined) throw fault(Vector.GP, code);
+  const offsetHigh = cpu.read(upper, 4, false);
+  if ((cpu.read(upper + 4, 4, false) >>> 8) & 0x1f) throw fault(Vector.GP, code);
+  const gate = decodeGate(d.lo, d.hi);
+  return { selector: gate.selector, offset: (BigInt(offsetHigh) << 32n) | BigInt(gate.offset) };
+}
+
+/** A code segment reached directly by JMP or CALL in IA-32e mode: also #GP(selector) when L and D are both set. */
+function checkDirectCodeIa32e(sel: number, d: SegmentDescriptor, cpl: number): void {
+  if (isCode(d) && isReservedCode(d)) throw fault(Vector.GP, selectorError(sel));
+  checkDirectCode(sel, d, cpl);
+}
+
+/** JMP far in IA-32e mode (SDM Vol. 2A JMP): to a code segment or through a 64-bit call gate. */
+function farJumpIa32e(cpu: Cpu, sel: number, target: bigint): void {
+  const cpl = cpu.state.getU32('cpl');
+  if (isNullSelector(sel)) throw fault(Vector.GP, 0);
+  const d = fetchDescriptor(cpu, sel);
+  if (!d.system) {
+    checkDirectCodeIa32e(sel, d, cpl);
+    checkTargetIp(cpu, d, target);
+    setAccessed(cpu, sel, d);
+    commitCodeIa32e(cpu, sel, d, cpl, target);
+    return cpu.refreshMode();
+  }
+  const gate = callGate64(cpu, sel, d, cpl);
+  const cs = gateTarget(cpu, gate.selector, cpl, true, true);
+  checkTargetIp(cpu, cs, gate.offset);
+  setAccessed(cpu, gate.selector, cs);
+  commitCodeIa32e(cpu, gate.selector, cs, cpl, gate.offset);
+  cpu.refreshMode();
+}
+
+/**
+ * CALL far in IA-32e mode (SDM Vol. 2A CALL). To a code segment: CS and the return address
+ * pushed at the operand size on the current stack. Through a 64-bit call gate: 8-byte pushes
+ * and no parameter copy, at RSP with no segment base or limit (the stack of the 64-bit code
+ * it enters, even when called from compatibility mode); to a more privileged level on RSPn of
+ * the 64-bit TSS with SS a null selector whose RPL is the new CPL, pushing the old SS and RSP
+ * first (Vol. 3A 5.8.6).
+ */
+function farCallIa32e(cpu: Cpu, sel: number, target: bigint, opSize: OperandSize, next: bigint): void {
+  const s = cpu.state;
+  const cpl = s.getU32('cpl');
+  if (isNullSelector(sel)) throw fault(Vector.GP, 0);
+  const d = fetchDescriptor(cpu, sel);
+  const returnCs = BigInt(s.getU32('segSel', Seg.CS));
+  if (!d.system) {
+    checkDirectCodeIa32e(sel, d, cpl);
+    const stack = modeStack(cpu);
+    stack.push(opSize, returnCs);
+    stack.push(opSize, next);
+    checkTargetIp(cpu, d, target);
+    setAccessed(cpu, sel, d);
+    stack.commit();
+    commitCodeIa32e(cpu, sel, d, cpl, target);
+    return cpu.refreshMode();
+  }
+  const gate = callGate64(cpu, sel, d, cpl);
+  const cs = gateTarget(cpu, gate.selector, cpl, false, true);
+  const inner = !isConformingCode(cs) && cs.dpl < cpl;
+  const newCpl = inner ? cs.dpl : cpl;
+  const stack = inner ? new LongStack(cpu, tssStackPointer(cpu, TSS64_RSP0 + 8 * newCpl), false, 0) : LongStack.current(cpu);
+  if (inner) {
+    stack.push(8, BigInt(s.getU32('segSel', Seg.SS)));
+    stack.push(8, s.get64('gpr', Reg.RSP));
+  }
+  stack.push(8, returnCs);
+  stack.push(8, next);
+  checkTargetIp(cpu, cs, gate.offset);
+  setAccessed(cpu, gate.selector, cs);
+  stack.write();
+  if (inner) loadNull(cpu, Seg.SS, newCpl, newCpl);
+  stack.commit();
+  commitCodeIa32e(cpu, gate.selector, cs, newCpl, gate.offset);
+  cpu.refreshMode();
+}
+
+/**
+ * The SS a return in IA-32e mode loads; undefined for a null selector, which only a return to
+ * 64-bit code at CPL 0-2 may load, with RPL = the new CPL (SDM Vol. 2A IRET, "IA-32e Mode
+ * Exceptions"; Vol. 2B RET "IA-32E-MODE-RETURN-TO-OUTER-PRIVILEGE-LEVEL").
+ */
+function returnStackSegment(cpu: Cpu, ssSel: number, rpl: number, cs: SegmentDescriptor): SegmentDescriptor | undefined {
+  if (!isNullSelector(ssSel)) return outerStackSegment(cpu, ssSel, rpl);
+  if (!is64BitCode(cs) || rpl === 3 || (ssSel & 3) !== rpl) throw fault(Vector.GP, 0);
+  return undefined;
+}
+
+/** Loads SS and RSP (plus `release`) as RETF and IRET leave them in IA-32e mode. */
+function commitReturnStack(cpu: Cpu, ssSel: number, ss: SegmentDescriptor | undefined, cs: SegmentDescriptor, rsp: bigint, release: number): void {
+  if (ss === undefined) loadNull(cpu, Seg.SS, ssSel, ssSel & 3);
+  else if (!is64BitCode(cs)) return commitOuterStack(cpu, ssSel, ss, Number(rsp & 0xffffffffn), release);
+  else loadFromDescriptor(cpu, Seg.SS, ssSel, ss);
+  cpu.state.set64('gpr', BigInt.asUintN(64, rsp + BigInt(release)), Reg.RSP);
+}
+
+/**
+ * RETF in IA-32e mode (SDM Vol. 2B RET "IA-32E-MODE"): pops at the operand size from RSP (or
+ * SS:ESP in compatibility mode); the target is 64-bit code (canonical RIP) or compatibility
+ * mode (EIP within the limit).
+ */
+function farReturnIa32e(cpu: Cpu, opSize: OperandSize, release: number): void {
+  const cpl = cpu.state.getU32('cpl');
+  const stack = modeStack(cpu);
+  const rip = stack.pop(opSize);
+  const sel = Number(stack.pop(opSize) & 0xffffn);
+  const rpl = sel & 3;
+  const cs = returnTarget(cpu, sel, cpl, true);
+  if (rpl === cpl) {
+    checkTargetIp(cpu, cs, rip);
+    setAccessed(cpu, sel, cs);
+    stack.skip(release);
+    stack.commit();
+    commitCodeIa32e(cpu, sel, cs, cpl, rip);
+    return cpu.refreshMode();
+  }
+  stack.skip(release);
+  const rsp = stack.pop(opSize);
+  const ssSel = Number(stack.pop(opSize) & 0xffffn);
+  const ss = returnStackSegment(cpu, ssSel, rpl, cs);
+  checkTargetIp(cpu, cs, rip);
+  setAccessed(cpu, sel, cs);
+  if (ss) setAccessed(cpu, ssSel, ss);
+  commitCodeIa32e(cpu, sel, cs, rpl, rip);
+  commitReturnStack(cpu, ssSel, ss, cs, rsp, release);
+  nullInaccessibleDataSegments(cpu, rpl);
+  cpu.refreshMode();
+}
+
+/**
+ * IRET / IRETD / IRETQ in IA-32e mode (SDM Vol. 2A IRET; Vol. 3A 6.14.3). There are no task
+ * switches (NT = 1 is #GP(0)) and no virtual-8086 mode (the image's VM bit is ignored). In
+ * 64-bit mode SS:RSP are popped at every privilege level; in compatibility mode only on a
+ * return to an outer level, as in protected mode.
+ */
+function iretIa32e(cpu: Cpu, opSize: OperandSize): void {
+  const s = cpu.state;
+  const eflags = s.getLo('rflags');
+  if (eflags & Flag.NT) throw fault(Vector.GP, 0);
+  const cpl = s.getU32('cpl');
+  const from64 = decodeMode(s.getU32('mode')).codeSize === 8;
+  const stack = modeStack(cpu);
+  const rip = stack.pop(opSize);
+  const sel = Number(stack.pop(opSize) & 0xffffn);
+  const popped = Number(stack.pop(opSize) & 0xffffffffn);
+  const rpl = sel & 3;
+  const cs = returnTarget(cpu, sel, cpl, true);
+  const flags = iretFlags(eflags, popped, cpl, opSize);
+  if (rpl === cpl && !from64) {
+    checkTargetIp(cpu, cs, rip);
+    setAccessed(cpu, sel, cs);
+    stack.commit();
+    commitCodeIa32e(cpu, sel, cs, cpl, rip);
+    s.setLo('rflags', flags);
+    return cpu.refreshMode();
+  }
+  const rsp = stack.pop(opSize);
+  const ssSel = Number(stack.pop(opSize) & 0xffffn);
+  const ss = returnStackSegment(cpu, ssSel, rpl, cs);
+  checkTargetIp(cpu, cs, rip);
+  setAccessed(cpu, sel, cs);
+  if (ss) setAccessed(cpu, ssSel, ss);
+  commitCodeIa32e(cpu, sel, cs, rpl, rip);
+  commitReturnStack(cpu, ssSel, ss, cs, rsp, 0);
+  s.setLo('rflags', flags);
+  if (rpl > cpl) nullInaccessibleDataSegments(cpu, rpl);
   cpu.refreshMode();
 }

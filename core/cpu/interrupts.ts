@@ -1,6 +1,6 @@
 // Event delivery: exceptions, external interrupts, NMIs and software interrupts through the
-// IVT (real mode, SDM Vol. 3A 20.1.4) or the IDT (protected and virtual-8086 mode, SDM Vol. 3A
-// 6.10-6.13 and 20.3; Vol. 2A INT n "Operation").
+// IVT (real mode, SDM Vol. 3A 20.1.4), the IDT (protected and virtual-8086 mode, SDM Vol. 3A
+// 6.10-6.13 and 20.3; Vol. 2A INT n "Operation") or the 64-bit IDT of IA-32e mode (6.14).
 //
 // Convention: when deliverEvent is called, RIP in the state is the address to push — the
 // faulting instruction for faults, the next instruction for traps and INT n. Every check and
@@ -10,6 +10,7 @@
 import type { Cpu } from './cpu.ts';
 import { InternalError } from './faults.ts';
 import { SystemType, decodeGate } from './descriptor.ts';
+import { LongStack, TSS64_IST1, TSS64_RSP0, is64BitCode, isCanonicalHere, linearNumber, tssStackPointer } from './far.ts';
 import { Cr0, Cr4, Efer, Flag, Reg, Seg, Vector } from './registers.ts';
 import {
   StackAccess, fault, fetchDescriptor, iopl, isCode, isConformingCode, isNullSelector, loadFromDescriptor, loadNull,
@@ -39,8 +40,7 @@ const FAULT_VECTORS = new Set<number>([
 export function deliverEvent(cpu: Cpu, ev: GuestEvent): void {
   const s = cpu.state;
   if (!(s.getLo('cr0') & Cr0.PE)) return deliverReal(cpu, ev);
-  if (s.getLo('efer') & Efer.LMA)
-    throw new InternalError(`event delivery through the IA-32e mode (64-bit) IDT is not implemented yet (vector ${ev.vector})`);
+  if (s.getLo('efer') & Efer.LMA) return deliverIa32e(cpu, ev);
   deliverProtected(cpu, ev);
 }
 
@@ -66,7 +66,7 @@ function deliverReal(cpu: Cpu, ev: GuestEvent): void {
 
 function deliverProtected(cpu: Cpu, ev: GuestEvent): void {
   const s = cpu.state;
-  const software = ev.kind === 'software' || ev.kind === 'software-exception';
+  const software = isSoftware(ev);
   const ext = software ? 0 : 1;
   const eflags = s.getLo('rflags');
   const vm86 = (eflags & Flag.VM) !== 0;
@@ -124,11 +124,7 @@ function deliverProtected(cpu: Cpu, ev: GuestEvent): void {
     newCpl = cpl;
     stack = StackAccess.current(cpu, ext);
   }
-  // RF in the pushed image: 1 for faults, 0 for INT n (cleared as it starts), else as it is.
-  let image = eflags;
-  if (ev.kind === 'exception' && FAULT_VECTORS.has(ev.vector)) image |= Flag.RF;
-  if (software) image &= ~Flag.RF;
-  stack.push(width, image);
+  stack.push(width, pushedEflags(ev, eflags));
   stack.push(width, s.getU32('segSel', Seg.CS));
   stack.push(width, s.getLo('rip'));
   if (ev.errorCode !== undefined) stack.push(width, ev.errorCode);
@@ -145,10 +141,88 @@ function deliverProtected(cpu: Cpu, ev: GuestEvent): void {
   stack.commit();
   loadFromDescriptor(cpu, Seg.CS, (csSel & ~3) | newCpl, cs);
   s.setU32('cpl', newCpl);
-  let flags = eflags & ~(Flag.TF | Flag.VM | Flag.RF | Flag.NT);
-  // Interrupt gates also clear IF; trap gates leave it (SDM Vol. 3A 6.12.1.3).
-  if (gate.type === SystemType.INT_GATE16 || gate.type === SystemType.INT_GATE32) flags &= ~Flag.IF;
-  s.setLo('rflags', flags);
+  s.setLo('rflags', handlerEflags(eflags, gate.type));
   s.setLo('rip', eip);
+  cpu.refreshMode();
+}
+
+const isSoftware = (ev: GuestEvent): boolean => ev.kind === 'software' || ev.kind === 'software-exception';
+
+/** RF in the pushed image: 1 for faults, 0 for INT n (cleared as it starts), else as it is. */
+function pushedEflags(ev: GuestEvent, eflags: number): number {
+  if (isSoftware(ev)) return eflags & ~Flag.RF;
+  if (ev.kind === 'exception' && FAULT_VECTORS.has(ev.vector)) return eflags | Flag.RF;
+  return eflags;
+}
+
+/** The handler runs with TF VM RF NT clear; interrupt gates also clear IF, trap gates leave it (SDM Vol. 3A 6.12.1.3). */
+function handlerEflags(eflags: number, gateType: number): number {
+  const flags = eflags & ~(Flag.TF | Flag.VM | Flag.RF | Flag.NT);
+  const interruptGate = gateType === SystemType.INT_GATE16 || gateType === SystemType.INT_GATE32;
+  return interruptGate ? flags & ~Flag.IF : flags;
+}
+
+/** IDT entries in IA-32e mode are 16 bytes (SDM Vol. 3A 6.14.1, Figure 6-8). */
+const IDT64_ENTRY = 16;
+/** The IST field: bits 2:0 of the gate's second dword. */
+const GATE_IST_MASK = 7;
+/** The stack is aligned to 16 bytes before the frame is pushed (SDM Vol. 3A 6.14.2). */
+const FRAME_ALIGN = ~0xfn;
+
+/**
+ * Delivery in IA-32e mode, from 64-bit or compatibility mode (SDM Vol. 3A 6.14; Vol. 2A INT n
+ * "IA-32e-MODE"): only 64-bit interrupt and trap gates, to 64-bit code. The new RSP is the
+ * gate's IST slot when IST != 0, RSPn of the 64-bit TSS for a more privileged level (SS then
+ * becomes a null selector with RPL = the new CPL), else the current RSP; it is aligned to 16
+ * bytes and SS, RSP, RFLAGS, CS, RIP and the error code are pushed as 8-byte values.
+ */
+function deliverIa32e(cpu: Cpu, ev: GuestEvent): void {
+  const s = cpu.state;
+  const ext = isSoftware(ev) ? 0 : 1;
+  const eflags = s.getLo('rflags');
+  const cpl = s.getU32('cpl');
+  const idtError = ev.vector * 8 + 2 + ext;
+  if (ev.vector * IDT64_ENTRY + IDT64_ENTRY - 1 > s.getU32('idtrLimit')) throw fault(Vector.GP, idtError);
+  const at = s.get64('idtrBase') + BigInt(ev.vector * IDT64_ENTRY);
+  const [lo, hi, offsetHigh] = [0n, 4n, 8n].map((o) => cpu.read(linearNumber(at + o), 4, false));
+  const gate = decodeGate(lo, hi);
+  const system = (hi & (1 << 12)) === 0;
+  if (!system || (gate.type !== SystemType.INT_GATE32 && gate.type !== SystemType.TRAP_GATE32)) throw fault(Vector.GP, idtError);
+  if (isSoftware(ev) && gate.dpl < cpl) throw fault(Vector.GP, idtError);
+  if (!gate.present) throw fault(Vector.NP, idtError);
+
+  const csSel = gate.selector;
+  if (isNullSelector(csSel)) throw fault(Vector.GP, ext);
+  const cs = fetchDescriptor(cpu, csSel, Vector.GP, ext);
+  if (!is64BitCode(cs) || cs.dpl > cpl) throw fault(Vector.GP, selectorError(csSel, ext));
+  if (!cs.present) throw fault(Vector.NP, selectorError(csSel, ext));
+  const inner = !isConformingCode(cs) && cs.dpl < cpl;
+  const newCpl = inner ? cs.dpl : cpl;
+  const ist = hi & GATE_IST_MASK;
+  let rsp: bigint;
+  if (ist !== 0) rsp = tssStackPointer(cpu, TSS64_IST1 + 8 * (ist - 1), ext);
+  else if (inner) rsp = tssStackPointer(cpu, TSS64_RSP0 + 8 * newCpl, ext);
+  else rsp = s.get64('gpr', Reg.RSP);
+  if (!isCanonicalHere(cpu, rsp)) throw fault(Vector.SS, ext);
+  const rip = (BigInt(offsetHigh) << 32n) | BigInt(gate.offset);
+  if (!isCanonicalHere(cpu, rip)) throw fault(Vector.GP, ext);
+
+  const stack = new LongStack(cpu, rsp & FRAME_ALIGN, newCpl === 3, ext);
+  stack.push(8, BigInt(s.getU32('segSel', Seg.SS)));
+  stack.push(8, s.get64('gpr', Reg.RSP));
+  stack.push(8, BigInt(pushedEflags(ev, eflags)));
+  stack.push(8, BigInt(s.getU32('segSel', Seg.CS)));
+  stack.push(8, s.get64('rip'));
+  if (ev.errorCode !== undefined) stack.push(8, BigInt(ev.errorCode >>> 0));
+  setAccessed(cpu, csSel, cs);
+  stack.write();
+
+  // Commit.
+  if (inner) loadNull(cpu, Seg.SS, newCpl, newCpl);
+  stack.commit();
+  loadFromDescriptor(cpu, Seg.CS, (csSel & ~3) | newCpl, cs);
+  s.setU32('cpl', newCpl);
+  s.setLo('rflags', handlerEflags(eflags, gate.type));
+  s.set64('rip', rip);
   cpu.refreshMode();
 }

@@ -1,5 +1,6 @@
-// 32-bit paging (SDM Vol. 3A 4.3, 4.6, 4.7, 4.8): translation, accessed/dirty bits, access
-// rights and #PF error codes, checked against the manual's rules with page tables built here.
+// 32-bit paging (SDM Vol. 3A 4.3, 4.6, 4.7, 4.8): translation, 4 MiB pages with PSE-36,
+// accessed/dirty bits, access rights and #PF error codes, checked against the manual's rules
+// with page tables built here. PAE and 4-level paging: tests/unit/paging-*.test.ts.
 import { describe, expect, it } from 'vitest';
 import { createTestVm } from '../../tests/lib/machine.ts';
 import { GuestFault } from './faults.ts';
@@ -50,6 +51,20 @@ describe('32-bit paging', () => {
     const { cpu, put } = setup(Cr4.PSE);
     put(PD + 4 * 2, 0x00c00000 | Pte.PS | Pte.P | Pte.RW);
     expect(cpu.mmu.translate(0x008abcde, Access.Read, false).phys).toBe(0x00cabcde);
+  });
+
+  it('PSE-36: bits 16:13 of a 4 MiB PDE are physical address bits 35:32 (Table 4-4)', () => {
+    const { cpu, put } = setup(Cr4.PSE);
+    put(PD + 4 * 2, 0x00c00000 | (0xa << 13) | Pte.PS | Pte.P);
+    expect(cpu.mmu.translate(0x008abcde, Access.Read, false).phys).toBe(0xa_00cabcde);
+  });
+
+  it('bits 21:17 of a 4 MiB PDE are reserved (MAXPHYADDR 36): #PF with RSVD and P (4.7)', () => {
+    const { cpu, put } = setup(Cr4.PSE);
+    put(PD + 4 * 2, 0x00c00000 | (1 << 21) | Pte.PS | Pte.P);
+    put(PD + 4 * 3, 0x00c00000 | (1 << 17) | Pte.PS | Pte.P | Pte.US);
+    expect(pfCode(() => cpu.mmu.translate(0x008abcde, Access.Read, false))).toBe(PfErr.RSVD | PfErr.P);
+    expect(pfCode(() => cpu.mmu.translate(0x00c00000, Access.Write, true))).toBe(PfErr.RSVD | PfErr.P | PfErr.W | PfErr.U);
   });
 
   it('without CR4.PSE the PS bit is ignored and the PDE points to a page table', () => {

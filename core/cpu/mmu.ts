@@ -1,120 +1,226 @@
 // Linear-to-physical translation and the software TLB (SDM Vol. 3A chapter 4).
 //
-// The walk runs on TLB misses only; generated code checks the TLB inline. Implemented:
-// paging off, and 32-bit paging (4.3) with 4 MiB pages under CR4.PSE. PAE and 4-level
-// paging belong to the long-mode milestone; CPUID does not advertise PAE until then, and a
-// guest that sets CR4.PAE with paging on stops with an internal error naming it.
+// The walk runs on TLB misses only; generated code checks the TLB inline. Every paging mode
+// is here: paging off, 32-bit paging with 4 MiB pages and PSE-36 (paging/walk32.ts), PAE
+// paging with its PDPTE registers and 4-level paging with 2 MiB and 1 GiB pages
+// (paging/walk64.ts); NX, SMEP, SMAP and CR0.WP (paging/rights.ts); accessed and dirty bits;
+// global pages that survive CR3 writes. 5-level paging (CR4.LA57) is not implemented and
+// CR4.LA57 cannot be set.
+//
+// The TLB holds 4 KiB entries only: a large page is filled one 4 KiB piece at a time, and
+// the Mmu remembers which entries came from which large page so that INVLPG anywhere in it
+// drops them all. Every flush also clears the dispatcher's linear-RIP hash (onFlush).
 import { TLB_ENTRIES } from './layout.ts';
-import { Cr0, Cr4 } from './registers.ts';
-import { GuestFault, InternalError } from './faults.ts';
+import { Cr0, Cr4, Efer, Flag, Vector } from './registers.ts';
+import { GuestFault } from './faults.ts';
 import type { PhysicalMemory } from './physmem.ts';
 import type { VcpuState } from './state.ts';
+import { Access, PAGE_4K, PfErr, Pte, type Walk, type WalkFault } from './paging/entry.ts';
+import { isCanonical, signedLinear } from './paging/canonical.ts';
+import { accessAllowed, pageFaultCode } from './paging/rights.ts';
+import { walk32 } from './paging/walk32.ts';
+import { PDPTE_COUNT, readPdptes, walk4Level, walkPae } from './paging/walk64.ts';
 
-/** Page-table entry bits (SDM Vol. 3A Table 4-6). */
-export const enum Pte {
-  P = 1 << 0, RW = 1 << 1, US = 1 << 2, PWT = 1 << 3, PCD = 1 << 4, A = 1 << 5, D = 1 << 6,
-  PS = 1 << 7, G = 1 << 8,
-}
-
-/** #PF error code bits (SDM Vol. 3A 4.7). */
-export const enum PfErr {
-  P = 1 << 0, W = 1 << 1, U = 1 << 2, RSVD = 1 << 3, I = 1 << 4,
-}
-
-export const enum Access {
-  Read = 0,
-  Write = 1,
-  Fetch = 2,
-}
+export { Access, MAXPHYADDR, PfErr, Pte } from './paging/entry.ts';
+export { isCanonical, linearFromHalves, signedLinear } from './paging/canonical.ts';
 
 export interface Translation {
   phys: number;
-  /** The final entry allows writes at this privilege (and is dirty after this walk when written). */
+  /** A write at this privilege is allowed now (the TLB may take a write entry once the page is dirty). */
   writable: boolean;
+  /** The entry that maps the page is dirty (after this access). */
   dirty: boolean;
+  /** Mapped by an entry with G = 1 while CR4.PGE = 1: survives CR3 writes (SDM Vol. 3A 4.10.2.4). */
+  global: boolean;
+  /** Size of the page that maps the address: 4 KiB, 2 MiB, 4 MiB or 1 GiB. */
+  pageSize: number;
+  /**
+   * The TLB may keep it. False for a supervisor access to a user-mode page under SMAP: its
+   * outcome depends on EFLAGS.AC, which STAC, CLAC and POPF change without a TLB flush.
+   */
+  cacheable: boolean;
 }
+
+export const enum PagingMode {
+  Off = 0,
+  /** 32-bit paging (SDM Vol. 3A 4.3). */
+  Bits32 = 1,
+  /** PAE paging (4.4). */
+  Pae = 2,
+  /** 4-level paging (4.5). */
+  Level4 = 3,
+}
+
+const TWO_32 = 0x1_0000_0000;
 
 export class Mmu {
   /** Called on every flush: linear-address caches built on the TLB (the dispatcher's hash) go too. */
   onFlush: () => void = () => {};
+
+  /** The PDPTE registers of PAE paging as lo, hi pairs (SDM Vol. 3A 4.4.1), as KVM keeps mmu->pdptrs. */
+  private readonly pdptes: number[] = new Array<number>(2 * PDPTE_COUNT).fill(0);
+  /**
+   * CR3 the PDPTE registers were loaded from. MOV to CR0/CR3/CR4 load them (loadPdptes);
+   * a CR3 changed any other way (KVM_SET_SREGS, a task switch) loads them at the next walk.
+   */
+  private pdpteCr3 = -1;
+  /** Per TLB entry: filled from a global page. */
+  private readonly globalEntry = new Uint8Array(TLB_ENTRIES);
+  /** Per TLB entry: the large page it is a piece of (base linear address and size; size 0 for 4 KiB pages). */
+  private readonly largeBase = new Float64Array(TLB_ENTRIES);
+  private readonly largeSize = new Float64Array(TLB_ENTRIES);
+  private anyLarge = false;
 
   constructor(
     private readonly s: VcpuState,
     private readonly phys: PhysicalMemory,
   ) {}
 
+  /** The paging mode CR0.PG, CR4.PAE and EFER.LMA select (SDM Vol. 3A 4.1.1, Table 4-1). */
+  pagingMode(): PagingMode {
+    const s = this.s;
+    if (!(s.getLo('cr0') & Cr0.PG)) return PagingMode.Off;
+    if (!(s.getLo('cr4') & Cr4.PAE)) return PagingMode.Bits32;
+    return s.getLo('efer') & Efer.LMA ? PagingMode.Level4 : PagingMode.Pae;
+  }
+
   /**
-   * Translates `lin` for an access at privilege `user` (CPL 3). Sets accessed and dirty bits
-   * as the hardware does; throws GuestFault(#PF) with CR2 on failure.
+   * Loads the PDPTE registers from CR3 (MOV to CR3, or MOV to CR0/CR4 that makes or keeps
+   * PAE paging active; SDM Vol. 3A 4.4.1). Returns false, loading nothing, when a present
+   * PDPTE sets a reserved bit: the caller raises #GP(0).
    */
-  translate(lin: number, access: Access, user: boolean): Translation {
+  loadPdptes(cr3: number): boolean {
+    const { entries, valid } = readPdptes(this.phys, cr3);
+    if (!valid) return false;
+    for (let i = 0; i < entries.length; i++) this.pdptes[i] = entries[i];
+    this.pdpteCr3 = cr3 >>> 0;
+    return true;
+  }
+
+  /**
+   * Translates `lin` for an access at privilege `user` (an explicit CPL 3 access). A
+   * supervisor access at CPL 3 is implicit (descriptor tables, TSS); `implicit` marks one at
+   * CPL < 3. 64-bit addresses come in signed form (paging/canonical.ts). Sets accessed and
+   * dirty bits as the hardware does; throws GuestFault(#PF) with CR2 on failure, and #GP(0)
+   * for a non-canonical address under 4-level paging (callers that owe #SS check first).
+   */
+  translate(lin: number, access: Access, user: boolean, implicit = false): Translation {
     const s = this.s;
     const cr0 = s.getLo('cr0');
     // With paging off, linear = physical, through the A20 gate mask (0xffefffff when A20 is off).
-    if (!(cr0 & Cr0.PG)) return { phys: (lin & s.getU32('a20Mask')) >>> 0, writable: true, dirty: true };
-    const cr4 = s.getLo('cr4');
-    if (cr4 & Cr4.PAE) throw new InternalError('PAE / 4-level paging is not implemented in this CPU model yet');
-    lin >>>= 0;
-    const write = access === Access.Write;
-    const wp = (cr0 & Cr0.WP) !== 0;
-    const fail = (present: boolean): never => {
-      const code = (present ? PfErr.P : 0) | (write ? PfErr.W : 0) | (user ? PfErr.U : 0);
-      throw new GuestFault(14, code, -1, lin);
-    };
-    // 32-bit paging: PDE at CR3[31:12] + 4 * lin[31:22] (SDM Vol. 3A 4.3).
-    const pdeAddr = (s.getLo('cr3') & 0xfffff000) + ((lin >>> 22) << 2);
-    const pde = this.phys.read(pdeAddr >>> 0, 4);
-    if (!(pde & Pte.P)) fail(false);
-    let entryAddr: number;
-    let entry: number;
-    let phys: number;
-    let allowUser = (pde & Pte.US) !== 0;
-    let allowWrite = (pde & Pte.RW) !== 0;
-    if (pde & Pte.PS && cr4 & Cr4.PSE) {
-      // 4 MiB page; bits 20:13 hold physical address bits 39:32 (PSE-36), which we do not model.
-      entryAddr = pdeAddr;
-      entry = pde;
-      phys = ((pde & 0xffc00000) >>> 0) + (lin & 0x3fffff);
-    } else {
-      const pteAddr = ((pde & 0xfffff000) >>> 0) + (((lin >>> 12) & 0x3ff) << 2);
-      const pte = this.phys.read(pteAddr, 4);
-      if (!(pte & Pte.P)) fail(false);
-      allowUser &&= (pte & Pte.US) !== 0;
-      allowWrite &&= (pte & Pte.RW) !== 0;
-      // The PDE's accessed bit is set once the walk got through it (SDM Vol. 3A 4.8).
-      if (!(pde & Pte.A)) this.phys.write(pdeAddr, 4, pde | Pte.A);
-      entryAddr = pteAddr;
-      entry = pte;
-      phys = ((pte & 0xfffff000) >>> 0) + (lin & 0xfff);
+    if (!(cr0 & Cr0.PG)) {
+      return { phys: (lin & s.getU32('a20Mask')) >>> 0, writable: true, dirty: true, global: false, pageSize: PAGE_4K, cacheable: true };
     }
-    // Access rights (SDM Vol. 3A 4.6): user accesses need U/S everywhere; writes need R/W
-    // everywhere, except supervisor writes when CR0.WP = 0.
-    if (user && !allowUser) fail(true);
-    if (write && !allowWrite && (user || wp)) fail(true);
-    const writable = allowWrite || (!user && !wp);
-    let newEntry = entry | Pte.A;
-    if (write) newEntry |= Pte.D;
-    if (newEntry !== entry) this.phys.write(entryAddr, 4, newEntry >>> 0);
-    if (entryAddr !== pdeAddr && !(pde & Pte.A)) this.phys.write(pdeAddr, 4, pde | Pte.A);
-    return { phys, writable, dirty: (newEntry & Pte.D) !== 0 };
+    const cr4 = s.getLo('cr4');
+    const efer = s.getLo('efer');
+    const cr3 = s.getLo('cr3');
+    lin = signedLinear(lin);
+    let nx = false;
+    let w: Walk | WalkFault;
+    if (!(cr4 & Cr4.PAE)) {
+      lin >>>= 0;
+      w = walk32(this.phys, cr3, lin, (cr4 & Cr4.PSE) !== 0);
+    } else if (efer & Efer.LMA) {
+      if (!isCanonical(lin)) throw new GuestFault(Vector.GP, 0);
+      nx = (efer & Efer.NXE) !== 0;
+      const cr3Hi = s.u32[(s.addr('cr3') >>> 2) + 1];
+      w = walk4Level(this.phys, cr3, cr3Hi, lin >>> 0, Math.floor(lin / TWO_32) & 0xffff, nx);
+    } else {
+      lin >>>= 0;
+      nx = (efer & Efer.NXE) !== 0;
+      if (this.pdpteCr3 !== cr3) this.reloadPdptes(cr3);
+      w = walkPae(this.phys, this.pdptes, lin, nx);
+    }
+    const smep = (cr4 & Cr4.SMEP) !== 0;
+    if (typeof w === 'number') throw new GuestFault(Vector.PF, pageFaultCode(w, access, user, smep, nx), -1, lin);
+    const wp = (cr0 & Cr0.WP) !== 0;
+    const smap = (cr4 & Cr4.SMAP) !== 0;
+    const ac = (s.getLo('rflags') & Flag.AC) !== 0;
+    implicit ||= !user && s.getU32('cpl') === 3;
+    if (!accessAllowed(w, access, user, implicit, { wp, smep, smap, ac, nx }))
+      throw new GuestFault(Vector.PF, pageFaultCode(PfErr.P, access, user, smep, nx), -1, lin);
+    const dirty = this.setAccessedDirty(w, access === Access.Write);
+    return {
+      phys: w.phys,
+      writable: user ? w.writable : w.writable || !wp,
+      dirty,
+      global: (cr4 & Cr4.PGE) !== 0 && w.global,
+      pageSize: w.pageSize,
+      cacheable: user || !(w.user && smap),
+    };
   }
 
-  /** Drops every TLB entry (MOV CR3, CR0/CR4 paging bits, memory slot changes). */
+  /**
+   * Sets A in every entry of a successful walk and D in the one that maps the page on a write
+   * (SDM Vol. 3A 4.8). Only successful walks set them, as KVM's walker does (kvm-unit-tests
+   * access.c expects no A/D change in the mapping entry of a faulting access). Returns the D bit.
+   */
+  private setAccessedDirty(w: Walk, write: boolean): boolean {
+    const last = w.entries.length - 1;
+    for (let i = 0; i <= last; i++) {
+      const v = w.values[i];
+      const nv = v | Pte.A | (i === last && write ? Pte.D : 0);
+      if (nv !== v) this.phys.write(w.entries[i], 4, nv >>> 0);
+    }
+    return write || (w.values[last] & Pte.D) !== 0;
+  }
+
+  /** A CR3 changed without a MOV to CR3: load what is there, reserved bits and all (they fault at use). */
+  private reloadPdptes(cr3: number): void {
+    const { entries } = readPdptes(this.phys, cr3);
+    for (let i = 0; i < entries.length; i++) this.pdptes[i] = entries[i];
+    this.pdpteCr3 = cr3 >>> 0;
+  }
+
+  // ---- the software TLB ------------------------------------------------------------------
+
+  /** Drops every TLB entry, global ones too (CR4 paging bits, CR0.PG/WP, EFER, memory slot changes). */
   flush(): void {
     const s = this.s;
     const r = s.addr('tlbRead') >>> 3;
     const w = s.addr('tlbWrite') >>> 3;
     s.u64.fill(0n, r, r + TLB_ENTRIES);
     s.u64.fill(0n, w, w + TLB_ENTRIES);
+    this.globalEntry.fill(0);
+    this.largeSize.fill(0);
+    this.anyLarge = false;
     this.onFlush();
   }
 
-  /** INVLPG: drops the entry for one linear page. */
-  flushPage(lin: number): void {
-    const idx = (lin >>> 12) & (TLB_ENTRIES - 1);
-    this.s.set64('tlbRead', 0n, idx);
-    this.s.set64('tlbWrite', 0n, idx);
+  /** MOV to CR3: drops every entry but those of global pages (SDM Vol. 3A 4.10.4.1). */
+  flushNonGlobal(): void {
+    for (let i = 0; i < TLB_ENTRIES; i++) if (!this.globalEntry[i]) this.drop(i);
     this.onFlush();
+  }
+
+  /**
+   * INVLPG: drops the entries of the page that contains `lin`, global or not, and of the
+   * whole large page when it was one (SDM Vol. 2A INVLPG). A non-canonical address under
+   * 4-level paging invalidates nothing.
+   */
+  invalidatePage(lin: number): void {
+    lin = signedLinear(lin);
+    if (this.pagingMode() === PagingMode.Level4 && !isCanonical(lin)) return;
+    this.drop((lin >>> 12) & (TLB_ENTRIES - 1));
+    if (this.anyLarge) {
+      for (let i = 0; i < TLB_ENTRIES; i++) {
+        const size = this.largeSize[i];
+        if (size !== 0 && lin >= this.largeBase[i] && lin < this.largeBase[i] + size) this.drop(i);
+      }
+    }
+    this.onFlush();
+  }
+
+  private drop(i: number): void {
+    const s = this.s;
+    const r = s.addr('tlbRead', i) >>> 2;
+    const w = s.addr('tlbWrite', i) >>> 2;
+    s.u32[r] = 0;
+    s.u32[r + 1] = 0;
+    s.u32[w] = 0;
+    s.u32[w + 1] = 0;
+    this.globalEntry[i] = 0;
+    this.largeSize[i] = 0;
   }
 
   /** Drops write entries that map physical page `page` (it now holds translated code). */
@@ -125,22 +231,30 @@ export class Mmu {
     }
   }
 
-  /** Fills the TLB entry of `lin`'s page after a walk. */
+  /** Fills the TLB entry of `lin`'s page after a walk (nothing when the translation is not cacheable). */
   fill(lin: number, t: Translation, host: number, user: boolean, allowWrite: boolean): void {
+    if (!t.cacheable) return;
     const s = this.s;
+    lin = signedLinear(lin);
     const idx = (lin >>> 12) & (TLB_ENTRIES - 1);
     const page = Math.floor(lin / 4096) * 4096;
-    const tagLo = (page % 0x1_0000_0000) + (user ? 3 : 1);
-    const tagHi = Math.floor(page / 0x1_0000_0000);
+    const tagLo = (page % TWO_32) + (user ? 3 : 1);
+    const tagHi = Math.floor(page / TWO_32);
     const readAddr = s.addr('tlbRead', idx) >>> 2;
     const writeAddr = s.addr('tlbWrite', idx) >>> 2;
     s.u32[readAddr] = tagLo >>> 0;
-    s.u32[readAddr + 1] = tagHi;
+    s.u32[readAddr + 1] = tagHi >>> 0;
     if (allowWrite && t.writable && t.dirty) {
       s.u32[writeAddr] = tagLo >>> 0;
-      s.u32[writeAddr + 1] = tagHi;
+      s.u32[writeAddr + 1] = tagHi >>> 0;
     } else s.set64('tlbWrite', 0n, idx);
     s.setNum('tlbPhys', Math.floor(t.phys / 4096) * 4096, idx);
     s.setU32('tlbHost', host - (t.phys % 4096), idx);
+    this.globalEntry[idx] = t.global ? 1 : 0;
+    if (t.pageSize > PAGE_4K) {
+      this.largeBase[idx] = Math.floor(lin / t.pageSize) * t.pageSize;
+      this.largeSize[idx] = t.pageSize;
+      this.anyLarge = true;
+    } else this.largeSize[idx] = 0;
   }
 }

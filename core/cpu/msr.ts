@@ -1,25 +1,176 @@
 // The model-specific registers this CPU has, with their Linux names and indices
-// (arch/x86/include/asm/msr-index.h). One list: rdmsr/wrmsr, KVM_GET/SET_MSRS and
-// KVM_GET_MSR_INDEX_LIST all read it. An MSR not listed does not exist: RDMSR/WRMSR of it
-// raises #GP(0) in the guest, as on hardware.
-import type { VcpuState } from './state.ts';
+// (arch/x86/include/asm/msr-index.h) and the rules KVM applies to them (arch/x86/kvm/x86.c
+// kvm_set_msr_common, mtrr.c). One list: RDMSR/WRMSR, KVM_GET/SET_MSRS and
+// KVM_GET_MSR_INDEX_LIST all read it. An MSR not listed, or listed but needing a CPUID
+// feature the guest does not have (SDM Vol. 4 Table 2-2, "If CPUID..."), does not exist:
+// RDMSR/WRMSR of it raise #GP(0) in the guest, as on hardware. The host (KVM_GET/SET_MSRS)
+// sees every listed MSR and may write read-only bits, as KVM's host-initiated accesses can.
+// IA32_APIC_BASE is absent: there is no local APIC yet.
+import type { Cpu } from './cpu.ts';
+import { cpuidHas, Feature, type CpuidFeature } from './cpuid.ts';
+import { MSR_SLOTS } from './layout.ts';
+import { isCanonical } from './paging/canonical.ts';
+import { MAXPHYADDR } from './paging/entry.ts';
+import { Seg } from './registers.ts';
+import { writeEfer } from './system-regs.ts';
 
 /** Nominal TSC rate: 1 GHz, so the TSC counts nanoseconds of host time. */
 export const TSC_HZ = 1_000_000_000;
 
+/** MSR indices (SDM Vol. 4 chapter 2; Linux msr-index.h names). */
+export const enum Msr {
+  TSC = 0x10,
+  PLATFORM_ID = 0x17,
+  UCODE_REV = 0x8b,
+  MTRRCAP = 0xfe,
+  SYSENTER_CS = 0x174,
+  SYSENTER_ESP = 0x175,
+  SYSENTER_EIP = 0x176,
+  MCG_CAP = 0x179,
+  MCG_STATUS = 0x17a,
+  MISC_ENABLE = 0x1a0,
+  MTRR_PHYS_BASE0 = 0x200,
+  MTRR_FIX_64K_00000 = 0x250,
+  MTRR_FIX_16K_80000 = 0x258,
+  MTRR_FIX_16K_A0000 = 0x259,
+  MTRR_FIX_4K_C0000 = 0x268,
+  PAT = 0x277,
+  MTRR_DEF_TYPE = 0x2ff,
+  EFER = 0xc0000080,
+  STAR = 0xc0000081,
+  LSTAR = 0xc0000082,
+  CSTAR = 0xc0000083,
+  FMASK = 0xc0000084,
+  FS_BASE = 0xc0000100,
+  GS_BASE = 0xc0000101,
+  KERNEL_GS_BASE = 0xc0000102,
+  TSC_AUX = 0xc0000103,
+}
+
+/**
+ * Where an MSR's value lives: a slot of layout.ts `msr`, the TSC (host time plus an offset),
+ * EFER or the FS/GS segment bases in the vCPU state, or nowhere (a constant).
+ */
+export type MsrStorage = 'slot' | 'tsc' | 'efer' | 'fsBase' | 'gsBase' | 'const';
+
 export interface MsrSpec {
   readonly index: number;
   readonly name: string;
-  /** Storage slot in the vCPU state (layout.ts `msr`), or 'tsc' for the time-derived counter. */
-  readonly slot: number | 'tsc';
+  readonly storage: MsrStorage;
+  /** The slot in layout.ts `msr` when storage is 'slot', else -1. */
+  readonly slot: number;
   readonly reset: bigint;
-  /** Bits the guest may set; a write with others set raises #GP(0). */
+  /** Bits a guest write may set; a write with others set raises #GP(0). */
   readonly writable: bigint;
+  /** Bits a guest write may not change (#GP(0) if it tries). */
+  readonly readOnly?: bigint;
+  /** Bits a guest write leaves as they are without a fault. */
+  readonly ignored?: bigint;
+  /** Further conditions on the value (memory types, canonical addresses); false is #GP(0). */
+  readonly valid?: (value: bigint) => boolean;
+  /** CPUID features, any one of which makes the MSR exist for the guest. */
+  readonly requires?: readonly CpuidFeature[];
 }
 
-export const MSRS: readonly MsrSpec[] = [
-  { index: 0x10, name: 'IA32_TIME_STAMP_COUNTER', slot: 'tsc', reset: 0n, writable: (1n << 64n) - 1n },
+type MsrDef = Omit<MsrSpec, 'slot' | 'storage' | 'writable'> & { storage?: MsrStorage; writable?: bigint };
+
+const ALL = (1n << 64n) - 1n;
+const LOW32 = 0xffffffffn;
+const canonical = (v: bigint): boolean => isCanonical(v, 48);
+
+/** Physical-address bits (MAXPHYADDR-1):12 of an MTRR. */
+const MTRR_ADDR = ((1n << BigInt(MAXPHYADDR)) - 1n) & ~0xfffn;
+/** Memory types an MTRR may hold: UC WC WT WP WB (SDM Vol. 3A Table 13-8, 0 1 4 5 6). */
+const mtrrType = (t: bigint): boolean => t < 8n && ((1n << t) & 0x73n) !== 0n;
+/** Memory types a PAT entry may hold: UC WC WT WP WB UC- (SDM Vol. 3A Table 13-10, 0 1 4 5 6 7). */
+const patType = (t: bigint): boolean => ((1n << t) & 0xf3n) !== 0n;
+const bytes = (v: bigint): bigint[] => Array.from({ length: 8 }, (_, i) => (v >> BigInt(8 * i)) & 0xffn);
+/** MTRRdefType: type in bits 7:0, FE bit 10, E bit 11 (SDM Vol. 3A 13.11.2.1). */
+const MTRR_DEF_TYPE_BITS = 0xcffn;
+/** Variable-range MTRR base: type in bits 7:0; mask: V (valid) in bit 11 (SDM Vol. 3A 13.11.2.3). */
+const MTRR_BASE_BITS = 0xffn | MTRR_ADDR;
+const MTRR_MASK_BITS = (1n << 11n) | MTRR_ADDR;
+/** Number of variable-range MTRRs, as KVM gives every vCPU (KVM_NR_VAR_MTRR). */
+const VARIABLE_MTRRS = 8;
+/** MTRRCAP as KVM reports it: VCNT = 8, FIX (bit 8) and WC (bit 10), no SMRR (arch/x86/kvm/mtrr.c). */
+const MTRRCAP = 0x500n | BigInt(VARIABLE_MTRRS);
+/** IA32_PAT at reset: PA0-PA7 = WB WT UC- UC WB WT UC- UC (SDM Vol. 3A 13.12.4). */
+const PAT_RESET = 0x0007040600070406n;
+/** IA32_UCODE_REV as KVM initialises it: revision 1 in bits 63:32 (kvm_arch_vcpu_create). */
+const UCODE_REV_RESET = 1n << 32n;
+/**
+ * IA32_MISC_ENABLE (SDM Vol. 4 Table 2-2): fast strings (0), TCC (3), EIST (16), MONITOR
+ * FSM (18), limit CPUID maxval (22), xTPR disable (23) and XD disable (34) may be written;
+ * BTS unavailable (11) and PEBS unavailable (12) are read-only, and set at reset as KVM does;
+ * writes to performance monitoring available (7) are ignored (KVM kvm_set_msr_common). The
+ * bits are stored only: this CPU has no thermal control, and like KVM it does not let XD
+ * disable or the CPUID limit change what CPUID reports.
+ */
+const MISC_ENABLE_WRITABLE = (1n << 0n) | (1n << 3n) | (1n << 16n) | (1n << 18n) | (1n << 22n) | (1n << 23n) | (1n << 34n);
+const MISC_ENABLE_BTS_PEBS_UNAVAILABLE = (1n << 11n) | (1n << 12n);
+const MISC_ENABLE_EMON = 1n << 7n;
+
+const LM = [Feature.LM];
+
+const DEFS: readonly MsrDef[] = [
+  { index: Msr.TSC, name: 'IA32_TIME_STAMP_COUNTER', storage: 'tsc', reset: 0n, writable: ALL },
+  { index: Msr.PLATFORM_ID, name: 'IA32_PLATFORM_ID', storage: 'const', reset: 0n },
+  // Guest writes (the microcode loader's "clear, then CPUID") are accepted and change nothing.
+  { index: Msr.UCODE_REV, name: 'IA32_UCODE_REV', reset: UCODE_REV_RESET, ignored: ALL },
+  { index: Msr.MTRRCAP, name: 'IA32_MTRRCAP', storage: 'const', reset: MTRRCAP, requires: [Feature.MTRR] },
+  { index: Msr.SYSENTER_CS, name: 'IA32_SYSENTER_CS', reset: 0n, writable: ALL },
+  // Intel raises #GP(0) for a non-canonical SYSENTER_ESP/EIP (SDM Vol. 2B WRMSR).
+  { index: Msr.SYSENTER_ESP, name: 'IA32_SYSENTER_ESP', reset: 0n, writable: ALL, valid: canonical },
+  { index: Msr.SYSENTER_EIP, name: 'IA32_SYSENTER_EIP', reset: 0n, writable: ALL, valid: canonical },
+  // No machine-check banks and no IA32_MCG_CTL (count 0, MCG_CTL_P clear), as KVM without KVM_X86_SETUP_MCE.
+  { index: Msr.MCG_CAP, name: 'IA32_MCG_CAP', storage: 'const', reset: 0n },
+  { index: Msr.MCG_STATUS, name: 'IA32_MCG_STATUS', reset: 0n, writable: ALL },
+  {
+    index: Msr.MISC_ENABLE, name: 'IA32_MISC_ENABLE', reset: MISC_ENABLE_BTS_PEBS_UNAVAILABLE,
+    writable: MISC_ENABLE_WRITABLE, readOnly: MISC_ENABLE_BTS_PEBS_UNAVAILABLE, ignored: MISC_ENABLE_EMON,
+  },
+  ...Array.from({ length: VARIABLE_MTRRS }, (_, n): MsrDef[] => [
+    {
+      index: Msr.MTRR_PHYS_BASE0 + 2 * n, name: `IA32_MTRR_PHYSBASE${n}`, reset: 0n, writable: MTRR_BASE_BITS,
+      valid: (v) => mtrrType(v & 0xffn), requires: [Feature.MTRR],
+    },
+    { index: Msr.MTRR_PHYS_BASE0 + 2 * n + 1, name: `IA32_MTRR_PHYSMASK${n}`, reset: 0n, writable: MTRR_MASK_BITS, requires: [Feature.MTRR] },
+  ]).flat(),
+  ...[
+    [Msr.MTRR_FIX_64K_00000, 'IA32_MTRR_FIX64K_00000'],
+    [Msr.MTRR_FIX_16K_80000, 'IA32_MTRR_FIX16K_80000'],
+    [Msr.MTRR_FIX_16K_A0000, 'IA32_MTRR_FIX16K_A0000'],
+    ...Array.from({ length: 8 }, (_, n): [number, string] => [Msr.MTRR_FIX_4K_C0000 + n, `IA32_MTRR_FIX4K_${(0xc0000 + n * 0x8000).toString(16).toUpperCase()}`]),
+  ].map(([index, name]): MsrDef => ({
+    index: index as number, name: name as string, reset: 0n, writable: ALL, valid: (v) => bytes(v).every(mtrrType), requires: [Feature.MTRR],
+  })),
+  { index: Msr.PAT, name: 'IA32_PAT', reset: PAT_RESET, writable: ALL, valid: (v) => bytes(v).every(patType), requires: [Feature.PAT] },
+  {
+    index: Msr.MTRR_DEF_TYPE, name: 'IA32_MTRR_DEF_TYPE', reset: 0n, writable: MTRR_DEF_TYPE_BITS,
+    valid: (v) => mtrrType(v & 0xffn), requires: [Feature.MTRR],
+  },
+  { index: Msr.EFER, name: 'IA32_EFER', storage: 'efer', reset: 0n },
+  { index: Msr.STAR, name: 'IA32_STAR', reset: 0n, writable: ALL, requires: LM },
+  { index: Msr.LSTAR, name: 'IA32_LSTAR', reset: 0n, writable: ALL, valid: canonical, requires: LM },
+  { index: Msr.CSTAR, name: 'IA32_CSTAR', reset: 0n, writable: ALL, valid: canonical, requires: LM },
+  // IA32_FMASK: bits 63:32 reserved (SDM Vol. 4 Table 2-2).
+  { index: Msr.FMASK, name: 'IA32_FMASK', reset: 0n, writable: LOW32, requires: LM },
+  { index: Msr.FS_BASE, name: 'IA32_FS_BASE', storage: 'fsBase', reset: 0n, writable: ALL, valid: canonical, requires: LM },
+  { index: Msr.GS_BASE, name: 'IA32_GS_BASE', storage: 'gsBase', reset: 0n, writable: ALL, valid: canonical, requires: LM },
+  { index: Msr.KERNEL_GS_BASE, name: 'IA32_KERNEL_GS_BASE', reset: 0n, writable: ALL, valid: canonical, requires: LM },
+  // Bits 63:32 reserved on Intel (SDM Vol. 4; KVM __kvm_set_msr).
+  { index: Msr.TSC_AUX, name: 'IA32_TSC_AUX', reset: 0n, writable: LOW32, requires: [Feature.RDTSCP, Feature.RDPID] },
 ];
+
+/** The list, each 'slot' MSR given the next free slot of layout.ts `msr`. */
+export const MSRS: readonly MsrSpec[] = (() => {
+  let next = 0;
+  return DEFS.map((d): MsrSpec => {
+    const storage = d.storage ?? 'slot';
+    return { ...d, storage, writable: d.writable ?? 0n, slot: storage === 'slot' ? next++ : -1 };
+  });
+})();
+if (MSRS.filter((m) => m.storage === 'slot').length > MSR_SLOTS) throw new Error('more MSRs than layout.ts MSR_SLOTS');
 
 const BY_INDEX = new Map(MSRS.map((m) => [m.index, m]));
 
@@ -28,37 +179,77 @@ export function msrSpec(index: number): MsrSpec | undefined {
 }
 
 export class MsrModel {
-  constructor(private readonly s: VcpuState) {}
+  constructor(private readonly cpu: Cpu) {}
 
   reset(): void {
     for (const m of MSRS) {
-      if (m.slot === 'tsc') this.setTsc(m.reset);
-      else this.s.set64('msr', m.reset, m.slot);
+      if (m.storage === 'tsc') this.setTsc(m.reset);
+      else if (m.storage === 'slot') this.cpu.state.set64('msr', m.reset, m.slot);
     }
   }
 
   /** The time stamp counter now: host nanoseconds plus the guest's offset (SDM Vol. 3B 18.17). */
   tsc(): bigint {
-    return BigInt.asUintN(64, BigInt(Math.floor(performance.now() * (TSC_HZ / 1000))) + this.s.get64('tscOffset'));
+    return BigInt.asUintN(64, BigInt(Math.floor(performance.now() * (TSC_HZ / 1000))) + this.cpu.state.get64('tscOffset'));
   }
 
   private setTsc(value: bigint): void {
     const now = BigInt(Math.floor(performance.now() * (TSC_HZ / 1000)));
-    this.s.set64('tscOffset', BigInt.asUintN(64, value - now));
+    this.cpu.state.set64('tscOffset', BigInt.asUintN(64, value - now));
   }
 
-  get(index: number): bigint | undefined {
+  /** The MSR as the guest (or, with `host`, the VMM) sees it: undefined when it does not exist. */
+  private find(index: number, host: boolean): MsrSpec | undefined {
     const m = msrSpec(index);
-    if (m === undefined) return undefined;
-    return m.slot === 'tsc' ? this.tsc() : this.s.get64('msr', m.slot);
+    if (m === undefined || host || m.requires === undefined) return m;
+    return m.requires.some((f) => cpuidHas(this.cpu.env.cpuid, f)) ? m : undefined;
   }
 
-  /** Returns false when the MSR does not exist or the value is not allowed (#GP in the guest). */
-  set(index: number, value: bigint, _host: boolean): boolean {
-    const m = msrSpec(index);
-    if (m === undefined || (value & ~m.writable) !== 0n) return false;
-    if (m.slot === 'tsc') this.setTsc(value);
-    else this.s.set64('msr', value, m.slot);
+  private value(m: MsrSpec): bigint {
+    const s = this.cpu.state;
+    switch (m.storage) {
+      case 'tsc':
+        return this.tsc();
+      case 'efer':
+        return s.get64('efer');
+      case 'fsBase':
+        return s.get64('segBase', Seg.FS);
+      case 'gsBase':
+        return s.get64('segBase', Seg.GS);
+      case 'const':
+        return m.reset;
+      case 'slot':
+        return s.get64('msr', m.slot);
+    }
+  }
+
+  /** RDMSR (guest) or KVM_GET_MSRS (`host`): undefined when the MSR does not exist (#GP in the guest). */
+  get(index: number, host = false): bigint | undefined {
+    const m = this.find(index, host);
+    return m === undefined ? undefined : this.value(m);
+  }
+
+  /** WRMSR or KVM_SET_MSRS (`host`). Returns false when the MSR does not exist or the value is not allowed (#GP in the guest). */
+  set(index: number, value: bigint, host: boolean): boolean {
+    const m = this.find(index, host);
+    if (m === undefined) return false;
+    value = BigInt.asUintN(64, value);
+    if (m.storage === 'efer') return writeEfer(this.cpu, value, host);
+    const current = this.value(m);
+    if (m.storage === 'const') return host && value === current;
+    const readOnly = m.readOnly ?? 0n;
+    const ignored = m.ignored ?? 0n;
+    if (value & ~(m.writable | readOnly | ignored)) return false;
+    if (!host) {
+      if ((value ^ current) & readOnly) return false;
+      value = (value & ~ignored) | (current & ignored);
+    }
+    if (m.valid && !m.valid(value)) return false;
+    const s = this.cpu.state;
+    if (m.storage === 'tsc') this.setTsc(value);
+    else if (m.storage === 'fsBase') s.set64('segBase', value, Seg.FS);
+    else if (m.storage === 'gsBase') s.set64('segBase', value, Seg.GS);
+    else s.set64('msr', value, m.slot);
     return true;
   }
 

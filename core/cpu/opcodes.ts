@@ -254,12 +254,15 @@ function buildTwoByte(): Record<number, OpcodeEntry> {
     {
       4: Array(8).fill(f('smsw', ['Rv'])),
       6: Array(8).fill(f('lmsw', ['Ew'])),
-      7: [undefined, f('rdtscp', [], { feature: 'rdtscp' })],
+      // SWAPGS exists in 64-bit mode only; the emitter raises #UD elsewhere (SDM Vol. 2B SWAPGS).
+      7: [f('swapgs', [], { feature: 'lm' }), f('rdtscp', [], { feature: 'rdtscp' })],
     },
   );
   t[0x02] = f('lar', ['Gv', 'Ew']);
   t[0x03] = f('lsl', ['Gv', 'Ew']);
+  t[0x05] = f('syscall', [], { feature: 'syscall' });
   t[0x06] = f('clts');
+  t[0x07] = f('sysret', [], { feature: 'syscall' });
   t[0x08] = f('invd');
   t[0x09] = f('wbinvd');
   t[0x0b] = f('ud2');
@@ -272,6 +275,8 @@ function buildTwoByte(): Record<number, OpcodeEntry> {
   t[0x30] = f('wrmsr');
   t[0x31] = f('rdtsc');
   t[0x32] = f('rdmsr');
+  t[0x34] = f('sysenter', [], { feature: 'sep' });
+  t[0x35] = f('sysexit', [], { feature: 'sep' });
   CONDITIONS.forEach((c, i) => {
     t[0x40 + i] = f('cmov' + c, ['Gv', 'Ev'], { feature: 'cmov' });
     t[0x80 + i] = f('j' + c, ['Jz'], { d64: true });
@@ -288,6 +293,10 @@ function buildTwoByte(): Record<number, OpcodeEntry> {
   t[0xab] = f('bts', ['Ev', 'Gv'], { lockable: true });
   t[0xac] = f('shrd', ['Ev', 'Gv', 'Ib']);
   t[0xad] = f('shrd', ['Ev', 'Gv', 'CL']);
+  // Group 15 register forms with the mandatory F3 prefix: RDFSBASE RDGSBASE WRFSBASE WRGSBASE
+  // (the emitter raises #UD without it; SDM Vol. 2D Table A-6).
+  const fsgs = (m: string): OpcodeForm[] => Array(8).fill(f(m, ['Rv'], { feature: 'fsgsbase' }));
+  t[0xae] = group('15', [], { 0: fsgs('rdfsbase'), 1: fsgs('rdgsbase'), 2: fsgs('wrfsbase'), 3: fsgs('wrgsbase') });
   t[0xaf] = f('imul', ['Gv', 'Ev']);
   t[0xb0] = f('cmpxchg', ['Eb', 'Gb'], { lockable: true });
   t[0xb1] = f('cmpxchg', ['Ev', 'Gv'], { lockable: true });

@@ -1,41 +1,54 @@
-// Control and debug registers: the writes of MOV CRn / MOV DRn, LMSW and INVLPG with their
-// checks and side effects (SDM Vol. 3A 2.5 "Control Registers", 18.2 "Debug Registers",
-// Vol. 2B "MOV—Move to/from Control Registers" and "MOV—Move to/from Debug Registers").
+// Control and debug registers and EFER: the writes of MOV CRn / MOV DRn, LMSW, WRMSR to
+// IA32_EFER and INVLPG with their checks and side effects (SDM Vol. 3A 2.2.1 "Extended
+// Feature Enable Register", 2.5 "Control Registers", 4.4.1 "PDPTE Registers", 10.8.5
+// "Initializing IA-32e Mode", 18.2 "Debug Registers", Vol. 2B "MOV—Move to/from Control
+// Registers" and "MOV—Move to/from Debug Registers").
 // Values arrive as two 32-bit halves (lo, hi) so that no BigInt is made on this path.
 // Functions throw GuestFault without a delta; the emitter attaches the instruction's.
 //
 // Privilege (CPL 0) is checked by the emitters at compile time (jit/emit/system.ts), except
 // for the debug registers, whose #UD / #GP / #DB order is decided here at run time.
 import type { Cpu } from './cpu.ts';
-import { Cpuid1Edx } from './cpuid.ts';
+import { cpuidHas, Feature, type CpuidFeature } from './cpuid.ts';
 import { GuestFault } from './faults.ts';
 import { decodeMode } from './mode.ts';
+import { HI_ADDR_MASK } from './paging/entry.ts';
 import { Cr0, Cr4, Efer, Seg, SegAttr, Vector } from './registers.ts';
-import { TLB_ENTRIES } from './layout.ts';
 
 /** CR0 bits that exist (SDM Vol. 3A Figure 2-7); writes to the others are ignored, as KVM does. */
 const CR0_DEFINED = Cr0.PE | Cr0.MP | Cr0.EM | Cr0.TS | Cr0.ET | Cr0.NE | Cr0.WP | Cr0.AM | Cr0.NW | Cr0.CD | Cr0.PG;
 /** A change of these CR0 bits changes translations (SDM Vol. 3A 4.10.4.1). */
 const CR0_PAGING = Cr0.PG | Cr0.WP;
+/** A change of these CR0 bits reloads the PDPTEs when PAE paging is in use after it (SDM Vol. 3A 4.4.1). */
+const CR0_PDPTE_RELOAD = Cr0.PG | Cr0.CD | Cr0.NW;
 /** The CR0 bits LMSW loads: PE MP EM TS (SDM Vol. 2A LMSW). */
 const MSW_BITS = Cr0.PE | Cr0.MP | Cr0.EM | Cr0.TS;
 
 /**
- * CR4 bits this CPU implements, each with the CPUID.01H:EDX feature that enumerates it
- * (SDM Vol. 3A 2.5, Figure 2-8). A bit is writable when it is implemented and the guest's
- * CPUID advertises its feature; any other bit is reserved and a write of 1 raises #GP(0),
- * as KVM does (arch/x86/kvm/x86.h __cr4_reserved_bits). VME/PVI, PAE, PCE, OSFXSR,
- * OSXMMEXCPT, UMIP and later bits are not implemented.
+ * CR4 bits this CPU implements, each with the CPUID feature that enumerates it (SDM Vol. 3A
+ * 2.5, Figure 2-8). A bit is writable when it is implemented and the guest's CPUID
+ * advertises its feature; any other bit is reserved and a write of 1 raises #GP(0), as KVM
+ * does (arch/x86/kvm/x86.h __cr4_reserved_bits). VME/PVI, PCE, OSFXSR, OSXMMEXCPT, UMIP,
+ * LA57, PCIDE and later bits are not implemented.
  */
-const CR4_FEATURES: readonly (readonly [cr4: number, cpuid: number])[] = [
-  [Cr4.TSD, Cpuid1Edx.TSC],
-  [Cr4.DE, Cpuid1Edx.DE],
-  [Cr4.PSE, Cpuid1Edx.PSE],
-  [Cr4.MCE, Cpuid1Edx.MCE],
-  [Cr4.PGE, Cpuid1Edx.PGE],
+const CR4_FEATURES: readonly (readonly [cr4: number, cpuid: CpuidFeature])[] = [
+  [Cr4.TSD, Feature.TSC],
+  [Cr4.DE, Feature.DE],
+  [Cr4.PSE, Feature.PSE],
+  [Cr4.PAE, Feature.PAE],
+  [Cr4.MCE, Feature.MCE],
+  [Cr4.PGE, Feature.PGE],
+  [Cr4.SMEP, Feature.SMEP],
+  [Cr4.SMAP, Feature.SMAP],
 ];
-/** A change of these CR4 bits changes translations (SDM Vol. 3A 4.10.4.1). */
-const CR4_PAGING = Cr4.PSE | Cr4.PGE | Cr4.PAE;
+/**
+ * A change of these CR4 bits changes translations or the rights the TLB and the dispatcher's
+ * hash have cached (SDM Vol. 3A 4.10.4.1: PGE, PAE, SMEP; PSE and SMAP change what a walk
+ * allows).
+ */
+const CR4_PAGING = Cr4.PSE | Cr4.PGE | Cr4.PAE | Cr4.SMEP | Cr4.SMAP;
+/** A change of these CR4 bits reloads the PDPTEs when PAE paging is in use after it (SDM Vol. 3A 4.4.1). */
+const CR4_PDPTE_RELOAD = Cr4.PSE | Cr4.PGE | Cr4.PAE | Cr4.SMEP;
 
 /** CR8 holds the task priority in bits 3:0 (SDM Vol. 3A 11.8.6.5). */
 const CR8_TPR_MASK = 0xf;
@@ -53,9 +66,6 @@ export const DR7_FIXED_1 = 0x400;
 /** DR7.GD: general detect, a #DB before any MOV that accesses a debug register. */
 const DR7_GD = 1 << 13;
 
-/** Bits of a 4 MiB page's linear address (32-bit paging with CR4.PSE; SDM Vol. 3A 4.3). */
-const LARGE_PAGE_MASK = 0xffc00000;
-
 /** Stores a 64-bit field from halves (exact for every value, unlike a number above 2^53). */
 function setHalves(cpu: Cpu, name: 'cr2' | 'cr3' | 'dr', lo: number, hi: number, index = 0): void {
   const a = cpu.state.addr(name, index) >>> 2;
@@ -68,10 +78,14 @@ const ud = (): GuestFault => new GuestFault(Vector.UD, undefined);
 
 /** The CR4 bits the guest may set: implemented and advertised in its CPUID. */
 export function cr4Writable(cpu: Cpu): number {
-  const edx = cpu.env.cpuid.query(1, 0)[3];
   let bits = 0;
-  for (const [cr4, feature] of CR4_FEATURES) if (edx & feature) bits |= cr4;
+  for (const [cr4, feature] of CR4_FEATURES) if (cpuidHas(cpu.env.cpuid, feature)) bits |= cr4;
   return bits;
+}
+
+/** PAE paging (not 4-level) is in use with these CR0, CR4 and EFER values (SDM Vol. 3A Table 4-1). */
+function paePaging(cr0: number, cr4: number, efer: number): boolean {
+  return (cr0 & Cr0.PG) !== 0 && (cr4 & Cr4.PAE) !== 0 && !(efer & Efer.LME);
 }
 
 /** MOV CRn, r: dispatches to the register's write. `cr` is 0, 2, 3, 4 or 8 (the emitter raised #UD for others). */
@@ -98,8 +112,10 @@ export function writeControlRegister(cpu: Cpu, cr: number, lo: number, hi: numbe
 /**
  * CR0 (SDM Vol. 2B MOV CR, "#GP(0) ... invalid bit combinations"): bits 63:32 must be 0,
  * PG needs PE and NW needs CD. ET is hardwired to 1 (P6 and later; KVM forces it too).
- * Turning paging on with EFER.LME activates IA-32e mode, which needs CR4.PAE and CS.L = 0;
- * turning it off in 64-bit mode is #GP(0) (SDM Vol. 3A 10.8.5).
+ * Turning paging on with EFER.LME activates IA-32e mode (EFER.LMA = 1), which needs CR4.PAE
+ * and CS.L = 0; turning it off in 64-bit mode is #GP(0), in compatibility mode it leaves
+ * IA-32e mode (SDM Vol. 3A 10.8.5). A write that changes PG, CD or NW with PAE paging in use
+ * after it loads the PDPTEs, #GP(0) if one is invalid (4.4.1).
  */
 export function writeCr0(cpu: Cpu, lo: number, hi: number): void {
   const s = cpu.state;
@@ -111,13 +127,15 @@ export function writeCr0(cpu: Cpu, lo: number, hi: number): void {
   let efer = s.getLo('efer');
   const enabling = (cr0 & Cr0.PG) !== 0 && !(old & Cr0.PG);
   const disabling = !(cr0 & Cr0.PG) && (old & Cr0.PG) !== 0;
+  const cr4 = s.getLo('cr4');
   if (enabling && efer & Efer.LME) {
-    if (!(s.getLo('cr4') & Cr4.PAE) || s.getU32('segAttr', Seg.CS) & SegAttr.L) throw gp();
+    if (!(cr4 & Cr4.PAE) || s.getU32('segAttr', Seg.CS) & SegAttr.L) throw gp();
     efer |= Efer.LMA;
   } else if (disabling && efer & Efer.LMA) {
     if (decodeMode(s.getU32('mode')).codeSize === 8) throw gp();
     efer &= ~Efer.LMA;
   }
+  if (paePaging(cr0, cr4, efer) && (old ^ cr0) & CR0_PDPTE_RELOAD && !cpu.mmu.loadPdptes(s.getLo('cr3'))) throw gp();
   s.setLo('cr0', cr0);
   s.setLo('efer', efer);
   if ((old ^ cr0) & CR0_PAGING) cpu.mmu.flush();
@@ -125,24 +143,66 @@ export function writeCr0(cpu: Cpu, lo: number, hi: number): void {
 }
 
 /**
- * CR3: the page-directory base. Every write flushes the TLB (no PCID, and global pages are
- * flushed too, which the SDM allows: a TLB may drop any entry at any time, 4.10.2). Outside
- * IA-32e mode the operand is 32 bits; in it, bits 63:52 are reserved (#GP(0)).
+ * CR3: the paging-structure base. Outside IA-32e mode the operand is 32 bits; in it, bits
+ * 63:MAXPHYADDR are reserved (#GP(0); no PCIDs, so bit 63 is one of them). With PAE paging
+ * the write loads the PDPTEs and is #GP(0), changing nothing, if one is invalid (SDM Vol. 3A
+ * 4.4.1). The TLB keeps the entries of global pages (4.10.4.1; no PCIDs).
  */
 export function writeCr3(cpu: Cpu, lo: number, hi: number): void {
-  if (hi >>> 20) throw gp();
+  const s = cpu.state;
+  if (hi & ~HI_ADDR_MASK) throw gp();
+  if (paePaging(s.getLo('cr0'), s.getLo('cr4'), s.getLo('efer')) && !cpu.mmu.loadPdptes(lo)) throw gp();
   setHalves(cpu, 'cr3', lo, hi);
-  cpu.mmu.flush();
+  cpu.mmu.flushNonGlobal();
 }
 
-/** CR4: reserved and unadvertised bits raise #GP(0); IA-32e mode needs PAE to stay set. */
+/**
+ * CR4: reserved and unadvertised bits raise #GP(0); IA-32e mode needs PAE to stay set. A
+ * write that changes PSE, PGE, PAE or SMEP with PAE paging in use after it loads the PDPTEs,
+ * #GP(0) if one is invalid (SDM Vol. 3A 4.4.1).
+ */
 export function writeCr4(cpu: Cpu, lo: number, hi: number): void {
   const s = cpu.state;
   if (hi !== 0 || lo & ~cr4Writable(cpu)) throw gp();
-  if (s.getLo('efer') & Efer.LMA && !(lo & Cr4.PAE)) throw gp();
+  const efer = s.getLo('efer');
+  if (efer & Efer.LMA && !(lo & Cr4.PAE)) throw gp();
   const old = s.getLo('cr4');
+  if (paePaging(s.getLo('cr0'), lo, efer) && (old ^ lo) & CR4_PDPTE_RELOAD && !cpu.mmu.loadPdptes(s.getLo('cr3'))) throw gp();
   s.setLo('cr4', lo);
   if ((old ^ lo) & CR4_PAGING) cpu.mmu.flush();
+}
+
+/** EFER bits this CPU implements, with the CPUID feature each needs (none for SCE, as in KVM). */
+const EFER_FEATURES: readonly (readonly [efer: number, cpuid: CpuidFeature | null])[] = [
+  [Efer.SCE, null],
+  [Efer.LME | Efer.LMA, Feature.LM],
+  [Efer.NXE, Feature.NX],
+];
+/** A change of this EFER bit changes translations: XD and its reserved-bit meaning (LMA only changes with CR0.PG). */
+const EFER_PAGING = Efer.NXE;
+
+/**
+ * WRMSR to IA32_EFER, and KVM_SET_MSRS (`host`), with KVM's rules (arch/x86/kvm/x86.c
+ * set_efer): a bit that is not implemented, or whose CPUID feature the guest lacks, is
+ * reserved (#GP(0)); LME cannot change while paging is on (SDM Vol. 3A 10.8.5); LMA is
+ * read-only — the written value is ignored and only IA-32e activation changes it (SDM Vol.
+ * 3A 2.2.1; the VMM sets it with KVM_SET_SREGS). The host skips the CPUID and paging
+ * checks. Returns false for #GP.
+ */
+export function writeEfer(cpu: Cpu, value: bigint, host: boolean): boolean {
+  const s = cpu.state;
+  if (value >> 32n !== 0n) return false;
+  let efer = Number(value);
+  let allowed = 0;
+  for (const [bits, feature] of EFER_FEATURES) if (host || feature === null || cpuidHas(cpu.env.cpuid, feature)) allowed |= bits;
+  if (efer & ~allowed) return false;
+  const old = s.getLo('efer');
+  if (!host && s.getLo('cr0') & Cr0.PG && (old ^ efer) & Efer.LME) return false;
+  efer = (efer & ~Efer.LMA) | (old & Efer.LMA);
+  s.setLo('efer', efer);
+  if ((old ^ efer) & EFER_PAGING) cpu.mmu.flush();
+  cpu.refreshMode();
+  return true;
 }
 
 /**
@@ -155,22 +215,12 @@ export function loadMachineStatusWord(cpu: Cpu, msw: number): void {
 }
 
 /**
- * INVLPG: drops the TLB entries of the page that contains `lin` (SDM Vol. 2A INVLPG). The
- * software TLB holds 4 KiB entries even for 4 MiB pages, and the PDE may already have
- * changed, so with CR4.PSE set every entry inside the 4 MiB region around `lin` goes.
- * (32-bit paging only: PAE's 2 MiB pages come with the PAE paging mode.)
+ * INVLPG: drops the TLB entries of the page that contains `lin`, and of the whole large page
+ * (2 MiB, 4 MiB, 1 GiB) it belonged to when the TLB filled it (SDM Vol. 2A INVLPG; Mmu
+ * records that at fill time, since the entry in memory may have changed since).
  */
 export function invalidatePage(cpu: Cpu, lin: number): void {
-  const s = cpu.state;
-  if (!(s.getLo('cr4') & Cr4.PSE)) {
-    cpu.mmu.flushPage(lin);
-    return;
-  }
-  const region = (lin & LARGE_PAGE_MASK) >>> 0;
-  const inRegion = (tag: number): boolean => tag !== 0 && (tag & LARGE_PAGE_MASK) >>> 0 === region;
-  for (let i = 0; i < TLB_ENTRIES; i++) {
-    if (inRegion(s.getLo('tlbRead', i)) || inRegion(s.getLo('tlbWrite', i))) cpu.mmu.flushPage(region + i * 4096);
-  }
+  cpu.mmu.invalidatePage(lin);
 }
 
 // ---- debug registers ---------------------------------------------------------------------

@@ -39,7 +39,7 @@ export class VcpuCore {
     readonly id: number,
   ) {
     this.cpu = new Cpu(memory, id);
-    this.msrs = new MsrModel(this.cpu.state);
+    this.msrs = new MsrModel(this.cpu);
     this.cpu.env = { cpuid: this.cpuid, msrs: this.msrs, vcpu: this };
     this.reset();
   }
@@ -321,7 +321,7 @@ export class VcpuCore {
 
   getMsrs(indices: number[]): KvmMsrEntry[] {
     return indices.flatMap((index) => {
-      const data = this.msrs.get(index);
+      const data = this.msrs.get(index, true);
       return data === undefined ? [] : [{ index, data }];
     });
   }

@@ -1,54 +1,99 @@
-// Far control transfers and software interrupts: JMP far, CALL far, RETF, IRET, INT n, INT3,
-// INT1, INTO (SDM Vol. 2A/2B). Operands are read in generated code; the transfer, with its
-// protection checks, stack switches and task switches, runs on the cold path
-// (core/cpu/far.ts, core/cpu/interrupts.ts) and ends the block with the new CS:RIP.
+// Far control transfers and software interrupts: JMP far, CALL far, RETF, IRET/IRETQ, INT n,
+// INT3, INT1, INTO (SDM Vol. 2A/2B), in every mode including IA-32e. Operands are read in
+// generated code; the transfer, with its protection checks, stack switches and task switches,
+// runs on the cold path (core/cpu/far.ts, core/cpu/interrupts.ts) and ends the block with the
+// new CS:RIP.
 import type { Cpu } from '../../core/cpu/cpu.ts';
-import { farCall, farJump, farReturn, interruptReturn, type OperandSize } from '../../core/cpu/far.ts';
-import { InternalError } from '../../core/cpu/faults.ts';
+import { farCall, farJump, farReturn, interruptReturn, isCanonicalHere, linearNumber } from '../../core/cpu/far.ts';
+import { ExitSignal, GuestFault, InternalError } from '../../core/cpu/faults.ts';
 import { deliverEvent, type EventKind } from '../../core/cpu/interrupts.ts';
-import { Flag, Vector } from '../../core/cpu/registers.ts';
+import { Flag, Seg, Vector } from '../../core/cpu/registers.ts';
+import { ExitReason } from '../../core/kvm/exit-reason.ts';
 import type { BlockContext, InsnSite } from '../context.ts';
 import { Op } from '../wasm/encoder.ts';
 import { readFarPointer } from './segments.ts';
 
 type Emit = (ctx: BlockContext) => void;
 
-/** Runs `fn` as this instruction's transfer and ends the block. */
-function transfer(ctx: BlockContext, fn: (cpu: Cpu, site: InsnSite) => void): void {
+/**
+ * ctx.helper for transfers that may run in 64-bit mode. RIP in the state is the block's entry
+ * RIP while `fn` runs; when `fn` fails (a fault, an internal error, an MMIO exit) RIP is put
+ * back as the exact 64-bit value before the failure is reported at this instruction: the
+ * site's numbers are inexact above 2^53, in the upper canonical half.
+ */
+export function coldHelper(ctx: BlockContext, fn: (cpu: Cpu, site: InsnSite) => boolean | void, mayEndBlock = true): void {
   ctx.helper((cpu, site) => {
+    const entry = cpu.state.get64('rip');
+    try {
+      return fn(cpu, site);
+    } catch (e) {
+      const restarts = e instanceof GuestFault || e instanceof InternalError || (e instanceof ExitSignal && e.reason === ExitReason.MMIO);
+      if (restarts && e.delta < 0) {
+        e.delta = site.delta;
+        // A fault whose delta is pinned (task-switch.ts) belongs to the new task and keeps its RIP.
+        if (e.delta >= 0) cpu.state.set64('rip', entry);
+      }
+      throw e;
+    }
+  }, mayEndBlock);
+}
+
+/** Runs `fn` as this instruction's transfer and ends the block. */
+export function transfer(ctx: BlockContext, fn: (cpu: Cpu, site: InsnSite) => void): void {
+  coldHelper(ctx, (cpu, site) => {
     fn(cpu, site);
     return true;
   });
   ctx.ended = true;
 }
 
-/** Far transfers with a 64-bit operand exist only in 64-bit mode, a later milestone. */
-function legacyOperandSize(ctx: BlockContext): OperandSize | undefined {
-  const size = ctx.instr.opSize;
-  if (size !== 8) return size;
-  const name = ctx.instr.form.mnemonic;
-  transfer(ctx, () => {
-    throw new InternalError(`${name} with a 64-bit operand (IA-32e mode) is not implemented yet`);
-  });
-  return undefined;
+/** The RIP of the next instruction, exact in 64-bit mode (RIP in the state is the block's entry RIP). */
+export function nextRipOf(ctx: BlockContext): (cpu: Cpu, site: InsnSite) => bigint {
+  if (ctx.mode.codeSize !== 8) return (_cpu, site) => BigInt(site.next);
+  const after = BigInt(ctx.delta + ctx.instr.length);
+  return (cpu) => BigInt.asUintN(64, cpu.state.get64('rip') + after);
 }
 
+/** In m16:64 the selector follows the 8-byte offset. */
+const FAR_POINTER64_SELECTOR = 8n;
+
 /**
- * Reads the target of JMP/CALL far: Ap is known at translation time; Mp is read here (it may
- * fault) and handed to the cold path in the `scratch` field as offset | selector << 32.
+ * Reads the target of JMP/CALL far: Ap is known at translation time; Mp with a 16- or 32-bit
+ * offset is read here (it may fault) and handed to the cold path in the `scratch` field as
+ * offset | selector << 32. An m16:64 pointer (REX.W) does not fit there: generated code
+ * passes its linear address and the cold path reads it, non-canonical being #GP(0), or
+ * #SS(0) for an SS-based operand (SDM Vol. 2A JMP, CALL, 64-Bit Mode Exceptions).
  */
-function farTarget(ctx: BlockContext): (cpu: Cpu) => { sel: number; offset: number } {
+function farTarget(ctx: BlockContext): (cpu: Cpu) => { sel: number; offset: bigint } {
   const i = ctx.instr;
   if (i.form.operands[0] === 'Ap') {
-    const target = { sel: i.imm2, offset: i.imm >>> 0 };
+    const target = { sel: i.imm2, offset: BigInt(i.imm >>> 0) };
     return () => target;
   }
   const fb = ctx.fb;
+  if (i.opSize === 8) {
+    const m = i.mem!;
+    const offset = ctx.i64();
+    ctx.effectiveAddress(m);
+    fb.set(offset);
+    const lin = ctx.i64();
+    ctx.linear(m.seg, offset, 8);
+    fb.set(lin);
+    ctx.storeField('scratch', lin);
+    const vector = m.seg === Seg.SS ? Vector.SS : Vector.GP;
+    return (cpu) => {
+      const at = cpu.state.get64('scratch');
+      if (!isCanonicalHere(cpu, at) || !isCanonicalHere(cpu, at + FAR_POINTER64_SELECTOR + 1n)) throw new GuestFault(vector, 0);
+      const [lo, hi] = cpu.readLinear(linearNumber(at), 8);
+      const sel = cpu.read(linearNumber(at + FAR_POINTER64_SELECTOR), 2);
+      return { sel, offset: (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0) };
+    };
+  }
   const [offset, sel] = readFarPointer(ctx, 0);
   const packed = ctx.i64();
   fb.get(sel).i64Const(32).op(Op.i64_shl).get(offset).op(Op.i64_or).set(packed);
   ctx.storeField('scratch', packed);
-  return (cpu) => ({ offset: cpu.state.getLo('scratch'), sel: scratchHi(cpu) });
+  return (cpu) => ({ offset: BigInt(cpu.state.getLo('scratch')), sel: scratchHi(cpu) });
 }
 
 /** Bits 47:32 of the `scratch` field: the selector of a far pointer. */
@@ -57,36 +102,35 @@ function scratchHi(cpu: Cpu): number {
 }
 
 const jmpf: Emit = (ctx) => {
-  const opSize = legacyOperandSize(ctx);
-  if (opSize === undefined) return;
   const target = farTarget(ctx);
+  const next = nextRipOf(ctx);
   transfer(ctx, (cpu, site) => {
     const { sel, offset } = target(cpu);
-    farJump(cpu, sel, offset, site.next);
+    farJump(cpu, sel, offset, next(cpu, site));
   });
 };
 
 const callf: Emit = (ctx) => {
-  const opSize = legacyOperandSize(ctx);
-  if (opSize === undefined) return;
+  const opSize = ctx.instr.opSize;
   const target = farTarget(ctx);
+  const next = nextRipOf(ctx);
   transfer(ctx, (cpu, site) => {
     const { sel, offset } = target(cpu);
-    farCall(cpu, sel, offset, opSize, site.next);
+    farCall(cpu, sel, offset, opSize, next(cpu, site));
   });
 };
 
 const retf: Emit = (ctx) => {
-  const opSize = legacyOperandSize(ctx);
-  if (opSize === undefined) return;
+  const opSize = ctx.instr.opSize;
   const release = ctx.instr.form.operands[0] === 'Iw' ? ctx.instr.imm : 0;
   transfer(ctx, (cpu) => farReturn(cpu, opSize, release));
 };
 
+/** IRET, IRETD, or IRETQ with REX.W. */
 const iret: Emit = (ctx) => {
-  const opSize = legacyOperandSize(ctx);
-  if (opSize === undefined) return;
-  transfer(ctx, (cpu, site) => interruptReturn(cpu, opSize, site.next));
+  const opSize = ctx.instr.opSize;
+  const next = nextRipOf(ctx);
+  transfer(ctx, (cpu, site) => interruptReturn(cpu, opSize, next(cpu, site)));
 };
 
 /**
@@ -96,8 +140,9 @@ const iret: Emit = (ctx) => {
 function raiseEvent(vector: number | 'imm', kind: EventKind): Emit {
   return (ctx) => {
     const v = vector === 'imm' ? ctx.instr.imm & 0xff : vector;
+    const next = nextRipOf(ctx);
     transfer(ctx, (cpu, site) => {
-      cpu.state.setNum('rip', site.next);
+      cpu.state.set64('rip', next(cpu, site));
       deliverEvent(cpu, { vector: v, kind });
     });
   };

@@ -64,7 +64,7 @@ describe('MOV to CR4', () => {
 
   it.each([
     ['VME', 0x01],
-    ['PAE', 0x20],
+    ['PCE', 0x100],
     ['DE', 0x08],
     ['OSFXSR', 0x200],
     ['UMIP', 0x800],
