@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApicBus, DestMode, TriggerMode, type ApicMessage } from './apic-bus.ts';
 import { DeliveryMode, Shorthand } from './apic-regs.ts';
-import { VirtualTimerQueue } from './clock.ts';
+import { VirtualClock } from '../clock.ts';
 import { Lapic } from './lapic.ts';
 
 const LDR = 0xd0,
@@ -9,7 +9,7 @@ const LDR = 0xd0,
   SVR = 0xf0;
 
 function setup(n: number) {
-  const q = new VirtualTimerQueue();
+  const q = new VirtualClock();
   const bus = new ApicBus();
   const apics = Array.from({ length: n }, (_, id) => new Lapic({ id, bus, clock: q, timers: q }));
   for (const a of apics) a.write(SVR, 4, 0x1ff);

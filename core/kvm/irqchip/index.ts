@@ -18,7 +18,7 @@ export {
   MSR_IA32_APICBASE,
   MSR_IA32_TSC_DEADLINE,
 } from './apic-regs.ts';
-export { VirtualTimerQueue, type TimerHandle, type TimerQueue, type VirtualClock } from './clock.ts';
+export { VirtualClock, type TimerHandle, type TimerQueue, type Clock } from '../clock.ts';
 export {
   Ioapic,
   IOAPIC_DEFAULT_BASE_ADDRESS,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApicBus } from './apic-bus.ts';
-import { VirtualTimerQueue } from './clock.ts';
+import { VirtualClock } from '../clock.ts';
 import { IOAPIC_SUCCESSIVE_IRQ_MAX_COUNT, Ioapic } from './ioapic.ts';
 import { Lapic } from './lapic.ts';
 
@@ -18,7 +18,7 @@ const EOI = 0xb0,
   SVR = 0xf0;
 
 function setup(n = 2) {
-  const q = new VirtualTimerQueue();
+  const q = new VirtualClock();
   const bus = new ApicBus();
   const apics = Array.from({ length: n }, (_, id) => new Lapic({ id, bus, clock: q, timers: q }));
   for (const a of apics) a.write(SVR, 4, 0x1ff);

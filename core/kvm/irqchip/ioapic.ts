@@ -16,7 +16,7 @@
 
 import { DestMode, TriggerMode, type ApicBus, type ApicTarget, type EoiListener } from './apic-bus.ts';
 import { Shorthand, type DeliveryMode } from './apic-regs.ts';
-import type { TimerHandle, TimerQueue, VirtualClock } from './clock.ts';
+import type { TimerHandle, TimerQueue, Clock } from '../clock.ts';
 
 export const IOAPIC_NUM_PINS = 24;
 /** KVM's IOAPIC_VERSION_ID: the 82093AA's version (datasheet 3.2.2, IOAPICVER). */
@@ -62,7 +62,7 @@ export type IoapicStateError = { kind: 'bad-field'; field: string; value: unknow
 
 export interface IoapicOptions {
   bus: ApicBus;
-  clock: VirtualClock;
+  clock: Clock;
   timers: TimerQueue;
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApicBus } from './apic-bus.ts';
-import { VirtualTimerQueue } from './clock.ts';
+import { VirtualClock } from '../clock.ts';
 import { Lapic } from './lapic.ts';
 import { divideCount } from './lapic-timer.ts';
 
@@ -20,7 +20,7 @@ const IA32_TSC_DEADLINE = 0x6e0;
 const VEC = 0xee;
 
 function setup(withTsc = true) {
-  const q = new VirtualTimerQueue();
+  const q = new VirtualClock();
   const tscOffset = 5000n;
   const tsc = { guestTsc: () => BigInt(q.nowNs()) + tscOffset, tscHz: 1_000_000_000 };
   const a = new Lapic({ id: 0, bus: new ApicBus(), clock: q, timers: q, ...(withTsc ? { tsc } : {}) });

@@ -5,7 +5,7 @@
 // start_sw_tscdeadline): the counter is never stored, it is derived from the expiry time.
 
 import { ApicReg, TimerMode } from './apic-regs.ts';
-import type { TimerHandle, TimerQueue, VirtualClock } from './clock.ts';
+import type { TimerHandle, TimerQueue, Clock } from '../clock.ts';
 
 /** KVM's APIC_BUS_CYCLE_NS_DEFAULT: the APIC timer's input clock runs at 1 GHz. */
 export const APIC_BUS_CYCLE_NS_DEFAULT = 1;
@@ -27,7 +27,7 @@ export interface TimerHost {
 }
 
 export interface LapicTimerOptions {
-  clock: VirtualClock;
+  clock: Clock;
   queue: TimerQueue;
   /** Present when the CPU has the TSC-deadline timer (CPUID.01H:ECX[24]). */
   tsc?: TscSource;

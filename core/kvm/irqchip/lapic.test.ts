@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApicBus } from './apic-bus.ts';
 import { Lvt } from './apic-regs.ts';
-import { VirtualTimerQueue } from './clock.ts';
+import { VirtualClock } from '../clock.ts';
 import { Lapic, type LapicOptions } from './lapic.ts';
 
 // Register offsets (SDM Vol. 3A Table 11-1) and x2APIC MSRs (Table 11-6), written as numbers
@@ -26,7 +26,7 @@ const LVTS = [0x320, 0x330, 0x340, 0x350, 0x360, 0x370];
 const IA32_APIC_BASE = 0x1b;
 
 function setup(n: number, extra: Partial<LapicOptions> = {}) {
-  const q = new VirtualTimerQueue();
+  const q = new VirtualClock();
   const bus = new ApicBus();
   const kicks: number[] = [];
   const apics = Array.from(

@@ -48,7 +48,7 @@ import {
   lvtOffset,
   x2apicLdr,
 } from './apic-regs.ts';
-import type { TimerQueue, VirtualClock } from './clock.ts';
+import type { TimerQueue, Clock } from '../clock.ts';
 import { LapicTimer, divideCount, type TscSource } from './lapic-timer.ts';
 import type { ApicEvents, PendingInterrupt } from './pending-interrupt.ts';
 import { VectorSet } from './vector-set.ts';
@@ -69,7 +69,7 @@ export interface LapicOptions {
   /** vCPU id: the initial APIC ID and the (read-only) x2APIC ID. */
   id: number;
   bus: ApicBus;
-  clock: VirtualClock;
+  clock: Clock;
   timers: TimerQueue;
   /** The guest TSC; when given, the CPU has the TSC-deadline timer (CPUID.01H:ECX[24]). */
   tsc?: TscSource;

@@ -6,8 +6,8 @@ export type { Pic8259State, I8259State, Pic8259StateError, Pic8259FromState } fr
 export { DebugExit, DEBUG_EXIT_IOBASE } from './debug-exit.ts';
 export { Port80, PORT80_IOBASE } from './port80.ts';
 export type { Port80State, Port80StateError, Port80FromState } from './port80.ts';
-export { VirtualClock } from './clock.ts';
-export type { Clock, TimerHandle, TimerQueue } from './clock.ts';
+export { VirtualClock } from '../../kvm/clock.ts';
+export type { Clock, TimerHandle, TimerQueue } from '../../kvm/clock.ts';
 export {
   Pit8254,
   PIT8254_IOBASE,

@@ -4,7 +4,7 @@
 // gate summary. Tick T is the T-th CLK rising edge of the 1.193182 MHz input; a count
 // written between ticks T and T+1 is loaded by pulse T+1.
 import { describe, expect, it } from 'vitest';
-import { VirtualClock, type TimerQueue } from './clock.ts';
+import { VirtualClock, type TimerQueue } from '../../kvm/clock.ts';
 import { PIT_CLOCK_HZ, Pit8254, pitTickTimeNs, pitTicksAt, type Pit8254State } from './pit8254.ts';
 
 const CONTROL = 3;

@@ -28,7 +28,7 @@
 //    "No-Operation (3-State)", so the ISA bus floats.
 
 import type { AccessSize, IrqLine, PioDevice } from '../bus.ts';
-import type { Clock, TimerHandle, TimerQueue } from './clock.ts';
+import type { Clock, TimerHandle, TimerQueue } from '../../kvm/clock.ts';
 
 /** Ports 0x40-0x42: counters 0-2; port 0x43: control word. */
 export const PIT8254_IOBASE = 0x40;

@@ -3,7 +3,7 @@
 // arch/x86/kernel/tsc.c pit_calibrate_tsc() runs: gate 2 on and speaker off through port
 // 0x61, counter 2 in mode 0 with a 50 ms count (1193182 / 20 = 59659), then poll bit 5.
 import { describe, expect, it } from 'vitest';
-import { VirtualClock } from './clock.ts';
+import { VirtualClock } from '../../kvm/clock.ts';
 import { Pit8254, pitTickTimeNs } from './pit8254.ts';
 import { Port61 } from './port61.ts';
 

@@ -15,7 +15,7 @@
 // time (every 15.085 us); QEMU flips it on every read instead.
 
 import type { AccessSize, PioDevice } from '../bus.ts';
-import type { Clock } from './clock.ts';
+import type { Clock } from '../../kvm/clock.ts';
 import { pitTicksAt } from './pit8254.ts';
 
 export const PORT61_IOBASE = 0x61;

@@ -5,7 +5,7 @@
 // Thursday: day of week 5 with Sunday = 1); and for the CMOS memory bytes, the formulas of
 // QEMU hw/i386/pc.c pc_cmos_init().
 import { describe, expect, it } from 'vitest';
-import { VirtualClock } from './clock.ts';
+import { VirtualClock } from '../../kvm/clock.ts';
 import { RtcCmos, pcCmosMemoryBytes, type RtcCmosState } from './rtc-cmos.ts';
 
 // Register indices (datasheet "Address Map").

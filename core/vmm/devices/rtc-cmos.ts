@@ -34,7 +34,7 @@
 //    from the calendar's weekday.
 
 import type { AccessSize, IrqLine, PioDevice } from '../bus.ts';
-import type { Clock, TimerHandle, TimerQueue } from './clock.ts';
+import type { Clock, TimerHandle, TimerQueue } from '../../kvm/clock.ts';
 
 export const RTC_IOBASE = 0x70;
 export const RTC_PORTS = 2;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { VirtualTimerQueue } from './clock.ts';
+import { VirtualClock } from './clock.ts';
 
-describe('VirtualTimerQueue', () => {
+describe('VirtualClock', () => {
   it('fires due timers in deadline order, each seeing its own deadline as now', () => {
-    const q = new VirtualTimerQueue();
+    const q = new VirtualClock();
     const seen: [string, number][] = [];
     q.schedule(300, () => seen.push(['c', q.nowNs()]));
     q.schedule(100, () => seen.push(['a', q.nowNs()]));
@@ -19,14 +19,14 @@ describe('VirtualTimerQueue', () => {
   });
 
   it('cancels, and fires timers that callbacks schedule within the same advance', () => {
-    const q = new VirtualTimerQueue();
+    const q = new VirtualClock();
     const fired: number[] = [];
     const h = q.schedule(10, () => fired.push(10));
     q.cancel(h);
     q.schedule(20, () => q.schedule(30, () => fired.push(30)));
     q.advanceTo(40);
     expect(fired).toEqual([30]);
-    expect(q.scheduled).toBe(0);
+    expect(q.pendingTimers).toBe(0);
     expect(() => q.advanceTo(39)).toThrow(RangeError);
   });
 });

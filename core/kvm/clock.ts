@@ -1,7 +1,8 @@
-// Time as the timer devices (8254 PIT, MC146818 RTC) see it: a monotonic guest clock in
-// nanoseconds and a queue of one-shot callbacks. Devices compute every counter value from
-// `nowNs()` when the guest looks, and schedule a callback only for the next edge of an
-// interrupt line, as QEMU's devices do with QEMU_CLOCK_VIRTUAL and timer_mod().
+// Time as every timer sees it — the in-"kernel" LAPIC timer and IOAPIC, and the VMM's 8254 PIT
+// and MC146818 RTC: a monotonic guest clock in nanoseconds and a queue of one-shot callbacks
+// (KVM: ktime_get() and hrtimers; QEMU: QEMU_CLOCK_VIRTUAL and timer_mod()). Devices compute
+// counter values from `nowNs()` when the guest looks and schedule a callback only for the next
+// edge of an interrupt line. One definition here; core/vmm imports it from the "kernel" side.
 //
 // Nanoseconds are plain numbers: exact up to 2^53 ns (about 104 days of guest time), so no
 // BigInt on the device paths (DESIGN.md). The machine supplies the real implementation;
