@@ -119,19 +119,22 @@ function legacyFarJump(cpu: Cpu, sel: number, offset: number, next: number): voi
       commitCode(cpu, gate.selector, cs, cpl, eip);
       return cpu.refreshMode();
     }
-    case SystemType.TASK_GATE: {
-      checkGateAccess(sel, d, cpl);
-      const tssSel = decodeGate(d.lo, d.hi).selector;
-      return switchTask(cpu, tssSel, taskGateTss(cpu, tssSel), 'jmp', next);
-    }
+    case SystemType.TASK_GATE:
     case SystemType.TSS16_AVAILABLE:
     case SystemType.TSS32_AVAILABLE:
-      checkGateAccess(sel, d, cpl);
-      return switchTask(cpu, sel, d, 'jmp', next);
+      return transferToTask(cpu, sel, d, cpl, 'jmp', next);
     default:
       // Data-less system descriptors, busy TSSs, LDTs and interrupt gates.
       throw fault(Vector.GP, selectorError(sel));
   }
+}
+
+/** JMP or CALL to a TSS or through a task gate: a task switch (SDM Vol. 3A 7.3). */
+function transferToTask(cpu: Cpu, sel: number, d: SegmentDescriptor, cpl: number, kind: 'jmp' | 'call', next: number): void {
+  checkGateAccess(sel, d, cpl);
+  if (d.type !== SystemType.TASK_GATE) return switchTask(cpu, sel, d, kind, next);
+  const tssSel = decodeGate(d.lo, d.hi).selector;
+  return switchTask(cpu, tssSel, taskGateTss(cpu, tssSel), kind, next);
 }
 
 /** CALL ptr16:16/32 and CALL m16:16/32/64 (SDM Vol. 2A CALL). */
@@ -173,15 +176,10 @@ function legacyFarCall(cpu: Cpu, sel: number, offset: number, opSize: LegacySize
     case SystemType.CALL_GATE32:
       checkGateAccess(sel, d, cpl);
       return callThroughGate(cpu, d, cpl, next);
-    case SystemType.TASK_GATE: {
-      checkGateAccess(sel, d, cpl);
-      const tssSel = decodeGate(d.lo, d.hi).selector;
-      return switchTask(cpu, tssSel, taskGateTss(cpu, tssSel), 'call', next);
-    }
+    case SystemType.TASK_GATE:
     case SystemType.TSS16_AVAILABLE:
     case SystemType.TSS32_AVAILABLE:
-      checkGateAccess(sel, d, cpl);
-      return switchTask(cpu, sel, d, 'call', next);
+      return transferToTask(cpu, sel, d, cpl, 'call', next);
     default:
       throw fault(Vector.GP, selectorError(sel));
   }
