@@ -270,19 +270,27 @@ function retire(cpu: Cpu, site: InsnSite, op: StringIo, offsetReg: Reg, done: nu
   setRip(s, finished ? site.next : site.rip);
 }
 
+/** Port, I/O permission and REP count, shared by INS and OUTS; a zero REP count retires at once. */
+function beginStringIo(cpu: Cpu, site: InsnSite, op: StringIo): { port: number; count: bigint } | undefined {
+  const port = portFromDx(cpu);
+  checkPermission(cpu, site, port, op.size);
+  const count = stringCount(cpu.state, op);
+  if (count === 0n) {
+    setRip(cpu.state, site.next);
+    return undefined;
+  }
+  return { port, count };
+}
+
 /**
  * OUTS / REP OUTS (SDM Vol. 2B OUTS): reads the batch from seg:rSI into the data page,
  * retires it and exits. Returns true (block ends, RIP = next) when a REP count is 0.
  */
 export function stringOut(cpu: Cpu, site: InsnSite, op: StringIo): boolean {
   const s = cpu.state;
-  const port = portFromDx(cpu);
-  checkPermission(cpu, site, port, op.size);
-  const count = stringCount(s, op);
-  if (count === 0n) {
-    setRip(s, site.next);
-    return true;
-  }
+  const start = beginStringIo(cpu, site, op);
+  if (start === undefined) return true;
+  const { port, count } = start;
   const batch = planBatch(cpu, site, op, Reg.RSI, count);
   const data = s.addr('runData');
   const hosts = batch.lins.length > 1 ? hostBytes(cpu, batch.low, batch.bytes, Access.Read).hosts : [];
@@ -310,13 +318,9 @@ export function stringOut(cpu: Cpu, site: InsnSite, op: StringIo): boolean {
  */
 export function stringIn(cpu: Cpu, site: InsnSite, op: StringIo): boolean {
   const s = cpu.state;
-  const port = portFromDx(cpu);
-  checkPermission(cpu, site, port, op.size);
-  const count = stringCount(s, op);
-  if (count === 0n) {
-    setRip(s, site.next);
-    return true;
-  }
+  const start = beginStringIo(cpu, site, op);
+  if (start === undefined) return true;
+  const { port, count } = start;
   const planned = planBatch(cpu, site, op, Reg.RDI, count);
   const n = ramElements(planned, hostBytes(cpu, planned.low, planned.bytes, Access.Write).hosts, op.size);
   if (n === 0) {
