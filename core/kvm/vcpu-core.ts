@@ -16,6 +16,12 @@ import { DispatchResult } from '../../jit/dispatcher.ts';
 /** How often (in blocks) the run loop polls kvm_run.immediate_exit for a kick. */
 const KICK_POLL_BLOCKS = 64;
 
+/** Mnemonics of the exception vectors (SDM Vol. 3A Table 6-1), for messages. */
+const VECTOR_NAMES: Readonly<Record<number, string>> = {
+  0: '#DE', 1: '#DB', 2: 'NMI', 3: '#BP', 4: '#OF', 5: '#BR', 6: '#UD', 7: '#NM', 8: '#DF', 10: '#TS',
+  11: '#NP', 12: '#SS', 13: '#GP', 14: '#PF', 16: '#MF', 17: '#AC', 18: '#MC', 19: '#XM',
+};
+
 const SREG_ORDER: [keyof KvmSregs & ('es' | 'cs' | 'ss' | 'ds' | 'fs' | 'gs' | 'ldt' | 'tr'), Seg][] = [
   ['es', Seg.ES], ['cs', Seg.CS], ['ss', Seg.SS], ['ds', Seg.DS], ['fs', Seg.FS], ['gs', Seg.GS], ['ldt', Seg.LDTR], ['tr', Seg.TR],
 ];
@@ -192,7 +198,10 @@ export class VcpuCore {
       cpu.singleStepNext = false;
       cpu.mmioLog = [];
       const outcome = handleDoubleFault(cpu, e, (ev) => deliverEvent(cpu, ev));
-      if (outcome === 'shutdown') return this.exit(ExitReason.SHUTDOWN, `triple fault at RIP 0x${s.getNum('rip').toString(16)}`);
+      if (outcome === 'shutdown') {
+        const code = e.errorCode === undefined ? '' : `(0x${e.errorCode.toString(16)})`;
+        return this.exit(ExitReason.SHUTDOWN, `triple fault at RIP 0x${s.getNum('rip').toString(16)}: ${VECTOR_NAMES[e.vector] ?? `vector ${e.vector}`}${code} could not be delivered`);
+      }
       return undefined;
     }
     if (e instanceof ExitSignal) {

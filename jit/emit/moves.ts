@@ -171,9 +171,11 @@ const xlat: Emit = (ctx) => {
 
 const salc: Emit = (ctx) => {
   // Undocumented SALC (D6): AL = CF ? 0xff : 0 (AMD APM Vol. 3 lists it as reserved; all x86 CPUs implement it).
+  // 0 - CF: all ones when CF is set.
   const v = ctx.i64();
+  ctx.fb.i64Const(0);
   ctx.flags.emitFlag(Flag.CF);
-  ctx.fb.op(Op.i64_extend_i32_u).i64Const(0).op(Op.i64_sub).i64Const(0xff).op(Op.i64_and).set(v);
+  ctx.fb.op(Op.i64_extend_i32_u).op(Op.i64_sub).i64Const(0xff).op(Op.i64_and).set(v);
   ctx.writeReg(Reg.RAX, 1, v);
 };
 
