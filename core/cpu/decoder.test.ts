@@ -105,3 +105,14 @@ describe('decoder', () => {
     expect(dec([0x06], 8)).toMatchObject({ ok: false, fault: 'ud' }); // push es
   });
 });
+
+describe('decoder: 64-bit-only meanings', () => {
+  it('63 /r is ARPL outside 64-bit mode and MOVSXD in it (SDM Vol. 2D Table A-2)', () => {
+    expect(ok([0x63, 0xc8], 4).form.mnemonic).toBe('arpl');
+    const m = ok([0x48, 0x63, 0xc1], 8); // movsxd rax, ecx
+    expect(m.form.mnemonic).toBe('movsxd');
+    expect(m.opSize).toBe(8);
+    expect(m.reg).toBe(0);
+    expect(m.rm).toBe(1);
+  });
+});

@@ -1,7 +1,7 @@
 // Instruction decoder: prefixes, REX, opcode maps, ModRM/SIB, displacement and immediates
 // (SDM Vol. 2A chapter 2, "Instruction Format"). Reads the opcode table and nothing else.
 import { Seg } from './registers.ts';
-import { ONE_BYTE, TWO_BYTE, isGroup, type OpcodeForm, type Operand } from './opcodes.ts';
+import { ONE_BYTE, ONE_BYTE_64, TWO_BYTE, isGroup, type OpcodeForm, type Operand } from './opcodes.ts';
 
 export type CodeSize = 2 | 4 | 8;
 
@@ -105,7 +105,7 @@ export function decode(fetch: FetchByte, mode: DecodeMode): DecodeResult {
       b = next();
     }
     let opcode = b;
-    let entry = ONE_BYTE[b];
+    let entry = (long && ONE_BYTE_64[b]) || ONE_BYTE[b];
     if (b === 0x0f) {
       const b2 = next();
       opcode = 0x100 | b2;

@@ -331,6 +331,14 @@ function buildTwoByte(): Record<number, OpcodeEntry> {
 
 /** One-byte opcode map (SDM Vol. 2D Table A-2). Prefix bytes are not entries. */
 export const ONE_BYTE: Readonly<Record<number, OpcodeEntry>> = buildOneByte();
+/**
+ * One-byte opcodes that mean something else in 64-bit mode (SDM Vol. 2D Table A-2, the
+ * "o64"/"i64" superscripts): 63 is ARPL outside 64-bit mode and MOVSXD Gv, Ed in it.
+ */
+export const ONE_BYTE_64: Readonly<Record<number, OpcodeEntry>> = {
+  0x63: f('movsxd', ['Gv', 'Ed']),
+};
+
 /** Two-byte opcode map, 0F xx (SDM Vol. 2D Table A-3). */
 export const TWO_BYTE: Readonly<Record<number, OpcodeEntry>> = buildTwoByte();
 
@@ -353,6 +361,7 @@ export function allForms(): { opcode: string; form: OpcodeForm }[] {
     }
   };
   walk('', ONE_BYTE);
+  walk('(64-bit) ', ONE_BYTE_64);
   walk('0F ', TWO_BYTE);
   return out;
 }

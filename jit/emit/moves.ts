@@ -35,6 +35,21 @@ function extend(signed: boolean): Emit {
   };
 }
 
+/**
+ * MOVSXD Gv, Ed (64-bit mode): sign-extends a doubleword to 64 bits with REX.W; without it
+ * the move is 32-bit (and zero-extends like any 32-bit register write; SDM Vol. 2B MOVSX/MOVSXD).
+ */
+const movsxd: Emit = (ctx) => {
+  const dst = ctx.operand(0);
+  const src = ctx.operand(1, 4);
+  const v = ctx.i64();
+  ctx.read(src);
+  if (dst.size === 8) ctx.signExtend(4);
+  ctx.mask(dst.size);
+  ctx.fb.set(v);
+  ctx.write(dst, v);
+};
+
 const lea: Emit = (ctx) => {
   // LEA computes with the address size and truncates or zero-extends to the operand size.
   const i = ctx.instr;
@@ -183,6 +198,7 @@ export const moveEmitters: Record<string, Emit> = {
   mov,
   movzx: extend(false),
   movsx: extend(true),
+  movsxd,
   lea,
   xchg,
   nop,
