@@ -116,3 +116,52 @@ describe('decoder: 64-bit-only meanings', () => {
     expect(m.rm).toBe(1);
   });
 });
+
+describe('mandatory prefixes and VEX (SDM Vol. 2A 2.1.2, 2.3)', () => {
+  it('F3 0F AE /0 with mod 11 is RDFSBASE; the F3 is consumed as part of the opcode', () => {
+    const i = ok([0xf3, 0x48, 0x0f, 0xae, 0xc0], 8); // rdfsbase rax
+    expect(i.form.mnemonic).toBe('rdfsbase');
+    expect(i.mandatory).toBe('F3');
+    expect(i.repPrefix).toBe(0);
+    expect(i.opSize).toBe(8);
+  });
+
+  it('0F AE /0 with mod 11 and no F3 is #UD; with memory it is FXSAVE, and an F3 there is an ignored REP', () => {
+    expect(dec([0x0f, 0xae, 0xc0], 8)).toMatchObject({ ok: false, fault: 'ud' });
+    const i = ok([0xf3, 0x0f, 0xae, 0x00]); // rep fxsave [eax]
+    expect(i.form.mnemonic).toBe('fxsave');
+    expect(i.mandatory).toBe('none');
+  });
+
+  it('0F AE /5 /6 /7 with mod 11 are the fences', () => {
+    expect(ok([0x0f, 0xae, 0xe8]).form.mnemonic).toBe('lfence');
+    expect(ok([0x0f, 0xae, 0xf0]).form.mnemonic).toBe('mfence');
+    expect(ok([0x0f, 0xae, 0xf8]).form.mnemonic).toBe('sfence');
+  });
+
+  it('group 7 register forms: 0F 01 CA CLAC, CB STAC, D0 XGETBV, EE RDPKRU, F9 RDTSCP', () => {
+    expect(ok([0x0f, 0x01, 0xca]).form.mnemonic).toBe('clac');
+    expect(ok([0x0f, 0x01, 0xcb]).form.mnemonic).toBe('stac');
+    expect(ok([0x0f, 0x01, 0xd0]).form.mnemonic).toBe('xgetbv');
+    expect(ok([0x0f, 0x01, 0xee]).form.mnemonic).toBe('rdpkru');
+    expect(ok([0x0f, 0x01, 0xf9]).form.mnemonic).toBe('rdtscp');
+    expect(dec([0x0f, 0x01, 0xc8])).toMatchObject({ ok: false, fault: 'ud' }); // MONITOR: not implemented
+  });
+
+  it('C5 outside 64-bit mode with a memory ModRM is LDS, with mod 11 it is VEX (SDM Vol. 2A 2.3.5)', () => {
+    expect(ok([0xc5, 0x06]).form.mnemonic).toBe('lds'); // lds eax, [esi]
+    const r = dec([0xc5, 0xf8, 0x77]); // VEX.128.0F 77 = VZEROUPPER: no AVX, #UD
+    expect(r).toMatchObject({ ok: false, fault: 'ud' });
+    expect(r.ok ? 0 : r.length).toBe(3);
+  });
+
+  it('VEX after a 66, F2, F3 or REX prefix is #UD', () => {
+    expect(dec([0x66, 0xc4, 0xe2, 0x78, 0xf2, 0xc0], 8)).toMatchObject({ ok: false, fault: 'ud', length: 2 });
+    expect(dec([0x40, 0xc4, 0xe2, 0x78, 0xf2, 0xc0], 8)).toMatchObject({ ok: false, fault: 'ud', length: 2 });
+  });
+
+  it('0F 38 and 0F 3A are three-byte maps: an empty slot is #UD after three opcode bytes', () => {
+    expect(dec([0x0f, 0x38, 0xff, 0xc0])).toMatchObject({ ok: false, fault: 'ud', length: 3, opcode: 0x2ff });
+    expect(dec([0x0f, 0x3a, 0xff, 0xc0, 0x00])).toMatchObject({ ok: false, fault: 'ud', length: 3, opcode: 0x3ff });
+  });
+});

@@ -1,7 +1,10 @@
 // Instruction decoder: prefixes, REX, opcode maps, ModRM/SIB, displacement and immediates
 // (SDM Vol. 2A chapter 2, "Instruction Format"). Reads the opcode table and nothing else.
 import { Seg } from './registers.ts';
-import { ONE_BYTE, ONE_BYTE_64, TWO_BYTE, isGroup, type OpcodeForm, type Operand } from './opcodes.ts';
+import {
+  ONE_BYTE, ONE_BYTE_64, THREE_BYTE_38, THREE_BYTE_3A, TWO_BYTE, VEX_MAPS, isGroup, isPrefixSelect,
+  type MandatoryPrefix, type OpcodeEntry, type OpcodeForm, type OpcodeGroup, type Operand,
+} from './opcodes.ts';
 
 export type CodeSize = 2 | 4 | 8;
 
@@ -23,8 +26,12 @@ export interface Instr {
   /** Byte length (1..15). */
   readonly length: number;
   readonly form: OpcodeForm;
-  /** Opcode: 0x00-0xff one-byte, 0x100-0x1ff for 0F xx. */
+  /** Opcode: 0x00-0xff one-byte, 0x100-0x1ff for 0F xx, 0x200-0x2ff for 0F 38 xx, 0x300-0x3ff for 0F 3A xx (VEX: by VEX.mmmmm the same way). */
   readonly opcode: number;
+  /** The prefix that selected the form (SDM Vol. 2A 2.1.2); it no longer acts as operand-size or REP. */
+  readonly mandatory: MandatoryPrefix;
+  /** VEX fields, or null for a legacy encoding. */
+  readonly vex: VexFields | null;
   /** Effective operand size for "v" operands. */
   readonly opSize: 2 | 4 | 8;
   readonly addrSize: 2 | 4 | 8;
@@ -51,6 +58,15 @@ export interface Instr {
   readonly moffs: number;
 }
 
+/** The fields of a VEX prefix (SDM Vol. 2A 2.3.5-2.3.6), un-inverted. */
+export interface VexFields {
+  /** VEX.L: 0 = 128-bit (or scalar/GPR), 1 = 256-bit. */
+  readonly l: 0 | 1;
+  readonly w: boolean;
+  /** The register VEX.vvvv names (in 32-bit mode only 0-7). */
+  readonly vvvv: number;
+}
+
 export type DecodeResult =
   | { ok: true; instr: Instr }
   | { ok: false; fault: 'ud' | 'gp'; length: number; opcode: number };
@@ -67,10 +83,26 @@ const MAX_LENGTH = 15;
 
 const SEG_PREFIX: Record<number, Seg> = { 0x26: Seg.ES, 0x2e: Seg.CS, 0x36: Seg.SS, 0x3e: Seg.DS, 0x64: Seg.FS, 0x65: Seg.GS };
 
-/** ModRM-encoded operands: E G M R S C D with a size letter (Eb, Gv, Sw, Cd, Mp...) or a bare M. */
+/**
+ * ModRM-encoded operands: E G M R S C D and the SIMD V W U P Q N with a size (Eb, Gv, Sw,
+ * Cd, Mp, Wps, Vx...) or a bare M. Fixed registers (CS, DX, SS...) have no lower-case size.
+ */
 function operandsNeedModrm(ops: readonly Operand[]): boolean {
-  return ops.some((o) => o === 'M' || /^[EGMRSCD][a-z]$/.test(o));
+  return ops.some((o) => o === 'M' || /^[EGMRSCDVWUPQN][a-z]+$/.test(o));
 }
+
+function entryNeedsModrm(e: OpcodeForm | OpcodeGroup): boolean {
+  return isGroup(e) || operandsNeedModrm(e.operands);
+}
+
+/** The form a (non-prefix-select) entry gives for this ModRM, or undefined (#UD). */
+function resolveForm(e: OpcodeForm | OpcodeGroup, mod: number, reg: number, rm: number): OpcodeForm | undefined {
+  if (!isGroup(e)) return e;
+  const byRm = mod === 3 ? e.byRegRm?.[reg] : undefined;
+  return byRm ? byRm[rm] : e.byReg[reg];
+}
+
+const VEX_PP: readonly MandatoryPrefix[] = ['none', '66', 'F3', 'F2'];
 
 export function decode(fetch: FetchByte, mode: DecodeMode): DecodeResult {
   const long = mode.codeSize === 8;
@@ -105,13 +137,70 @@ export function decode(fetch: FetchByte, mode: DecodeMode): DecodeResult {
       b = next();
     }
     let opcode = b;
-    let entry = (long && ONE_BYTE_64[b]) || ONE_BYTE[b];
-    if (b === 0x0f) {
+    let entry: OpcodeEntry | undefined = (long && ONE_BYTE_64[b]) || ONE_BYTE[b];
+    let vex: VexFields | null = null;
+    let vexPrefix: MandatoryPrefix = 'none';
+    // C4/C5 are VEX in 64-bit mode; elsewhere only when the next byte has mod == 11, which
+    // LES/LDS (memory-only) cannot have (SDM Vol. 2A 2.3.5).
+    if ((b === 0xc4 || b === 0xc5) && (long || fetch(pos) >> 6 === 3)) {
+      // VEX after 66, F2, F3, LOCK or REX is #UD (SDM Vol. 2A 2.3.2).
+      if (opsizePrefix || repPrefix !== 0 || lock || rex !== 0) return { ok: false, fault: 'ud', length: pos, opcode };
+      const b1 = next();
+      let map = 1;
+      let w = false;
+      let r = (b1 & 0x80) === 0;
+      let x = false;
+      let bb = false;
+      let p2 = b1;
+      if (b === 0xc4) {
+        x = (b1 & 0x40) === 0;
+        bb = (b1 & 0x20) === 0;
+        map = b1 & 0x1f;
+        p2 = next();
+        w = (p2 & 0x80) !== 0;
+      }
+      let vvvv = (~p2 >> 3) & 15;
+      // Outside 64-bit mode VEX.R/X are 1 by the mod check, VEX.B and VEX.W-as-REX.W and
+      // vvvv bit 3 are ignored (SDM Vol. 2A 2.3.5, 2.3.6).
+      if (!long) {
+        r = x = bb = false;
+        vvvv &= 7;
+      }
+      vex = { l: ((p2 >> 2) & 1) as 0 | 1, w, vvvv };
+      vexPrefix = VEX_PP[p2 & 3];
+      if (map < 1 || map > 3) return { ok: false, fault: 'ud', length: pos, opcode };
+      const op = next();
+      opcode = (map << 8) | op;
+      entry = VEX_MAPS[map as 1 | 2 | 3][op];
+      if (long) rex = 0x40 | (w ? 8 : 0) | (r ? 4 : 0) | (x ? 2 : 0) | (bb ? 1 : 0);
+    } else if (b === 0x0f) {
       const b2 = next();
-      opcode = 0x100 | b2;
-      entry = TWO_BYTE[b2];
+      if (b2 === 0x38 || b2 === 0x3a) {
+        const b3 = next();
+        opcode = (b2 === 0x38 ? 0x200 : 0x300) | b3;
+        entry = (b2 === 0x38 ? THREE_BYTE_38 : THREE_BYTE_3A)[b3];
+      } else {
+        opcode = 0x100 | b2;
+        entry = TWO_BYTE[b2];
+      }
     }
     if (entry === undefined) return { ok: false, fault: 'ud', length: pos, opcode };
+
+    // The forms to try, in the SDM's order of precedence for mandatory prefixes.
+    const candidates: [OpcodeForm | OpcodeGroup, MandatoryPrefix][] = [];
+    if (isPrefixSelect(entry)) {
+      const m = entry.mandatory;
+      const rp: MandatoryPrefix | undefined = repPrefix === 0xf3 ? 'F3' : repPrefix === 0xf2 ? 'F2' : undefined;
+      if (vex) {
+        const e = m[vexPrefix];
+        if (e) candidates.push([e, vexPrefix]);
+      } else {
+        if (rp && m[rp]) candidates.push([m[rp], rp]);
+        if (opsizePrefix && m['66']) candidates.push([m['66'], '66']);
+        if (m.none) candidates.push([m.none, 'none']);
+      }
+    } else if (!vex || vexPrefix === 'none') candidates.push([entry, 'none']);
+    if (candidates.length === 0) return { ok: false, fault: 'ud', length: pos, opcode };
 
     const rexW = (rex & 8) !== 0;
     const rexR = (rex & 4) !== 0 ? 8 : 0;
@@ -124,22 +213,30 @@ export function decode(fetch: FetchByte, mode: DecodeMode): DecodeResult {
     let mod = 3;
     let regField = 0;
     let rmField = 0;
-    let form: OpcodeForm | undefined;
-    const needModrm = isGroup(entry) || operandsNeedModrm(entry.operands);
+    const needModrm = entryNeedsModrm(candidates[0][0]);
     if (needModrm) {
       const modrm = next();
       mod = modrm >> 6;
       regField = (modrm >> 3) & 7;
       rmField = modrm & 7;
     }
-    if (isGroup(entry)) {
-      form = (mod === 3 && entry.byRegRm?.[regField]?.[rmField]) || (mod === 3 && entry.byRegRm?.[regField] ? undefined : entry.byReg[regField]);
-    } else form = entry;
+    let form: OpcodeForm | undefined;
+    let mandatory: MandatoryPrefix = 'none';
+    for (const [e, p] of candidates) {
+      form = resolveForm(e, mod, regField, rmField);
+      if (form !== undefined) {
+        mandatory = p;
+        break;
+      }
+    }
     if (form === undefined) return { ok: false, fault: 'ud', length: pos, opcode };
     if (long && form.no64) return { ok: false, fault: 'ud', length: pos, opcode };
+    if (mandatory === '66') opsizePrefix = false;
+    if (mandatory === 'F2' || mandatory === 'F3') repPrefix = 0;
 
     let opSize: 2 | 4 | 8;
-    if (long && rexW) opSize = 8;
+    if (vex) opSize = long && vex.w ? 8 : 4;
+    else if (long && rexW) opSize = 8;
     else if (long && form.d64) opSize = opsizePrefix ? 2 : 8;
     else opSize = mode.codeSize === 2 ? (opsizePrefix ? 4 : 2) : opsizePrefix ? 2 : 4;
 
@@ -150,8 +247,9 @@ export function decode(fetch: FetchByte, mode: DecodeMode): DecodeResult {
     let moffs = 0;
     if (needModrm && mod !== 3) mem = decodeMem(next, mod, rmField, addrSize, long, rexX, rexB, segOverride);
     const ops = form.operands;
-    if (ops.some((o) => o === 'M' || o === 'Mp' || o === 'Ma' || o === 'Mq' || o === 'Mw' || o === 'Ms') && mod === 3)
-      return { ok: false, fault: 'ud', length: pos, opcode };
+    // Memory-only operands with a register, register-only SIMD operands with memory: #UD.
+    if (ops.some((o) => o[0] === 'M') && mod === 3) return { ok: false, fault: 'ud', length: pos, opcode };
+    if (ops.some((o) => /^[UN][a-z]+$/.test(o)) && mod !== 3) return { ok: false, fault: 'ud', length: pos, opcode };
 
     let reg = regField + rexR;
     let rm = rmField + (mod === 3 ? rexB : 0);
@@ -178,6 +276,7 @@ export function decode(fetch: FetchByte, mode: DecodeMode): DecodeResult {
     };
     for (const o of ops) {
       switch (o) {
+        case 'Lx': // register in imm8[7:4] (SDM Vol. 2A 2.3.8 "is4")
         case 'Ib':
           if (opcode === 0xc8) imm2 = readImm(1, false);
           else imm = readImm(1, false);
@@ -217,7 +316,7 @@ export function decode(fetch: FetchByte, mode: DecodeMode): DecodeResult {
     if (lock && (!form.lockable || mod === 3)) return { ok: false, fault: 'ud', length: pos, opcode };
     return {
       ok: true,
-      instr: { length: pos, form, opcode, opSize, addrSize, lock, repPrefix, segOverride, rex, mod, reg, rm, mem, imm, imm64, imm2, moffs },
+      instr: { length: pos, form, opcode, mandatory, vex, opSize, addrSize, lock, repPrefix, segOverride, rex, mod, reg, rm, mem, imm, imm64, imm2, moffs },
     };
   } catch (e) {
     if (e instanceof InstrTooLong) return { ok: false, fault: 'gp', length: MAX_LENGTH, opcode: -1 };

@@ -2,54 +2,13 @@
 // Appendix A "Opcode Map"). The decoder, the JIT's dispatch and docs/conformance.md all read
 // this table; nothing else lists opcodes.
 //
-// Operand notation (SDM A.2): E = ModRM r/m, G = ModRM reg, M = memory-only r/m, R = register-
-// only r/m, S = segment register in ModRM reg, C/D = control/debug register in ModRM reg,
-// I = immediate, J = relative offset, O = moffs, A = far pointer; size suffixes b (byte),
-// w (word), d (dword), q (qword), v (16/32/64 by operand size), z (16/32; 32 with 64-bit
-// operand size), p (far pointer 32/48), a (BOUND pair). Fixed register operands are named
-// (AL, eAX, rAX, CL, DX), "Zb"/"Zv" is the register in the low three opcode bits (+REX.B),
-// "Ibs" a sign-extended byte immediate, "1" the constant one.
+// The entry shapes and the operand notation are in opcode-form.ts.
 
-export type Operand =
-  | 'Eb' | 'Ew' | 'Ed' | 'Ev' | 'Ey' | 'Gb' | 'Gw' | 'Gd' | 'Gv' | 'Gz' | 'Gy' | 'M' | 'Mp' | 'Ma' | 'Mq' | 'Mw' | 'Ms' | 'Rd' | 'Rv'
-  | 'Sw' | 'Cd' | 'Dd'
-  | 'Ib' | 'Ibs' | 'Iw' | 'Iz' | 'Iv'
-  | 'Jb' | 'Jz' | 'Ob' | 'Ov' | 'Ap'
-  | 'AL' | 'eAX' | 'rAX' | 'CL' | 'DX' | 'Zb' | 'Zv' | '1'
-  | 'ES' | 'CS' | 'SS' | 'DS' | 'FS' | 'GS'
-  | 'Xb' | 'Xv' | 'Yb' | 'Yv';
-
-export interface OpcodeForm {
-  /** Lower-case mnemonic; the JIT's emitter table is keyed by it. */
-  readonly mnemonic: string;
-  readonly operands: readonly Operand[];
-  /** Invalid in 64-bit mode (#UD), e.g. PUSH ES, DAA, BOUND. */
-  readonly no64?: true;
-  /** Default operand size 64 in 64-bit mode (near branches, PUSH/POP; SDM Vol. 1 3.6.1). */
-  readonly d64?: true;
-  /** Accepts a LOCK prefix when the destination is memory (SDM Vol. 2A LOCK). */
-  readonly lockable?: true;
-  /** Accepts REP/REPE/REPNE as a repeat prefix (string instructions). */
-  readonly rep?: 'rep' | 'repe';
-  /** Feature that must be present (CPUID), for the conformance table. */
-  readonly feature?: string;
-}
-
-/** A ModRM group: forms by ModRM.reg; `reg3` splits by mod == 3 (register) where forms differ. */
-export interface OpcodeGroup {
-  readonly group: string;
-  readonly byReg: readonly (OpcodeForm | undefined)[];
-  /** Register forms (mod == 3) indexed [reg][rm], where they differ from the memory forms. */
-  readonly byRegRm?: Readonly<Record<number, readonly (OpcodeForm | undefined)[]>>;
-}
-
-export type OpcodeEntry = OpcodeForm | OpcodeGroup;
-
-const f = (mnemonic: string, operands: readonly Operand[] = [], extra: Partial<OpcodeForm> = {}): OpcodeForm => ({
-  mnemonic,
-  operands,
-  ...extra,
-});
+export type { Operand, OpcodeForm, OpcodeGroup, OpcodeEntry, PrefixSelect, MandatoryPrefix } from './opcode-form.ts';
+export { isGroup, isPrefixSelect } from './opcode-form.ts';
+import { f, group, withPrefix, isGroup, isPrefixSelect, type MapRow, type OpcodeEntry, type OpcodeForm, type OpcodeGroup, type Operand } from './opcode-form.ts';
+import { X87_ESCAPES } from './opcodes-x87.ts';
+import { SSE_FORMS } from './opcodes-sse.ts';
 
 const ALU = ['add', 'or', 'adc', 'sbb', 'and', 'sub', 'xor', 'cmp'] as const;
 const SHIFTS = ['rol', 'ror', 'rcl', 'rcr', 'shl', 'shr', 'sal', 'sar'] as const;
@@ -64,10 +23,6 @@ function aluRow(base: number, m: string, into: Record<number, OpcodeEntry>): voi
   into[base + 3] = f(m, ['Gv', 'Ev']);
   into[base + 4] = f(m, ['AL', 'Ib']);
   into[base + 5] = f(m, ['rAX', 'Iz']);
-}
-
-function group(name: string, byReg: (OpcodeForm | undefined)[], byRegRm?: Record<number, (OpcodeForm | undefined)[]>): OpcodeGroup {
-  return { group: name, byReg, byRegRm };
 }
 
 function buildOneByte(): Record<number, OpcodeEntry> {
@@ -175,9 +130,8 @@ function buildOneByte(): Record<number, OpcodeEntry> {
   t[0xd5] = f('aad', ['Ib'], { no64: true });
   t[0xd6] = f('salc', [], { no64: true });
   t[0xd7] = f('xlat');
-  // x87 escapes (SDM Vol. 2D A.4): decoded (ModRM and displacement) so that the FPU-less CPU
-  // can raise #NM under CR0.EM/TS as kernels with math emulation expect.
-  for (let op = 0xd8; op <= 0xdf; op++) t[op] = f('x87', ['Ev'], { feature: 'fpu' });
+  // x87 escapes D8-DF (SDM Vol. 2D A.4): their own table, core/cpu/opcodes-x87.ts.
+  for (const [op, entry] of Object.entries(X87_ESCAPES)) t[Number(op)] = entry;
   t[0xe0] = f('loopne', ['Jb'], { d64: true });
   t[0xe1] = f('loope', ['Jb'], { d64: true });
   t[0xe2] = f('loop', ['Jb'], { d64: true });
@@ -254,6 +208,11 @@ function buildTwoByte(): Record<number, OpcodeEntry> {
     {
       4: Array(8).fill(f('smsw', ['Rv'])),
       6: Array(8).fill(f('lmsw', ['Ew'])),
+      // Register forms of group 7 (SDM Vol. 2D Table A-6, "11B" rows). MONITOR/MWAIT are
+      // not implemented and not advertised: #UD.
+      1: [undefined, undefined, f('clac', [], { feature: 'smap' }), f('stac', [], { feature: 'smap' })],
+      2: [f('xgetbv', [], { feature: 'xsave' }), f('xsetbv', [], { feature: 'xsave' })],
+      5: [undefined, undefined, undefined, undefined, undefined, undefined, f('rdpkru', [], { feature: 'pku' }), f('wrpkru', [], { feature: 'pku' })],
       // SWAPGS exists in 64-bit mode only; the emitter raises #UD elsewhere (SDM Vol. 2B SWAPGS).
       7: [f('swapgs', [], { feature: 'lm' }), f('rdtscp', [], { feature: 'rdtscp' })],
     },
@@ -293,10 +252,25 @@ function buildTwoByte(): Record<number, OpcodeEntry> {
   t[0xab] = f('bts', ['Ev', 'Gv'], { lockable: true });
   t[0xac] = f('shrd', ['Ev', 'Gv', 'Ib']);
   t[0xad] = f('shrd', ['Ev', 'Gv', 'CL']);
-  // Group 15 register forms with the mandatory F3 prefix: RDFSBASE RDGSBASE WRFSBASE WRGSBASE
-  // (the emitter raises #UD without it; SDM Vol. 2D Table A-6).
-  const fsgs = (m: string): OpcodeForm[] => Array(8).fill(f(m, ['Rv'], { feature: 'fsgsbase' }));
-  t[0xae] = group('15', [], { 0: fsgs('rdfsbase'), 1: fsgs('rdgsbase'), 2: fsgs('wrfsbase'), 3: fsgs('wrgsbase') });
+  // Group 15 (SDM Vol. 2D Table A-6): the state-management memory forms and the fences
+  // without a prefix; RDFSBASE RDGSBASE WRFSBASE WRGSBASE are register forms with F3.
+  const any8 = (form: OpcodeForm): OpcodeForm[] => Array(8).fill(form);
+  t[0xae] = group(
+    '15',
+    [
+      f('fxsave', ['M'], { feature: 'fxsr' }),
+      f('fxrstor', ['M'], { feature: 'fxsr' }),
+      f('ldmxcsr', ['Md'], { feature: 'sse' }),
+      f('stmxcsr', ['Md'], { feature: 'sse' }),
+      f('xsave', ['M'], { feature: 'xsave' }),
+      f('xrstor', ['M'], { feature: 'xsave' }),
+      f('xsaveopt', ['M'], { feature: 'xsaveopt' }),
+      f('clflush', ['Mb'], { feature: 'clfsh' }),
+    ],
+    { 5: any8(f('lfence', [], { feature: 'sse2' })), 6: any8(f('mfence', [], { feature: 'sse2' })), 7: any8(f('sfence', [], { feature: 'sse' })) },
+  );
+  const fsgs = (m: string): OpcodeForm[] => any8(f(m, ['Ry'], { feature: 'fsgsbase' }));
+  withPrefix(t, 0xae, 'F3', group('15', [], { 0: fsgs('rdfsbase'), 1: fsgs('rdgsbase'), 2: fsgs('wrfsbase'), 3: fsgs('wrgsbase') }));
   t[0xaf] = f('imul', ['Gv', 'Ev']);
   t[0xb0] = f('cmpxchg', ['Eb', 'Gb'], { lockable: true });
   t[0xb1] = f('cmpxchg', ['Ev', 'Gv'], { lockable: true });
@@ -339,29 +313,74 @@ export const ONE_BYTE_64: Readonly<Record<number, OpcodeEntry>> = {
   0x63: f('movsxd', ['Gv', 'Ed']),
 };
 
-/** Two-byte opcode map, 0F xx (SDM Vol. 2D Table A-3). */
-export const TWO_BYTE: Readonly<Record<number, OpcodeEntry>> = buildTwoByte();
-
-export function isGroup(e: OpcodeEntry): e is OpcodeGroup {
-  return 'group' in e;
+/** Three-byte opcode maps 0F 38 xx and 0F 3A xx (SDM Vol. 2D Tables A-4, A-5). */
+function buildThreeByte38(): Record<number, OpcodeEntry> {
+  const t: Record<number, OpcodeEntry> = {};
+  // INVPCID r32/r64, m128 (SDM Vol. 2A INVPCID): the register is 64-bit in 64-bit mode whatever REX.W.
+  withPrefix(t, 0x82, '66', f('invpcid', ['Gy', 'Mdq'], { feature: 'invpcid' }));
+  return t;
 }
+function buildThreeByte3A(): Record<number, OpcodeEntry> {
+  return {};
+}
+
+/**
+ * VEX-encoded forms by map (VEX.mmmmm 1 = 0F, 2 = 0F 38, 3 = 0F 3A; SDM Vol. 2A 2.3.6),
+ * each chosen by VEX.pp as a mandatory prefix. The general-purpose VEX instructions (BMI1,
+ * BMI2) are here; VEX-encoded SIMD comes with AVX.
+ */
+function buildVex(): Record<OpcodeMapName, Record<number, OpcodeEntry>> {
+  return { '0F': {}, '0F38': {}, '0F3A': {} };
+}
+
+type OpcodeMapName = MapRow['map'];
+
+const twoByte = buildTwoByte();
+const threeByte38 = buildThreeByte38();
+const threeByte3A = buildThreeByte3A();
+const vexMaps = buildVex();
+const legacyMaps: Record<OpcodeMapName, Record<number, OpcodeEntry>> = { '0F': twoByte, '0F38': threeByte38, '0F3A': threeByte3A };
+for (const row of SSE_FORMS) withPrefix(row.vex ? vexMaps[row.map] : legacyMaps[row.map], row.opcode, row.prefix, row.entry);
+
+/** Two-byte opcode map, 0F xx (SDM Vol. 2D Table A-3). */
+export const TWO_BYTE: Readonly<Record<number, OpcodeEntry>> = twoByte;
+/** Three-byte opcode map 0F 38 xx (SDM Vol. 2D Table A-4). */
+export const THREE_BYTE_38: Readonly<Record<number, OpcodeEntry>> = threeByte38;
+/** Three-byte opcode map 0F 3A xx (SDM Vol. 2D Table A-5). */
+export const THREE_BYTE_3A: Readonly<Record<number, OpcodeEntry>> = threeByte3A;
+/** VEX maps by VEX.mmmmm (1, 2, 3). */
+export const VEX_MAPS: Readonly<Record<1 | 2 | 3, Readonly<Record<number, OpcodeEntry>>>> = {
+  1: vexMaps['0F'],
+  2: vexMaps['0F38'],
+  3: vexMaps['0F3A'],
+};
 
 /** Every distinct form in the table, with its opcode, for the conformance table and tests. */
 export function allForms(): { opcode: string; form: OpcodeForm }[] {
   const out: { opcode: string; form: OpcodeForm }[] = [];
   const hex = (n: number): string => n.toString(16).padStart(2, '0').toUpperCase();
+  const walkEntry = (op: string, e: OpcodeForm | OpcodeGroup): void => {
+    if (isGroup(e)) {
+      e.byReg.forEach((form, reg) => form && out.push({ opcode: `${op} /${reg}`, form }));
+      for (const [reg, byRm] of Object.entries(e.byRegRm ?? {}))
+        byRm.forEach((form, rm) => form && out.push({ opcode: `${op} /${reg} rm=${rm}`, form }));
+    } else out.push({ opcode: op, form: e });
+  };
   const walk = (prefix: string, map: Readonly<Record<number, OpcodeEntry>>): void => {
     for (const [k, e] of Object.entries(map)) {
       const op = prefix + hex(Number(k));
-      if (isGroup(e)) {
-        e.byReg.forEach((form, reg) => form && out.push({ opcode: `${op} /${reg}`, form }));
-        for (const [reg, byRm] of Object.entries(e.byRegRm ?? {}))
-          byRm.forEach((form, rm) => form && out.push({ opcode: `${op} /${reg} rm=${rm}`, form }));
-      } else out.push({ opcode: op, form: e });
+      if (isPrefixSelect(e)) {
+        for (const [p, sub] of Object.entries(e.mandatory)) if (sub) walkEntry(p === 'none' ? op : `${p} ${op}`, sub);
+      } else walkEntry(op, e);
     }
   };
   walk('', ONE_BYTE);
   walk('(64-bit) ', ONE_BYTE_64);
   walk('0F ', TWO_BYTE);
+  walk('0F 38 ', THREE_BYTE_38);
+  walk('0F 3A ', THREE_BYTE_3A);
+  walk('VEX.0F ', VEX_MAPS[1]);
+  walk('VEX.0F38 ', VEX_MAPS[2]);
+  walk('VEX.0F3A ', VEX_MAPS[3]);
   return out;
 }

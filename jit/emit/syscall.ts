@@ -11,8 +11,6 @@ type Emit = (ctx: BlockContext) => void;
 
 /** REX.W selects the 64-bit forms (SDM Vol. 2A 2.2.1.2). */
 const REX_W = 8;
-/** The F3 prefix that is part of the FSGSBASE opcodes (F3 0F AE /0-/3). */
-const MANDATORY_F3 = 0xf3;
 /** Bits above the linear-address width shifted out and back: 64 - 48, or 64 - 57 with CR4.LA57 (SDM Vol. 1 3.3.7.1). */
 const NON_LINEAR_BITS = 16;
 const NON_LINEAR_BITS_LA57 = 7;
@@ -59,7 +57,7 @@ function fsgsBase(seg: Seg.FS | Seg.GS, write: boolean): Emit {
   return (ctx) => {
     const i = ctx.instr;
     const fb = ctx.fb;
-    if (ctx.mode.codeSize !== 8 || i.repPrefix !== MANDATORY_F3) {
+    if (ctx.mode.codeSize !== 8 || i.mandatory !== 'F3') {
       ctx.raise(Vector.UD, 0);
       ctx.ended = true;
       return;

@@ -9,6 +9,7 @@ export const enum ValType {
   i64 = 0x7e,
   f32 = 0x7d,
   f64 = 0x7c,
+  v128 = 0x7b,
 }
 
 export const enum Op {
@@ -123,6 +124,13 @@ export class FunctionBuilder extends ByteWriter {
   }
   tee(l: number): this {
     return this.byte(Op.local_tee).u32(l);
+  }
+  /**
+   * An instruction of a prefixed opcode space (0xFC misc, 0xFD SIMD; Core Spec 2.0 5.4.8):
+   * the prefix byte, then the opcode as a LEB128 u32.
+   */
+  prefixed(prefix: 0xfc | 0xfd, code: number): this {
+    return this.byte(prefix).u32(code);
   }
   /** Memory access with a static offset; alignment hint 0 (any alignment is allowed). */
   mem(code: Op, offset: number): this {
