@@ -1,4 +1,6 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+import { guestImages } from './guests/linux/vite-plugin.ts';
 
 // SharedArrayBuffer (the guest RAM and vCPU state) needs cross-origin isolation:
 // every server that hands out the page must send these two headers.
@@ -15,5 +17,7 @@ export default defineConfig({
   server: { headers: crossOriginIsolationHeaders, fs: { allow: ['..'] } },
   preview: { headers: crossOriginIsolationHeaders },
   worker: { format: 'es' },
+  // Linux guests built by `npm run guest:linux` (not committed), listed by the page when present.
+  plugins: [guestImages(process.env.GUEST_CACHE ?? fileURLToPath(new URL('.cache/guests', import.meta.url)))],
   build: { outDir: '../dist', emptyOutDir: true, target: 'es2022' },
 });

@@ -5,15 +5,19 @@ export interface RunOptions {
   append: string;
   memBytes: number;
   smp: number;
+  /** A raw disk image for virtio-blk. */
+  disk?: string;
 }
 
 export type ParseResult = { ok: true; command: 'run'; options: RunOptions } | { ok: true; command: 'help' } | { ok: false; error: string };
 
-export const USAGE = `usage: wasmkvm run --kernel FILE [--initrd FILE[,FILE...]] [--append STR] [--mem SIZE] [--smp N]
+export const USAGE = `usage: wasmkvm run --kernel FILE [--initrd FILE[,FILE...]] [--append STR] [--mem SIZE] [--smp N] [--disk FILE]
 
-  --kernel FILE   a multiboot v1 ELF32 kernel (QEMU -kernel semantics)
-  --initrd FILE   multiboot modules, comma separated ("file args" gives a module its string)
+  --kernel FILE   a Linux bzImage or a multiboot v1 ELF32 kernel (QEMU -kernel semantics)
+  --initrd FILE   Linux: the initrd; multiboot: modules, comma separated ("file args"
+                  gives a module its string)
   --append STR    kernel command line
+  --disk FILE     a raw disk image, attached as virtio-blk (PCI 00:04.0)
   --mem SIZE      guest RAM, e.g. 128M, 1G (default 128M)
   --smp N         number of vCPUs (default 1)
 
@@ -39,7 +43,7 @@ export function parseArgs(argv: string[]): ParseResult {
     const flag = rest[i];
     const [name, inline] = flag.includes('=') ? [flag.slice(0, flag.indexOf('=')), flag.slice(flag.indexOf('=') + 1)] : [flag, undefined];
     const value = (): string | undefined => inline ?? rest[++i];
-    const v = ['--kernel', '--initrd', '--append', '--mem', '-m', '--smp'].includes(name) ? value() : undefined;
+    const v = ['--kernel', '--initrd', '--append', '--mem', '-m', '--smp', '--disk'].includes(name) ? value() : undefined;
     if (v === undefined && name !== '--help') return { ok: false, error: name.startsWith('-') ? `${name} needs a value` : `unexpected argument "${name}"` };
     switch (name) {
       case '--kernel':
@@ -50,6 +54,9 @@ export function parseArgs(argv: string[]): ParseResult {
         break;
       case '--append':
         o.append = v!;
+        break;
+      case '--disk':
+        o.disk = v!;
         break;
       case '--mem':
       case '-m': {

@@ -5,6 +5,7 @@ import { Machine, type MachineResult } from '../core/vmm/machine.ts';
 import { splitInitrdList } from '../core/vmm/loader/index.ts';
 import { nodePlatform } from '../workers/node.ts';
 import { parseArgs, USAGE, type RunOptions } from './args.ts';
+import { openDisk } from './disk.ts';
 
 /** Process exit status for how the run ended (the README documents it). */
 export function exitStatus(r: MachineResult): number {
@@ -55,6 +56,11 @@ async function run(o: RunOptions): Promise<number> {
     }
     modules.push({ name: item.string, data });
   }
+  const disk = o.disk === undefined ? undefined : openDisk(o.disk);
+  if (typeof disk === 'string') {
+    process.stderr.write(`wasmkvm: ${disk}\n`);
+    return 1;
+  }
   const created = await Machine.create({
     kernel: { name: o.kernel, data: kernel },
     modules,
@@ -63,8 +69,10 @@ async function run(o: RunOptions): Promise<number> {
     smp: o.smp,
     platform: nodePlatform,
     onSerialOutput: (bytes) => process.stdout.write(bytes),
+    disk,
   });
   if (!created.ok) {
+    disk?.close();
     process.stderr.write(`wasmkvm: ${created.error}\n`);
     return 1;
   }
@@ -93,6 +101,7 @@ async function run(o: RunOptions): Promise<number> {
   const msg = describe(result);
   if (msg) process.stderr.write(`${msg}\n`);
   await machine.destroy();
+  disk?.close();
   return exitStatus(result);
 }
 

@@ -43,4 +43,9 @@ declare class TextDecoder {
 }
 declare function queueMicrotask(callback: () => void): void;
 declare const console: { log(...a: unknown[]): void; warn(...a: unknown[]): void; error(...a: unknown[]): void };
-declare const performance: { now(): number };
+declare const performance: { now(): number; readonly timeOrigin: number };
+// Timers for the in-kernel devices' host clock (core/kvm/irqchip/host-clock.ts).
+declare function setTimeout(callback: () => void, ms?: number): unknown;
+declare function clearTimeout(handle: unknown): void;
+// Web Crypto's random source (workers and Node 20): RDRAND/RDSEED (jit/emit/random.ts).
+declare const crypto: { getRandomValues<T extends Uint8Array | Uint32Array>(array: T): T };

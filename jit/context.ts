@@ -13,7 +13,7 @@
 import { VCPU_STATE, TLB_ENTRIES, vcpuField, type VcpuFieldName } from '../core/cpu/layout.ts';
 import type { CpuMode } from '../core/cpu/mode.ts';
 import type { Instr, MemOperand } from '../core/cpu/decoder.ts';
-import { Seg, Vector } from '../core/cpu/registers.ts';
+import { Cr4, Seg, Vector } from '../core/cpu/registers.ts';
 import type { Cpu } from '../core/cpu/cpu.ts';
 import { ExitSignal, GuestFault, InternalError } from '../core/cpu/faults.ts';
 import { ExitReason } from '../core/kvm/exit-reason.ts';
@@ -33,11 +33,24 @@ export type Size = 1 | 2 | 4 | 8;
 
 const FIXED_SEGMENTS: readonly string[] = ['ES', 'CS', 'SS', 'DS', 'FS', 'GS'];
 
+/** Bits above the linear-address width, shifted out and back: 64 - 48, or 64 - 57 with CR4.LA57. */
+const NON_LINEAR_BITS = 16;
+const NON_LINEAR_BITS_LA57 = 7;
+
+/**
+ * Flag in the size argument of the ReadSlow/WriteSlow imports: the access is SS-relative, so
+ * a non-canonical address is #SS(0) rather than #GP(0) (SDM Vol. 3A 6.15, Interrupt 12).
+ */
+export const STACK_ACCESS = 0x100;
+/** The access size in that argument. */
+export const ACCESS_SIZE_MASK = 0xff;
+
 /** A cold-path operation bound at compile time: returns true when the block must end. */
 export type HelperFn = () => boolean | void;
 
 /** Where the instruction a helper runs for sits: its RIP and the next instruction's RIP. */
 export interface InsnSite {
+  /** In 64-bit mode in the signed form of paging/canonical.ts (exact; VcpuState.setNum stores it). */
   readonly rip: number;
   readonly next: number;
   /** Offset from the block's entry RIP, for GuestFault(vector, code, delta). */
@@ -171,7 +184,9 @@ export class BlockContext {
   /**
    * Pushes the linear address of `offset` (i64 local) in `seg` after the segment limit check
    * (#GP(0), or #SS(0) for SS; SDM Vol. 3A 5.3). In 64-bit mode only FS/GS add a base and
-   * no limit applies.
+   * no limit applies; the canonical check costs nothing here: the TLB holds canonical pages
+   * only, so a non-canonical address always misses and the slow path raises #GP(0) or, for
+   * an SS-relative access, #SS(0) (Cpu.readSlow).
    */
   linear(seg: Seg, offset: number, size: Size): void {
     const fb = this.fb;
@@ -197,6 +212,38 @@ export class BlockContext {
     fb.get(offset).op(Op.i64_add).i64Const(0xffffffffn).op(Op.i64_and);
   }
 
+  /**
+   * Pushes i32 1 when the i64 in `value` is not a canonical address: bits 63:47 (63:56 with
+   * CR4.LA57) not all equal (SDM Vol. 1 3.3.7.1).
+   */
+  nonCanonical(value: number): void {
+    const fb = this.fb;
+    const shift = this.i64();
+    fb.i64Const(NON_LINEAR_BITS).i64Const(NON_LINEAR_BITS_LA57);
+    this.loadField('cr4');
+    fb.i64Const(Cr4.LA57).op(Op.i64_and).op(Op.i64_eqz).op(Op.select).set(shift);
+    fb.get(value).get(shift).op(Op.i64_shl).get(shift).op(Op.i64_shr_s).get(value).op(Op.i64_ne);
+  }
+
+  /**
+   * Checks the target of a near branch (i64 local) before anything is committed: #GP(0) at
+   * the branch when it is not canonical in 64-bit mode, or beyond the CS limit elsewhere
+   * (SDM Vol. 2A JMP, CALL, Jcc, LOOP; Vol. 2B RET: "If the target offset is non-canonical",
+   * "If the instruction pointer is not within code segment limits").
+   */
+  checkBranchTarget(target: number): void {
+    const fb = this.fb;
+    if (this.mode.codeSize === 8) this.nonCanonical(target);
+    else {
+      fb.get(target);
+      this.loadField('segLimit', Seg.CS);
+      fb.op(Op.i64_gt_u);
+    }
+    fb.if_();
+    this.raise(Vector.GP, 0);
+    fb.end();
+  }
+
   /** Emits a call that raises `vector` with `errorCode` at this instruction (never returns). */
   raise(vector: number, errorCode: number): void {
     this.resolveLazyFlags();
@@ -213,7 +260,7 @@ export class BlockContext {
    * Pushes the value (i64, zero-extended) of `size` bytes at linear address `lin` (i64 local).
    * Fast path: direct-mapped TLB hit within one page. Slow path: Import.ReadSlow.
    */
-  readLinear(lin: number, size: Size): void {
+  readLinear(lin: number, size: Size, stack = false): void {
     const fb = this.fb;
     const idx = this.tlbIndex(lin);
     this.tlbHit(lin, idx, size, 'tlbRead');
@@ -224,13 +271,13 @@ export class BlockContext {
     this.resolveLazyFlags();
     this.flags.materializeKeeping();
     this.pushLinearHalves(lin);
-    fb.i32Const(size).i32Const(this.delta).call(Import.ReadSlow);
+    fb.i32Const(size | (stack ? STACK_ACCESS : 0)).i32Const(this.delta).call(Import.ReadSlow);
     fb.i32Const(0).mem(Op.i64_load, this.addr('scratch'));
     fb.end();
   }
 
   /** Writes `value` (i64 local) as `size` bytes at linear address `lin` (i64 local). */
-  writeLinear(lin: number, size: Size, value: number): void {
+  writeLinear(lin: number, size: Size, value: number, stack = false): void {
     const fb = this.fb;
     const idx = this.tlbIndex(lin);
     this.tlbHit(lin, idx, size, 'tlbWrite');
@@ -241,7 +288,7 @@ export class BlockContext {
     this.resolveLazyFlags();
     this.flags.materializeKeeping();
     this.pushLinearHalves(lin);
-    fb.i32Const(size);
+    fb.i32Const(size | (stack ? STACK_ACCESS : 0));
     fb.get(value).op(Op.i32_wrap_i64).get(value).i64Const(32).op(Op.i64_shr_u).op(Op.i32_wrap_i64);
     fb.i32Const(this.delta).call(Import.WriteSlow);
     fb.end();
@@ -281,14 +328,14 @@ export class BlockContext {
     const lin = this.i64();
     this.linear(seg, offset, size);
     this.fb.set(lin);
-    this.readLinear(lin, size);
+    this.readLinear(lin, size, seg === Seg.SS);
   }
 
   writeMem(seg: Seg, offset: number, size: Size, value: number): void {
     const lin = this.i64();
     this.linear(seg, offset, size);
     this.fb.set(lin);
-    this.writeLinear(lin, size, value);
+    this.writeLinear(lin, size, value, seg === Seg.SS);
   }
 
   // ---- operands -------------------------------------------------------------------------
@@ -301,6 +348,8 @@ export class BlockContext {
     if (op.endsWith('d')) return 4;
     if (op.endsWith('q')) return 8;
     if (op.endsWith('z')) return i.opSize === 2 ? 2 : 4;
+    // y: 32 bits, or 64 with REX.W / VEX.W in 64-bit mode; 66h does not make it 16 (SDM Vol. 2D A.2.2).
+    if (op.endsWith('y')) return i.opSize === 8 ? 8 : 4;
     if (op === 'eAX') return i.opSize === 2 ? 2 : 4;
     return i.opSize;
   }
@@ -323,6 +372,10 @@ export class BlockContext {
         return this.memLocation(i.mem, size);
       case 'G':
         return { kind: 'reg', reg: i.reg, size, high8: this.isHigh8(i.reg, size) };
+      case 'B':
+        // The general register in VEX.vvvv (BMI1/BMI2; SDM Vol. 2A 2.3.6.1).
+        if (i.vex === null) throw new Error(`operand ${op} without a VEX prefix`);
+        return { kind: 'reg', reg: i.vex.vvvv, size, high8: false };
       case 'Z':
         return { kind: 'reg', reg: i.reg, size, high8: this.isHigh8(i.reg, size) };
       case 'I':
@@ -410,11 +463,15 @@ export class BlockContext {
     const cpu = this.cpu;
     const delta = this.delta;
     const length = this.instr.length;
-    const wrap = this.mode.codeSize === 8 ? 2 ** 64 : this.mode.codeSize === 4 ? 0x1_0000_0000 : 0x10000;
+    // In 64-bit mode RIP is canonical and travels in the signed form of paging/canonical.ts
+    // (exact up to 0xffffffff_ffffffff; setNum stores it back); elsewhere it wraps at 16/32 bits.
+    const long = this.mode.codeSize === 8;
+    const wrap = this.mode.codeSize === 4 ? 0x1_0000_0000 : 0x10000;
+    const at = (v: number): number => (long ? v : v % wrap);
     this.callHelper(() => {
-      const base = cpu.state.getNum('rip');
+      const base = long ? cpu.state.getLinear('rip') : cpu.state.getNum('rip');
       try {
-        return fn(cpu, { rip: (base + delta) % wrap, next: (base + delta + length) % wrap, delta });
+        return fn(cpu, { rip: at(base + delta), next: at(base + delta + length), delta });
       } catch (e) {
         // A fault, internal error or exit from below the helper (a page walk, a descriptor
         // read, an MMIO access) belongs to this instruction: nothing was committed, so RIP

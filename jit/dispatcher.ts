@@ -34,8 +34,10 @@ export function buildDispatcher(memory: WebAssembly.Memory, table: WebAssembly.T
   const load32 = (addr: number): void => void fb.i32Const(0).mem(Op.i32_load, addr);
   const ret = (v: DispatchResult): void => void fb.i32Const(v).op(Op.return_);
   fb.loop();
-  // Events first: kick (immediate_exit), interrupt shadow, single-step.
+  // Events first: kick (immediate_exit), in-kernel APIC events, interrupt shadow, single-step.
   fb.i32Const(0).mem(Op.i32_load8_u, at('runImmediateExit'));
+  load32(at('apicEvents'));
+  fb.op(Op.i32_or);
   load32(at('interruptShadow'));
   fb.op(Op.i32_or);
   load32(at('rflags'));

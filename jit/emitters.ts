@@ -20,6 +20,13 @@ import { identityEmitters } from './emit/identity.ts';
 import { farEmitters } from './emit/far.ts';
 import { enterEmitters } from './emit/enter.ts';
 import { syscallEmitters } from './emit/syscall.ts';
+import { sseMoveEmitters } from './emit/sse-move.ts';
+import { sseIntEmitters } from './emit/sse-int.ts';
+import { sseFloatEmitters } from './emit/sse-float.ts';
+import { sseStateEmitters } from './emit/sse-state.ts';
+import { sseStringEmitters } from './emit/sse-string.ts';
+import { bmiEmitters } from './emit/bmi.ts';
+import { randomEmitters } from './emit/random.ts';
 
 export type Emitter = (ctx: BlockContext) => void;
 
@@ -43,4 +50,11 @@ export const EMITTERS: Readonly<Record<string, Emitter>> = {
   ...farEmitters,
   ...enterEmitters,
   ...syscallEmitters,
+  ...sseMoveEmitters,
+  ...sseIntEmitters,
+  ...sseFloatEmitters,
+  ...sseStateEmitters,
+  ...sseStringEmitters,
+  ...bmiEmitters,
+  ...randomEmitters,
 };

@@ -9,6 +9,7 @@ import { Op } from './wasm/encoder.ts';
 import { lazyKindCode } from './lazy-flags.ts';
 import { InternalError } from '../core/cpu/faults.ts';
 import type { Cpu } from '../core/cpu/cpu.ts';
+import { vmField } from '../core/cpu/layout.ts';
 
 export interface TranslateRequest {
   cpu: Cpu;
@@ -65,12 +66,52 @@ export function translateBlock(req: TranslateRequest): Translation {
       return finish(ctx, instructions, instr.length);
     }
     ctx.instr = instr;
+    const locked = isLocked(instr);
+    if (locked) acquireBusLock(ctx);
     emit(ctx);
+    if (locked) releaseBusLock(ctx);
     instructions.push(instr);
     offset += instr.length;
     if (ctx.ended) return finish(ctx, instructions, offset, true);
   }
   return finish(ctx, instructions, offset);
+}
+
+// ---- LOCK across vCPU workers ---------------------------------------------------------------
+//
+// A locked read-modify-write is atomic for every processor (SDM Vol. 3A 9.1.2.2 "Software
+// Controlled Bus Locking"): LOCK-prefixed instructions and XCHG with memory. Each vCPU runs
+// in its own worker on the shared memory, so those instructions hold a VM-wide bus lock
+// (layout.ts `busLock`) taken with a Wasm atomic compare-exchange. A holder that leaves the
+// block by an exception releases it in the run loop (core/kvm/vcpu-core.ts), and finding
+// its own id in the lock counts as holding it, so a vCPU never waits for itself.
+
+/** i32.atomic.rmw.cmpxchg and i32.atomic.store (threads proposal; 0xFE prefix), natural alignment 2^2. */
+const ATOMIC_PREFIX = 0xfe;
+const I32_ATOMIC_RMW_CMPXCHG = 0x48;
+const I32_ATOMIC_STORE = 0x17;
+const ALIGN_4 = 2;
+
+function isLocked(instr: Instr): boolean {
+  return instr.lock || (instr.form.mnemonic === 'xchg' && instr.mod !== 3 && instr.form.operands[0] !== 'Zv');
+}
+
+function acquireBusLock(ctx: BlockContext): void {
+  const fb = ctx.fb;
+  const me = ctx.cpu.id + 1;
+  const old = ctx.i32();
+  fb.block().loop();
+  fb.i32Const(0).i32Const(0).i32Const(me);
+  fb.byte(ATOMIC_PREFIX).u32(I32_ATOMIC_RMW_CMPXCHG).u32(ALIGN_4).u32(vmField('busLock'));
+  fb.tee(old).op(Op.i32_eqz).brIf(1);
+  fb.get(old).i32Const(me).op(Op.i32_eq).brIf(1);
+  fb.br(0);
+  fb.end().end();
+}
+
+function releaseBusLock(ctx: BlockContext): void {
+  ctx.fb.i32Const(0).i32Const(0);
+  ctx.fb.byte(ATOMIC_PREFIX).u32(I32_ATOMIC_STORE).u32(ALIGN_4).u32(vmField('busLock'));
 }
 
 function fmtOpcode(op: number): string {

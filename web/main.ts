@@ -5,7 +5,7 @@ import { browserPlatform } from '../workers/browser.ts';
 import { SerialConsole } from './console.ts';
 import { Controls } from './controls.ts';
 import { GuestPicker } from './guest-picker.ts';
-import { GUESTS } from './guests.ts';
+import { GUESTS, loadBuiltGuests } from './guests.ts';
 import { Session } from './session.ts';
 import { StatsPanel } from './stats-panel.ts';
 import { StatusLine, describeEvent, imageTitle } from './status-line.ts';
@@ -65,6 +65,8 @@ const picker = new GuestPicker(
   {
     guest: byId('guest', HTMLSelectElement),
     file: byId('kernel-file', HTMLInputElement),
+    initrdFile: byId('initrd-file', HTMLInputElement),
+    diskFile: byId('disk-file', HTMLInputElement),
     cmdline: byId('cmdline', HTMLInputElement),
     mem: byId('mem', HTMLSelectElement),
   },
@@ -97,3 +99,4 @@ function showNotIsolated(): void {
 }
 
 void bootSelected();
+void loadBuiltGuests().then((built) => picker.addGuests(built));

@@ -8,6 +8,7 @@ import {
   type MachineResult,
   type MachineStats,
 } from '../core/vmm/machine.ts';
+import { memoryDisk } from '../core/vmm/virtio/memory-disk.ts';
 
 /** A kernel plus how to boot it. */
 export interface BootImage {
@@ -16,6 +17,10 @@ export interface BootImage {
   /** File name, as the loader names it in errors. */
   name: string;
   data: Uint8Array;
+  /** Initial RAM disk (Linux), or undefined. */
+  initrd?: Uint8Array;
+  /** Raw disk image for virtio-blk; the guest writes to this copy. */
+  disk?: { name: string; data: Uint8Array };
   append: string;
   memBytes: number;
 }
@@ -60,6 +65,8 @@ export class Session {
       try {
         created = await Machine.create({
           kernel: { name: image.name, data: image.data },
+          modules: image.initrd ? [{ name: 'initrd.img', data: image.initrd }] : undefined,
+          disk: image.disk ? memoryDisk(image.disk.data) : undefined,
           append: image.append,
           memBytes: image.memBytes,
           platform: this.platform,

@@ -28,6 +28,7 @@ export function remoteBackend(api: Remote<VcpuApi>, died: Promise<string>, termi
     setMsrs: (e) => call(() => api.setMsrs(e)),
     setCpuid2: (e) => call(() => api.setCpuid2(e)),
     interrupt: (v) => call(() => api.interrupt(v)),
+    enableIrqchip: () => call(() => api.enableIrqchip()),
     reset: () => call(() => api.reset()),
     destroy: async () => terminate(),
   };

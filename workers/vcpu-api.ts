@@ -12,6 +12,8 @@ export function createVcpuApi(onDestroy: () => void) {
   return {
     init(memory: WebAssembly.Memory, id: number): void {
       core = new VcpuCore(memory, id);
+      // A worker may sleep in HLT (Atomics.wait) until an interrupt or a kick.
+      core.canBlock = true;
     },
     run: () => need().run(),
     getRegs: () => need().getRegs(),
@@ -22,6 +24,7 @@ export function createVcpuApi(onDestroy: () => void) {
     setMsrs: (e: KvmMsrEntry[]) => need().setMsrs(e),
     setCpuid2: (e: KvmCpuidEntry2[]) => need().setCpuid2(e),
     interrupt: (v: number) => need().interrupt(v),
+    enableIrqchip: () => need().enableIrqchip(),
     reset: () => need().reset(),
     destroy: () => onDestroy(),
   };

@@ -11,7 +11,9 @@ import { ExitSignal, GuestFault, InternalError } from './faults.ts';
 import { Access, Mmu } from './mmu.ts';
 import { decodeMode, refreshMode } from './mode.ts';
 import { PhysicalMemory } from './physmem.ts';
-import { Seg, SegAttr, Vector } from './registers.ts';
+import { Cr4, Seg, SegAttr, Vector } from './registers.ts';
+import { isCanonical, linearFromHalves } from './paging/canonical.ts';
+import { ACCESS_SIZE_MASK, STACK_ACCESS } from '../../jit/context.ts';
 import { VcpuState } from './state.ts';
 
 const MAX_BLOCK_INSTRUCTIONS = 64;
@@ -33,10 +35,14 @@ export class Cpu {
   readonly cache: CodeCache;
   /** MMIO accesses of the instruction being re-executed after an MMIO exit. */
   mmioLog: MmioRecord[] = [];
+  /** An INS element read from its port and being stored to MMIO (core/cpu/io.ts stringInToMmio). */
+  insToMmio: { lin: number; rip: number; value: number } | undefined;
   /** Runs the next block as a single instruction (interrupt shadow, MMIO replay, single-step). */
   singleStepNext = false;
   /** Models the cold path consults (CPUID, MSRs) and the owning vCPU, set by VcpuCore. */
   env!: CpuEnv;
+  /** MMIO served inside the vCPU without an exit (the in-kernel local APIC page). */
+  localMmio: LocalMmio | undefined;
 
   constructor(
     readonly memory: WebAssembly.Memory,
@@ -86,9 +92,11 @@ export class Cpu {
     throw new GuestFault(vector, errorCode, delta);
   };
 
-  readonly readSlow = (lo: number, hi: number, size: number, delta: number): void => {
+  readonly readSlow = (lo: number, hi: number, sizeAndKind: number, delta: number): void => {
     try {
-      const lin = (lo >>> 0) + hi * 0x1_0000_0000;
+      const lin = linearFromHalves(lo, hi);
+      const size = sizeAndKind & ACCESS_SIZE_MASK;
+      this.checkCanonical(lin, size, sizeAndKind);
       const [vlo, vhi] = this.readLinear(lin, size);
       const a = this.state.addr('scratch') >>> 2;
       this.state.u32[a] = vlo;
@@ -98,34 +106,50 @@ export class Cpu {
     }
   };
 
-  readonly writeSlow = (lo: number, hi: number, size: number, vlo: number, vhi: number, delta: number): void => {
+  readonly writeSlow = (lo: number, hi: number, sizeAndKind: number, vlo: number, vhi: number, delta: number): void => {
     try {
-      this.writeLinear((lo >>> 0) + hi * 0x1_0000_0000, size, vlo >>> 0, vhi >>> 0);
+      const lin = linearFromHalves(lo, hi);
+      const size = sizeAndKind & ACCESS_SIZE_MASK;
+      this.checkCanonical(lin, size, sizeAndKind);
+      this.writeLinear(lin, size, vlo >>> 0, vhi >>> 0);
     } catch (e) {
       throw withDelta(e, delta);
     }
   };
 
+  /**
+   * A data access from generated code whose first or last byte is not canonical: #SS(0) when
+   * it is SS-relative, else #GP(0) (SDM Vol. 3A 3.3.7.1, 6.15 Interrupts 12 and 13). Outside
+   * 64-bit mode linear addresses are below 2^32 and always canonical.
+   */
+  private checkCanonical(lin: number, size: number, sizeAndKind: number): void {
+    const bits = this.state.getLo('cr4') & Cr4.LA57 ? 57 : 48;
+    if (isCanonical(lin, bits) && isCanonical(lin + size - 1, bits)) return;
+    throw new GuestFault(sizeAndKind & STACK_ACCESS ? Vector.SS : Vector.GP, 0);
+  }
+
   // ---- memory for the cold path --------------------------------------------------------------
 
   /** Reads `size` (1-8) bytes at a linear address; returns [lo, hi] 32-bit halves. */
-  readLinear(lin: number, size: number, user = this.user): [number, number] {
+  readLinear(lin: number, size: number, user = this.user, implicit = false): [number, number] {
     this.state.set64('statTlbMisses', this.state.get64('statTlbMisses') + 1n);
-    if ((lin % 4096) + size > 4096) {
+    this.mmu.noteAccess(lin, size, false);
+    if (pageOffset(lin) + size > PAGE_SIZE) {
       // Crosses a page: translate both pages (both may fault) before reading anything.
-      const bytes = this.bytesAt(lin, size, Access.Read, user);
+      const bytes = this.bytesAt(lin, size, Access.Read, user, implicit);
       return packBytes(bytes.map(([gpa, host]) => (host >= 0 ? this.phys.u8[host] : this.mmioByte(gpa))));
     }
-    const t = this.mmu.translate(lin, Access.Read, user);
+    const t = this.mmu.translate(lin, Access.Read, user, implicit);
     const host = this.phys.host(t.phys, false);
     if (host < 0) return this.mmioRead(t.phys, size);
     this.mmu.fill(lin, t, host, user, this.phys.host(t.phys, true) >= 0 && !this.cache.hasCode(Math.floor(t.phys / 4096)));
     return loadHalves(this.phys.u8, host, size);
   }
 
-  writeLinear(lin: number, size: number, lo: number, hi: number, user = this.user): void {
-    if ((lin % 4096) + size > 4096) {
-      const bytes = this.bytesAt(lin, size, Access.Write, user);
+  writeLinear(lin: number, size: number, lo: number, hi: number, user = this.user, implicit = false): void {
+    this.mmu.noteAccess(lin, size, true);
+    if (pageOffset(lin) + size > PAGE_SIZE) {
+      const bytes = this.bytesAt(lin, size, Access.Write, user, implicit);
       bytes.forEach(([gpa, host], i) => {
         const b = byteOf(lo, hi, i);
         this.invalidateCode(gpa);
@@ -134,7 +158,7 @@ export class Cpu {
       });
       return;
     }
-    const t = this.mmu.translate(lin, Access.Write, user);
+    const t = this.mmu.translate(lin, Access.Write, user, implicit);
     const host = this.phys.host(t.phys, true);
     if (host < 0) return this.mmioWrite(t.phys, size, lo, hi);
     this.invalidateCode(t.phys);
@@ -144,7 +168,7 @@ export class Cpu {
 
   /**
    * Number-valued read for the cold path (exact for sizes up to 4). `user` defaults to
-   * CPL 3; pass false for implicit supervisor accesses (descriptor tables, TSS; SDM Vol. 3A 4.6).
+   * CPL 3; implicit supervisor accesses (descriptor tables, TSS) use readSystem.
    */
   read(lin: number, size: 1 | 2 | 4, user = this.user): number {
     return this.readLinear(lin, size, user)[0] >>> 0;
@@ -154,14 +178,27 @@ export class Cpu {
     this.writeLinear(lin, size, value >>> 0, 0, user);
   }
 
+  /**
+   * Implicit supervisor-mode accesses to system structures (GDT, LDT, IDT, TSS): supervisor
+   * accesses at any CPL, which SMAP never lets reach a user-mode page, whatever EFLAGS.AC
+   * (SDM Vol. 3A 4.6).
+   */
+  readSystem(lin: number, size: 1 | 2 | 4): number {
+    return this.readLinear(lin, size, false, true)[0] >>> 0;
+  }
+
+  writeSystem(lin: number, size: 1 | 2 | 4, value: number): void {
+    this.writeLinear(lin, size, value >>> 0, 0, false, true);
+  }
+
   /** Translates each byte of a page-crossing access up front: [gpa, host or -1]. */
-  private bytesAt(lin: number, size: number, access: Access, user: boolean): [number, number][] {
+  private bytesAt(lin: number, size: number, access: Access, user: boolean, implicit: boolean): [number, number][] {
     const out: [number, number][] = [];
-    let t = this.mmu.translate(lin, access, user);
+    let t = this.mmu.translate(lin, access, user, implicit);
     for (let i = 0; i < size; i++) {
       const a = lin + i;
-      if (i > 0 && a % 4096 === 0) t = this.mmu.translate(a, access, user);
-      const gpa = t.phys - (t.phys % 4096) + (a % 4096);
+      if (i > 0 && pageOffset(a) === 0) t = this.mmu.translate(a, access, user, implicit);
+      const gpa = t.phys - (t.phys % 4096) + pageOffset(a);
       out.push([gpa, this.phys.host(gpa, access === Access.Write)]);
     }
     return out;
@@ -179,6 +216,7 @@ export class Cpu {
   }
 
   private mmioRead(gpa: number, size: number): [number, number] {
+    if (this.localMmio?.claims(gpa)) return [this.localMmio.mmioRead(gpa, size) >>> 0, 0];
     const rec = this.mmioLog.find((r) => !r.done && !r.isWrite && r.gpa === gpa && r.len === size);
     if (rec) {
       rec.done = true;
@@ -188,6 +226,7 @@ export class Cpu {
   }
 
   private mmioWrite(gpa: number, size: number, lo: number, hi: number): void {
+    if (this.localMmio?.claims(gpa)) return this.localMmio.mmioWrite(gpa, size, lo);
     const rec = this.mmioLog.find((r) => !r.done && r.isWrite && r.gpa === gpa && r.len === size);
     if (rec) {
       rec.done = true;
@@ -219,13 +258,15 @@ export class Cpu {
 
   // ---- blocks ---------------------------------------------------------------------------------
 
-  /** Linear address of CS:RIP. */
+  /**
+   * Linear address of CS:RIP. In 64-bit mode RIP is canonical, so its signed form
+   * (paging/canonical.ts) is exact even at the top of the address space.
+   */
   ripLinear(): number {
     const s = this.state;
-    const rip = s.getNum('rip');
     const mode = decodeMode(s.getU32('mode'));
-    if (mode.codeSize === 8) return rip;
-    return (s.getNum('segBase', Seg.CS) + rip) % 0x1_0000_0000;
+    if (mode.codeSize === 8) return s.getLinear('rip');
+    return (s.getNum('segBase', Seg.CS) + s.getNum('rip')) % 0x1_0000_0000;
   }
 
   /** The block at CS:RIP, compiled on first use. Throws GuestFault on fetch faults. */
@@ -244,12 +285,12 @@ export class Cpu {
       return hit;
     }
     const pages = new Set<number>([Math.floor(t.phys / 4096)]);
-    let pageLin = lin - (lin % 4096);
+    let pageLin = lin - pageOffset(lin);
     let pagePhys = t.phys - (t.phys % 4096);
     const fetch = (offset: number): number => {
       const a = lin + offset;
       if (a - pageLin >= 4096 || a < pageLin) {
-        pageLin = a - (a % 4096);
+        pageLin = a - pageOffset(a);
         pagePhys = this.mmu.translate(pageLin, Access.Fetch, user).phys;
         pages.add(Math.floor(pagePhys / 4096));
       }
@@ -308,11 +349,30 @@ export class Cpu {
   }
 }
 
+/** An MMIO region the vCPU serves itself (KVM's in-kernel kvm_io_device on the MMIO bus). */
+export interface LocalMmio {
+  claims(gpa: number): boolean;
+  mmioRead(gpa: number, size: number): number;
+  mmioWrite(gpa: number, size: number, value: number): void;
+}
+
 /** What the cold path needs from the vCPU around the CPU (an interface, against import cycles). */
 export interface CpuEnv {
   cpuid: { query(leaf: number, subleaf: number): [number, number, number, number] };
-  msrs: { get(index: number): bigint | undefined; set(index: number, value: bigint, host: boolean): boolean; tsc(): bigint };
+  /** MSR access; `host` is the VMM's view (KVM_GET/SET_MSRS), which sees MSRs the guest's CPUID hides. */
+  msrs: { get(index: number, host?: boolean): bigint | undefined; set(index: number, value: bigint, host: boolean): boolean; tsc(): bigint };
   vcpu: { pendingCompletion: (() => void) | null };
+}
+
+const PAGE_SIZE = 4096;
+
+/**
+ * Offset within its 4 KiB page of a linear address, also in the signed form of
+ * paging/canonical.ts (a negative number: `%` would give a negative remainder; `&` works
+ * modulo 2^32 on every integer below 2^53 in magnitude).
+ */
+function pageOffset(lin: number): number {
+  return lin & (PAGE_SIZE - 1);
 }
 
 /** Attaches the faulting instruction's offset to a fault thrown below a slow path. */

@@ -3,13 +3,38 @@
 // sets one, the vCPU answers with the supported table (KVM_GET_SUPPORTED_CPUID), so a
 // minimal VMM still gets a coherent CPU.
 import { KVM_CPUID_FLAG_SIGNIFCANT_INDEX, type KvmCpuidEntry2 } from '../kvm/types.ts';
+import { MAXPHYADDR } from './paging/entry.ts';
+import { Cr4 } from './registers.ts';
+import { XCR0_SUPPORTED, XSAVE_AREA_SIZE } from './xsave.ts';
 
 /** CPUID.01H:EDX feature bits (SDM Vol. 2A Table 3-11). */
 export const enum Cpuid1Edx {
   FPU = 1 << 0, VME = 1 << 1, DE = 1 << 2, PSE = 1 << 3, TSC = 1 << 4, MSR = 1 << 5, PAE = 1 << 6,
   MCE = 1 << 7, CX8 = 1 << 8, APIC = 1 << 9, SEP = 1 << 11, MTRR = 1 << 12, PGE = 1 << 13,
-  MCA = 1 << 14, CMOV = 1 << 15, PAT = 1 << 16, PSE36 = 1 << 17, MMX = 1 << 23, FXSR = 1 << 24, SSE = 1 << 25,
-  SSE2 = 1 << 26,
+  MCA = 1 << 14, CMOV = 1 << 15, PAT = 1 << 16, PSE36 = 1 << 17, CLFSH = 1 << 19, MMX = 1 << 23, FXSR = 1 << 24,
+  SSE = 1 << 25, SSE2 = 1 << 26,
+}
+
+/** CPUID.01H:ECX feature bits (SDM Vol. 2A Table 3-10). */
+export const enum Cpuid1Ecx {
+  SSE3 = 1 << 0, SSSE3 = 1 << 9, CX16 = 1 << 13, PCID = 1 << 17, SSE4_1 = 1 << 19, SSE4_2 = 1 << 20, MOVBE = 1 << 22,
+  POPCNT = 1 << 23, XSAVE = 1 << 26, OSXSAVE = 1 << 27, RDRAND = 1 << 30,
+}
+
+/** CPUID.80000001H:ECX feature bits (SDM Vol. 2A CPUID, Table 3-8). */
+export const enum CpuidExt1Ecx {
+  LAHF_LM = 1 << 0, ABM = 1 << 5,
+}
+
+/** CPUID.80000007H:EDX bit 8: the TSC runs at a constant rate in every state (SDM Vol. 2A Table 3-8). */
+export const CPUID_EXT7_EDX_INVARIANT_TSC = 1 << 8;
+
+/** CPUID.06H:EAX bit 2: the APIC timer runs at a constant rate whatever the power state (ARAT; SDM Vol. 2A Table 3-8). */
+export const CPUID6_EAX_ARAT = 1 << 2;
+
+/** CPUID.(EAX=07H, ECX=0):EDX bits: speculation controls (SDM Vol. 2A Table 3-8; Intel's "Speculative Execution Side Channel Mitigations"). */
+export const enum Cpuid7Edx {
+  SPEC_CTRL = 1 << 26, STIBP = 1 << 27, ARCH_CAPABILITIES = 1 << 29, SSBD = 1 << 31,
 }
 
 /** CPUID.80000001H:EDX feature bits (SDM Vol. 2A CPUID, Table 3-8). */
@@ -19,11 +44,18 @@ export const enum CpuidExt1Edx {
 
 /** CPUID.(EAX=07H, ECX=0):EBX and ECX feature bits (SDM Vol. 2A Table 3-8). */
 export const enum Cpuid7Ebx {
-  SMEP = 1 << 7, SMAP = 1 << 20,
+  FSGSBASE = 1 << 0, BMI1 = 1 << 3, SMEP = 1 << 7, BMI2 = 1 << 8, INVPCID = 1 << 10, RDSEED = 1 << 18, ADX = 1 << 19,
+  SMAP = 1 << 20,
 }
 export const enum Cpuid7Ecx {
-  RDPID = 1 << 22,
+  UMIP = 1 << 2, PKU = 1 << 3, OSPKE = 1 << 4, LA57 = 1 << 16, RDPID = 1 << 22, PKS = 1 << 31,
 }
+
+/** Family, model and stepping of the model this CPU claims (see SIGNATURE). */
+const ICELAKE_X = { family: 6, extModel: 0x6, model: 0xa, stepping: 6 } as const;
+
+/** Bits of a linear address with 4-level paging (SDM Vol. 3A 4.5). */
+export const LINEAR_ADDRESS_BITS = 48;
 
 /** CPUID.01H:ECX bit 31: running under a hypervisor (reserved for that use by Intel and AMD). */
 export const CPUID1_ECX_HYPERVISOR = 1 << 31;
@@ -51,13 +83,56 @@ export const Feature = {
   MTRR: { leaf: 1, reg: CpuidReg.EDX, bit: Cpuid1Edx.MTRR },
   PGE: { leaf: 1, reg: CpuidReg.EDX, bit: Cpuid1Edx.PGE },
   PAT: { leaf: 1, reg: CpuidReg.EDX, bit: Cpuid1Edx.PAT },
+  FXSR: { leaf: 1, reg: CpuidReg.EDX, bit: Cpuid1Edx.FXSR },
+  SSE: { leaf: 1, reg: CpuidReg.EDX, bit: Cpuid1Edx.SSE },
+  PCID: { leaf: 1, reg: CpuidReg.ECX, bit: Cpuid1Ecx.PCID },
+  XSAVE: { leaf: 1, reg: CpuidReg.ECX, bit: Cpuid1Ecx.XSAVE },
+  FSGSBASE: { leaf: 7, subleaf: 0, reg: CpuidReg.EBX, bit: Cpuid7Ebx.FSGSBASE },
   SMEP: { leaf: 7, subleaf: 0, reg: CpuidReg.EBX, bit: Cpuid7Ebx.SMEP },
+  INVPCID: { leaf: 7, subleaf: 0, reg: CpuidReg.EBX, bit: Cpuid7Ebx.INVPCID },
   SMAP: { leaf: 7, subleaf: 0, reg: CpuidReg.EBX, bit: Cpuid7Ebx.SMAP },
+  UMIP: { leaf: 7, subleaf: 0, reg: CpuidReg.ECX, bit: Cpuid7Ecx.UMIP },
+  PKU: { leaf: 7, subleaf: 0, reg: CpuidReg.ECX, bit: Cpuid7Ecx.PKU },
+  LA57: { leaf: 7, subleaf: 0, reg: CpuidReg.ECX, bit: Cpuid7Ecx.LA57 },
+  PKS: { leaf: 7, subleaf: 0, reg: CpuidReg.ECX, bit: Cpuid7Ecx.PKS },
   RDPID: { leaf: 7, subleaf: 0, reg: CpuidReg.ECX, bit: Cpuid7Ecx.RDPID },
+  SPEC_CTRL: { leaf: 7, subleaf: 0, reg: CpuidReg.EDX, bit: Cpuid7Edx.SPEC_CTRL },
+  ARCH_CAPABILITIES: { leaf: 7, subleaf: 0, reg: CpuidReg.EDX, bit: Cpuid7Edx.ARCH_CAPABILITIES },
   NX: { leaf: 0x80000001, reg: CpuidReg.EDX, bit: CpuidExt1Edx.NX },
+  SYSCALL: { leaf: 0x80000001, reg: CpuidReg.EDX, bit: CpuidExt1Edx.SYSCALL },
+  PAGE1GB: { leaf: 0x80000001, reg: CpuidReg.EDX, bit: CpuidExt1Edx.PAGE1GB },
+  LAHF_LM: { leaf: 0x80000001, reg: CpuidReg.ECX, bit: CpuidExt1Ecx.LAHF_LM },
   RDTSCP: { leaf: 0x80000001, reg: CpuidReg.EDX, bit: CpuidExt1Edx.RDTSCP },
   LM: { leaf: 0x80000001, reg: CpuidReg.EDX, bit: CpuidExt1Edx.LM },
+  // Integer instruction extensions (jit/emit/bits.ts, bmi.ts, random.ts, moves.ts, atomic.ts).
+  CX16: { leaf: 1, reg: CpuidReg.ECX, bit: Cpuid1Ecx.CX16 },
+  MOVBE: { leaf: 1, reg: CpuidReg.ECX, bit: Cpuid1Ecx.MOVBE },
+  POPCNT: { leaf: 1, reg: CpuidReg.ECX, bit: Cpuid1Ecx.POPCNT },
+  RDRAND: { leaf: 1, reg: CpuidReg.ECX, bit: Cpuid1Ecx.RDRAND },
+  ABM: { leaf: 0x80000001, reg: CpuidReg.ECX, bit: CpuidExt1Ecx.ABM },
+  BMI1: { leaf: 7, subleaf: 0, reg: CpuidReg.EBX, bit: Cpuid7Ebx.BMI1 },
+  BMI2: { leaf: 7, subleaf: 0, reg: CpuidReg.EBX, bit: Cpuid7Ebx.BMI2 },
+  RDSEED: { leaf: 7, subleaf: 0, reg: CpuidReg.EBX, bit: Cpuid7Ebx.RDSEED },
+  ADX: { leaf: 7, subleaf: 0, reg: CpuidReg.EBX, bit: Cpuid7Ebx.ADX },
 } as const satisfies Record<string, CpuidFeature>;
+
+/**
+ * The bits of a CPUID result that reflect the OS's control registers rather than the table:
+ * leaf 1 ECX.OSXSAVE is CR4.OSXSAVE when XSAVE is enumerated, leaf 7 sub-leaf 0 ECX.OSPKE is
+ * CR4.PKE when PKU is enumerated (SDM Vol. 2A Tables 3-8, 3-10).
+ */
+export function withOsBits(leaf: number, subleaf: number, regs: [number, number, number, number], cr4: number): [number, number, number, number] {
+  // CPUID.01H:ECX.OSXSAVE[bit 27] is CR4.OSXSAVE when XSAVE is enumerated (SDM Vol. 2A Table 3-10).
+  if (leaf === 1 && regs[CpuidReg.ECX] & Cpuid1Ecx.XSAVE) {
+    const osxsave = cr4 & Cr4.OSXSAVE ? Cpuid1Ecx.OSXSAVE : 0;
+    regs[CpuidReg.ECX] = ((regs[CpuidReg.ECX] & ~Cpuid1Ecx.OSXSAVE) | osxsave) >>> 0;
+  }
+  if (leaf === 7 && subleaf === 0 && regs[CpuidReg.ECX] & Cpuid7Ecx.PKU) {
+    const ospke = cr4 & Cr4.PKE ? Cpuid7Ecx.OSPKE : 0;
+    regs[CpuidReg.ECX] = ((regs[CpuidReg.ECX] & ~Cpuid7Ecx.OSPKE) | ospke) >>> 0;
+  }
+  return regs;
+}
 
 /** What answers CPUID (the vCPU's CpuidModel, or the Cpu's env.cpuid). */
 export interface CpuidSource {
@@ -75,18 +150,74 @@ export function cpuidHas(cpuid: CpuidSource, f: CpuidFeature): boolean {
 }
 
 /**
- * Family 6, model 15, stepping 11 (Core 2 "Merom"; QEMU's core2duo signature): a P6-family
- * CPU, the family in which PAE, PGE, PAT, PSE-36 and NX all exist. Linux keeps PAT enabled
- * from this model on (arch/x86/kernel/cpu/intel.c) and, for family 6 and later, reads
- * IA32_UCODE_REV without a fault handler (msr.ts has it). LM stays hidden until IA-32e mode
- * is complete.
+ * Family 6, model 0x6A, stepping 6 (display signature 0x606A6: Xeon Scalable 3rd generation,
+ * "Ice Lake-SP", Linux INTEL_FAM6_ICELAKE_X). The model is chosen so that every feature this
+ * CPU advertises or is about to (IA-32e mode, 1 GiB pages, RDTSCP, FSGSBASE, SMEP/SMAP,
+ * PCID/INVPCID, UMIP, PKU, LA57, RDPID, BMI1/2, ADX, RDSEED, MOVBE) exists on it: a Core 2
+ * signature with leaf 7 would be incoherent. Linux's quirks for it stay quiet here: its
+ * microcode blocklists (intel.c bad_spectre_microcode, apic.c deadline errata) are skipped
+ * under CPUID.1:ECX.HYPERVISOR; split-lock detection probes MSR_TEST_CTRL with
+ * rdmsrl_safe and gives up on #GP; its vulnerability blocklist entries (MMIO stale data,
+ * GDS) are lifted by the IA32_ARCH_CAPABILITIES *_NO bits, which are true of a CPU that does
+ * not speculate (msr.ts). Linux keeps PAT from family 6 model 15 on and sets CONSTANT_TSC
+ * for family 6 from model 14.
  */
-export const SIGNATURE = (6 << 8) | (15 << 4) | 11;
+export const SIGNATURE = (ICELAKE_X.extModel << 16) | (ICELAKE_X.family << 8) | (ICELAKE_X.model << 4) | ICELAKE_X.stepping;
+
+/**
+ * MMX, SSE through SSE4.2, FXSAVE/FXRSTOR, XSAVE and CLFLUSH (jit/emit/sse-*.ts, core/simd/,
+ * core/cpu/xsave.ts; host-CPU fixtures in tests/fixtures/sse). AVX is not implemented and
+ * not advertised.
+ */
+const SIMD_LEAF1_EDX = Cpuid1Edx.CLFSH | Cpuid1Edx.MMX | Cpuid1Edx.FXSR | Cpuid1Edx.SSE | Cpuid1Edx.SSE2;
+const SIMD_LEAF1_ECX = Cpuid1Ecx.SSE3 | Cpuid1Ecx.SSSE3 | Cpuid1Ecx.SSE4_1 | Cpuid1Ecx.SSE4_2 | Cpuid1Ecx.XSAVE;
+/** CPUID.01H:EBX[15:8]: the CLFLUSH line size in 8-byte units (64 bytes). */
+const CLFLUSH_LINE_QWORDS = 8;
+/**
+ * Leaf 0DH (SDM Vol. 2A CPUID, "Processor Extended State Enumeration"): sub-leaf 0 lists the
+ * XCR0 components (x87, SSE) and the XSAVE area size (576: legacy region and header) for the
+ * enabled ones and for all; sub-leaf 1: XSAVEOPT (bit 0) and XGETBV with ECX = 1 (bit 2).
+ */
+const XSAVE_LEAF_SUB1_EAX = (1 << 0) | (1 << 2);
 
 /** Leaf 01H:EDX of the supported table: the features this CPU implements. */
 const LEAF1_EDX =
-  Cpuid1Edx.PSE | Cpuid1Edx.TSC | Cpuid1Edx.MSR | Cpuid1Edx.PAE | Cpuid1Edx.CX8 | Cpuid1Edx.MTRR | Cpuid1Edx.PGE |
-  Cpuid1Edx.CMOV | Cpuid1Edx.PAT | Cpuid1Edx.PSE36;
+  Cpuid1Edx.FPU | Cpuid1Edx.DE | Cpuid1Edx.PSE | Cpuid1Edx.TSC | Cpuid1Edx.MSR | Cpuid1Edx.PAE | Cpuid1Edx.CX8 | Cpuid1Edx.MTRR | Cpuid1Edx.PGE |
+  Cpuid1Edx.CMOV | Cpuid1Edx.PAT | Cpuid1Edx.PSE36 | Cpuid1Edx.APIC | SIMD_LEAF1_EDX;
+
+/**
+ * The in-kernel local APIC (core/kvm/irqchip, with KVM_CREATE_IRQCHIP): x2APIC (CPUID.01H:ECX[21])
+ * and the TSC-deadline timer (ECX[24]); APIC itself is EDX[9] above. As with KVM, a VMM that
+ * creates no irqchip should clear these bits in KVM_SET_CPUID2.
+ */
+const APIC_LEAF1_ECX = (1 << 21) | (1 << 24);
+
+/**
+ * KVM's paravirtual features (Documentation/virt/kvm/x86/cpuid.rst, CPUID 0x40000001 EAX):
+ * KVM_FEATURE_CLOCKSOURCE2 (bit 3, kvmclock at MSRs 0x4b564d00/01) and
+ * KVM_FEATURE_CLOCKSOURCE_STABLE_BIT (bit 24); core/kvm/irqchip/kvmclock.ts.
+ */
+const KVM_PV_FEATURES = (1 << 3) | (1 << 24);
+
+/**
+ * The integer instruction extensions (jit/emit/bits.ts, bmi.ts, moves.ts, random.ts, atomic.ts;
+ * tests/unit/isa-ext.test.ts): CMPXCHG16B MOVBE POPCNT RDRAND in leaf 1, BMI1 BMI2 RDSEED ADX
+ * in leaf 7 (RDPID in its ECX, LZCNT as ABM and RDTSCP in leaf 80000001H, below).
+ */
+const ISA_LEAF1_ECX = Cpuid1Ecx.CX16 | Cpuid1Ecx.MOVBE | Cpuid1Ecx.POPCNT | Cpuid1Ecx.RDRAND;
+const ISA_LEAF7_EBX = Cpuid7Ebx.BMI1 | Cpuid7Ebx.BMI2 | Cpuid7Ebx.RDSEED | Cpuid7Ebx.ADX;
+
+/** The highest basic leaf: 0DH (extended state). Leaves below it answer as listed or zero. */
+const MAX_BASIC_LEAF = 0xd;
+/** The highest extended leaf: 80000008H (address sizes). */
+const MAX_EXTENDED_LEAF = 0x80000008;
+
+/**
+ * CPUID.80000008H:EAX: physical-address width in bits 7:0 (MAXPHYADDR, the width the paging
+ * reserved-bit checks use, paging/entry.ts) and linear-address width in bits 15:8 (48 with
+ * 4-level paging; SDM Vol. 2A Table 3-8).
+ */
+const ADDRESS_SIZES = (LINEAR_ADDRESS_BITS << 8) | MAXPHYADDR;
 
 function str4(s: string, at: number): number {
   let v = 0;
@@ -108,17 +239,39 @@ export function supportedCpuid(): KvmCpuidEntry2[] {
   const kvm = 'KVMKVMKVM\0\0\0';
   return [
     // Leaf 0: max basic leaf, vendor in EBX EDX ECX.
-    { function: 0, index: 0, flags: 0, eax: 1, ebx: str4(vendor, 0), edx: str4(vendor, 4), ecx: str4(vendor, 8) },
+    { function: 0, index: 0, flags: 0, eax: MAX_BASIC_LEAF, ebx: str4(vendor, 0), edx: str4(vendor, 4), ecx: str4(vendor, 8) },
     {
-      function: 1, index: 0, flags: 0, eax: SIGNATURE, ebx: 0, ecx: CPUID1_ECX_HYPERVISOR,
+      function: 1, index: 0, flags: 0, eax: SIGNATURE, ebx: CLFLUSH_LINE_QWORDS << 8,
+      ecx: (CPUID1_ECX_HYPERVISOR | Cpuid1Ecx.PCID | ISA_LEAF1_ECX | APIC_LEAF1_ECX | SIMD_LEAF1_ECX) >>> 0,
       edx: LEAF1_EDX,
     },
-    // KVM's paravirtual leaves (Documentation/virt/kvm/x86/cpuid.rst): signature, no PV features yet.
+    // Leaf 6: thermal and power management. Only ARAT: there are no power states in which a timer could stop.
+    { function: 6, index: 0, flags: 0, eax: CPUID6_EAX_ARAT, ebx: 0, ecx: 0, edx: 0 },
+    // Leaf 7 sub-leaf 0: EAX = the highest sub-leaf (0); FSGSBASE (jit/emit/syscall.ts); the
+    // speculation-control MSRs IA32_SPEC_CTRL, IA32_PRED_CMD and IA32_ARCH_CAPABILITIES (msr.ts).
+    // SMEP SMAP UMIP INVPCID PKU PKS: paging and system instructions (mmu.ts, system-regs.ts,
+    // jit/emit/system.ts). LA57 is implemented but not advertised: 5-level addresses above
+    // 2^53 lose their low bits on the cold path (mmu.ts), where a 5-level kernel lives.
+    {
+      function: 7, index: 0, flags: KVM_CPUID_FLAG_SIGNIFCANT_INDEX, eax: 0,
+      ebx: Cpuid7Ebx.FSGSBASE | Cpuid7Ebx.SMEP | Cpuid7Ebx.INVPCID | Cpuid7Ebx.SMAP | ISA_LEAF7_EBX,
+      ecx: (Cpuid7Ecx.UMIP | Cpuid7Ecx.PKU | Cpuid7Ecx.PKS | Cpuid7Ecx.RDPID) >>> 0,
+      edx: (Cpuid7Edx.SPEC_CTRL | Cpuid7Edx.STIBP | Cpuid7Edx.ARCH_CAPABILITIES | Cpuid7Edx.SSBD) >>> 0,
+    },
+    { function: 0xd, index: 0, flags: KVM_CPUID_FLAG_SIGNIFCANT_INDEX, eax: XCR0_SUPPORTED, ebx: XSAVE_AREA_SIZE, ecx: XSAVE_AREA_SIZE, edx: 0 },
+    { function: 0xd, index: 1, flags: KVM_CPUID_FLAG_SIGNIFCANT_INDEX, eax: XSAVE_LEAF_SUB1_EAX, ebx: 0, ecx: 0, edx: 0 },
+    // KVM's paravirtual leaves (Documentation/virt/kvm/x86/cpuid.rst): signature, then kvmclock.
     { function: 0x40000000, index: 0, flags: 0, eax: 0x40000001, ebx: str4(kvm, 0), ecx: str4(kvm, 4), edx: str4(kvm, 8) },
-    { function: 0x40000001, index: 0, flags: 0, eax: 0, ebx: 0, ecx: 0, edx: 0 },
-    { function: 0x80000000, index: 0, flags: 0, eax: 0x80000004, ebx: 0, ecx: 0, edx: 0 },
-    { function: 0x80000001, index: 0, flags: 0, eax: 0, ebx: 0, ecx: 0, edx: CpuidExt1Edx.NX },
+    { function: 0x40000001, index: 0, flags: 0, eax: KVM_PV_FEATURES, ebx: 0, ecx: 0, edx: 0 },
+    { function: 0x80000000, index: 0, flags: 0, eax: MAX_EXTENDED_LEAF, ebx: 0, ecx: 0, edx: 0 },
+    {
+      function: 0x80000001, index: 0, flags: 0, eax: 0, ebx: 0, ecx: CpuidExt1Ecx.LAHF_LM | CpuidExt1Ecx.ABM,
+      edx: CpuidExt1Edx.SYSCALL | CpuidExt1Edx.NX | CpuidExt1Edx.PAGE1GB | CpuidExt1Edx.RDTSCP | CpuidExt1Edx.LM,
+    },
     ...brandLeaves('wasmkvm virtual CPU'),
+    // The TSC counts host time at TSC_HZ whatever the guest does (msr.ts): invariant.
+    { function: 0x80000007, index: 0, flags: 0, eax: 0, ebx: 0, ecx: 0, edx: CPUID_EXT7_EDX_INVARIANT_TSC },
+    { function: 0x80000008, index: 0, flags: 0, eax: ADDRESS_SIZES, ebx: 0, ecx: 0, edx: 0 },
   ];
 }
 

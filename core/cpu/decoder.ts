@@ -65,6 +65,11 @@ export interface VexFields {
   readonly w: boolean;
   /** The register VEX.vvvv names (in 32-bit mode only 0-7). */
   readonly vvvv: number;
+  /**
+   * All four bits of VEX.vvvv, un-inverted, in every mode: a form that does not use the field
+   * needs 1111b (0 here) even where bit 3 does not name a register (RORX; checked on the host).
+   */
+  readonly vvvvRaw: number;
 }
 
 export type DecodeResult =
@@ -159,14 +164,15 @@ export function decode(fetch: FetchByte, mode: DecodeMode): DecodeResult {
         p2 = next();
         w = (p2 & 0x80) !== 0;
       }
-      let vvvv = (~p2 >> 3) & 15;
+      const vvvvRaw = (~p2 >> 3) & 15;
+      let vvvv = vvvvRaw;
       // Outside 64-bit mode VEX.R/X are 1 by the mod check, VEX.B and VEX.W-as-REX.W and
       // vvvv bit 3 are ignored (SDM Vol. 2A 2.3.5, 2.3.6).
       if (!long) {
         r = x = bb = false;
         vvvv &= 7;
       }
-      vex = { l: ((p2 >> 2) & 1) as 0 | 1, w, vvvv };
+      vex = { l: ((p2 >> 2) & 1) as 0 | 1, w, vvvv, vvvvRaw };
       vexPrefix = VEX_PP[p2 & 3];
       if (map < 1 || map > 3) return { ok: false, fault: 'ud', length: pos, opcode };
       const op = next();

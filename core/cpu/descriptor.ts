@@ -79,23 +79,23 @@ export function descriptorAddress(cpu: Cpu, selector: number): number | undefine
   if (selectorTi(selector)) {
     if (s.getU32('segAttr', Seg.LDTR) & SegAttr.UNUSABLE || s.getU32('segSel', Seg.LDTR) === 0) return undefined;
     if (offset + 7 > s.getU32('segLimit', Seg.LDTR)) return undefined;
-    return s.getNum('segBase', Seg.LDTR) + offset;
+    return s.getLinear('segBase', Seg.LDTR) + offset;
   }
   if (offset + 7 > s.getU32('gdtrLimit')) return undefined;
-  return s.getNum('gdtrBase') + offset;
+  return s.getLinear('gdtrBase') + offset;
 }
 
 /** Reads the raw descriptor dwords for `selector` (may throw #PF), or undefined beyond the limit. */
 export function readDescriptor(cpu: Cpu, selector: number): [number, number] | undefined {
   const addr = descriptorAddress(cpu, selector);
   if (addr === undefined) return undefined;
-  return [cpu.read(addr, 4, false), cpu.read(addr + 4, 4, false)];
+  return [cpu.readSystem(addr, 4), cpu.readSystem(addr + 4, 4)];
 }
 
 /** Sets the accessed bit of a code/data descriptor in memory, as loading a segment does (SDM Vol. 3A 3.4.5.1). */
 export function markAccessed(cpu: Cpu, selector: number): void {
   const addr = descriptorAddress(cpu, selector);
   if (addr === undefined) return;
-  const b = cpu.read(addr + 5, 1, false);
-  if (!(b & 1)) cpu.write(addr + 5, 1, b | 1, false);
+  const b = cpu.readSystem(addr + 5, 1);
+  if (!(b & 1)) cpu.writeSystem(addr + 5, 1, b | 1);
 }

@@ -9,7 +9,8 @@
 import type { Cpu } from './cpu.ts';
 import { decodeSegmentDescriptor, descriptorAddress, readDescriptor, selectorRpl, selectorTi, SystemType, type SegmentDescriptor } from './descriptor.ts';
 import { GuestFault } from './faults.ts';
-import { Efer, Seg, SegAttr, Vector } from './registers.ts';
+import { isCanonical, linearFromHalves } from './paging/canonical.ts';
+import { Cr4, Efer, Seg, SegAttr, Vector } from './registers.ts';
 
 /** LGDT/LIDT/SGDT/SIDT with a 16-bit operand size use a 24-bit base (SDM Vol. 2A LGDT). */
 export const PSEUDO_DESCRIPTOR_BASE16_MASK = 0xffffff;
@@ -59,13 +60,16 @@ function systemDescriptor(cpu: Cpu, selector: number): { d: SegmentDescriptor; a
   if (selectorTi(selector)) throw new GuestFault(Vector.GP, errorCode(selector));
   const addr = descriptorAddress(cpu, selector);
   if (addr === undefined) throw new GuestFault(Vector.GP, errorCode(selector));
-  const d = decodeSegmentDescriptor(cpu.read(addr, 4, false), cpu.read(addr + 4, 4, false));
+  const d = decodeSegmentDescriptor(cpu.readSystem(addr, 4), cpu.readSystem(addr + 4, 4));
   let base = d.base;
   if (ia32e(cpu)) {
     if ((selector & ~7) + 15 > s.getU32('gdtrLimit')) throw new GuestFault(Vector.GP, errorCode(selector));
-    const high = cpu.read(addr + 8, 4, false);
-    if ((cpu.read(addr + 12, 4, false) >>> 8) & 0x1f) throw new GuestFault(Vector.GP, errorCode(selector));
-    base += high * 0x1_0000_0000;
+    const high = cpu.readSystem(addr + 8, 4);
+    if ((cpu.readSystem(addr + 12, 4) >>> 8) & 0x1f) throw new GuestFault(Vector.GP, errorCode(selector));
+    // The signed form of paging/canonical.ts: exact for every canonical base; a
+    // non-canonical one is #GP(selector) (SDM Vol. 2A LLDT, LTR: 64-Bit Mode Exceptions).
+    base = linearFromHalves(base, high);
+    if (!isCanonical(base, s.getLo('cr4') & Cr4.LA57 ? 57 : 48)) throw new GuestFault(Vector.GP, errorCode(selector));
   }
   return { d, addr, base };
 }
@@ -96,8 +100,8 @@ export function loadTr(cpu: Cpu, selector: number): void {
   const available = d.type === SystemType.TSS32_AVAILABLE || (d.type === SystemType.TSS16_AVAILABLE && !ia32e(cpu));
   if (!d.system || !available) throw new GuestFault(Vector.GP, errorCode(selector));
   if (!d.present) throw new GuestFault(Vector.NP, errorCode(selector));
-  const accessByte = cpu.read(addr + 5, 1, false);
-  cpu.write(addr + 5, 1, accessByte | TSS_BUSY, false);
+  const accessByte = cpu.readSystem(addr + 5, 1);
+  cpu.writeSystem(addr + 5, 1, accessByte | TSS_BUSY);
   cpu.setSegment(Seg.TR, selector, base, d.limit, d.attr | TSS_BUSY);
 }
 

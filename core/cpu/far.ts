@@ -446,7 +446,7 @@ const isReservedCode = (d: SegmentDescriptor): boolean => (d.attr & L_AND_D) ===
 
 /** 8 bytes at a linear address, read as a supervisor access. */
 function readQword(cpu: Cpu, lin: bigint): bigint {
-  const [lo, hi] = cpu.readLinear(linearNumber(lin), 8, false);
+  const [lo, hi] = cpu.readLinear(linearNumber(lin), 8, false, true);
   return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
 }
 
@@ -563,8 +563,8 @@ function callGate64(cpu: Cpu, sel: number, d: SegmentDescriptor, cpl: number): {
   // The upper half is the next descriptor slot of the same table; it must lie within the limit.
   const upper = (sel & 0xfff8) === 0xfff8 ? undefined : descriptorAddress(cpu, sel + 8);
   if (upper === undefined) throw fault(Vector.GP, code);
-  const offsetHigh = cpu.read(upper, 4, false);
-  if ((cpu.read(upper + 4, 4, false) >>> 8) & 0x1f) throw fault(Vector.GP, code);
+  const offsetHigh = cpu.readSystem(upper, 4);
+  if ((cpu.readSystem(upper + 4, 4) >>> 8) & 0x1f) throw fault(Vector.GP, code);
   const gate = decodeGate(d.lo, d.hi);
   return { selector: gate.selector, offset: (BigInt(offsetHigh) << 32n) | BigInt(gate.offset) };
 }

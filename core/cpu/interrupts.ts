@@ -50,8 +50,8 @@ function deliverReal(cpu: Cpu, ev: GuestEvent): void {
   const entry = ev.vector * 4;
   if (entry + 3 > s.getU32('idtrLimit')) throw fault(Vector.GP, 0);
   const idt = s.getNum('idtrBase');
-  const ip = cpu.read(idt + entry, 2, false);
-  const cs = cpu.read(idt + entry + 2, 2, false);
+  const ip = cpu.readSystem(idt + entry, 2);
+  const cs = cpu.readSystem(idt + entry + 2, 2);
   const flags = s.getLo('rflags');
   const stack = StackAccess.current(cpu);
   stack.push(2, flags);
@@ -80,8 +80,8 @@ function deliverProtected(cpu: Cpu, ev: GuestEvent): void {
   const idtError = ev.vector * 8 + 2 + ext;
   if (ev.vector * 8 + 7 > s.getU32('idtrLimit')) throw fault(Vector.GP, idtError);
   const at = s.getNum('idtrBase') + ev.vector * 8;
-  const lo = cpu.read(at, 4, false);
-  const hi = cpu.read(at + 4, 4, false);
+  const lo = cpu.readSystem(at, 4);
+  const hi = cpu.readSystem(at + 4, 4);
   const gate = decodeGate(lo, hi);
   const system = (hi & (1 << 12)) === 0;
   const kinds = [SystemType.TASK_GATE, SystemType.INT_GATE16, SystemType.TRAP_GATE16, SystemType.INT_GATE32, SystemType.TRAP_GATE32];
@@ -184,7 +184,7 @@ function deliverIa32e(cpu: Cpu, ev: GuestEvent): void {
   const idtError = ev.vector * 8 + 2 + ext;
   if (ev.vector * IDT64_ENTRY + IDT64_ENTRY - 1 > s.getU32('idtrLimit')) throw fault(Vector.GP, idtError);
   const at = s.get64('idtrBase') + BigInt(ev.vector * IDT64_ENTRY);
-  const [lo, hi, offsetHigh] = [0n, 4n, 8n].map((o) => cpu.read(linearNumber(at + o), 4, false));
+  const [lo, hi, offsetHigh] = [0n, 4n, 8n].map((o) => cpu.readSystem(linearNumber(at + o), 4));
   const gate = decodeGate(lo, hi);
   const system = (hi & (1 << 12)) === 0;
   if (!system || (gate.type !== SystemType.INT_GATE32 && gate.type !== SystemType.TRAP_GATE32)) throw fault(Vector.GP, idtError);

@@ -56,15 +56,17 @@ export function ioPermitted(cpu: Cpu, port: number, size: IoSize): boolean {
   if (limit < TSS_IO_MAP_BASE + 1) return false;
   const base = s.getNum('segBase', Seg.TR);
   // The TSS is read with supervisor privilege whatever the CPL (SDM Vol. 3A 4.6).
-  const mapBase = cpu.read(base + TSS_IO_MAP_BASE, 2, false);
+  const mapBase = cpu.readSystem(base + TSS_IO_MAP_BASE, 2);
   const at = mapBase + (port >>> 3);
   if (at + 1 > limit) return false;
-  const bits = cpu.read(base + at, 2, false);
+  const bits = cpu.readSystem(base + at, 2);
   return ((bits >>> (port & 7)) & ((1 << size) - 1)) === 0;
 }
 
 function checkPermission(cpu: Cpu, site: InsnSite, port: number, size: IoSize): void {
   if (!ioPermitted(cpu, port, size)) throw new GuestFault(Vector.GP, 0, site.delta);
+  // I/O breakpoints (core/cpu/debug.ts): a #DB trap follows the instruction.
+  cpu.mmu.watch?.port(port, size);
 }
 
 
@@ -164,7 +166,7 @@ function setAddrReg(s: VcpuState, reg: Reg, a: AddrSize, v: bigint): void {
 function segmentLinear(cpu: Cpu, seg: Seg, offset: number, size: number): number | undefined {
   const s = cpu.state;
   if (cpu.codeSize() === 8)
-    return seg === Seg.FS || seg === Seg.GS ? offset + s.getNum('segBase', seg) : offset;
+    return seg === Seg.FS || seg === Seg.GS ? offset + s.getLinear('segBase', seg) : offset;
   if (offset < s.getNum('segLo', seg) || offset + size - 1 > s.getNum('segHi', seg)) return undefined;
   return (s.getNum('segBase', seg) + offset) % 0x1_0000_0000;
 }
@@ -194,7 +196,8 @@ function planBatch(cpu: Cpu, site: InsnSite, op: StringIo, offsetReg: Reg, count
   );
   const lins: number[] = [];
   for (let i = 0; i < max; i++) {
-    const offset = Number((first + BigInt(i * step)) & addrMask(op.addrSize));
+    // The signed form of paging/canonical.ts: exact for a 64-bit rDI/rSI in the upper half.
+    const offset = Number(BigInt.asIntN(64, (first + BigInt(i * step)) & addrMask(op.addrSize)));
     const lin = segmentLinear(cpu, op.seg, offset, op.size);
     if (lin === undefined) {
       if (i === 0) throw new GuestFault(op.seg === Seg.SS ? Vector.SS : Vector.GP, 0, site.delta);
@@ -229,7 +232,8 @@ function hostBytes(cpu: Cpu, lin: number, length: number, access: Access): HostR
   let pagePhys = 0;
   for (let i = 0; i < length; i++) {
     const a = lin + i;
-    const p = a - (a % PAGE_SIZE);
+    // `&`, not `%`: a linear address in the signed form of paging/canonical.ts may be negative.
+    const p = a - (a & (PAGE_SIZE - 1));
     if (p !== pageLin) {
       pageLin = p;
       const t = cpu.mmu.translate(p, access, cpu.user);
@@ -323,13 +327,7 @@ export function stringIn(cpu: Cpu, site: InsnSite, op: StringIo): boolean {
   const { port, count } = start;
   const planned = planBatch(cpu, site, op, Reg.RDI, count);
   const n = ramElements(planned, hostBytes(cpu, planned.low, planned.bytes, Access.Write).hosts, op.size);
-  if (n === 0) {
-    const lin = planned.lins[0].toString(16);
-    throw new InternalError(
-      `INS into memory that is not RAM (MMIO or ROM) at linear 0x${lin} is not supported`,
-      site.delta,
-    );
-  }
+  if (n === 0) return stringInToMmio(cpu, site, op, port, planned);
   const lins = planned.lins.slice(0, n);
   const batch: Batch = { lins, low: Math.min(lins[0], lins[n - 1]), bytes: n * op.size, step: planned.step };
   const data = s.addr('runData');
@@ -338,6 +336,37 @@ export function stringIn(cpu: Cpu, site: InsnSite, op: StringIo): boolean {
   setRip(s, site.rip);
   cpu.env.vcpu.pendingCompletion = () =>
     retire(cpu, site, op, Reg.RDI, storeIn(cpu, batch, op.size), batch.step);
+  throw new ExitSignal(ExitReason.IO);
+}
+
+/**
+ * INS whose next element is not RAM (MMIO or ROM): one element per pair of exits, as KVM's
+ * emulator does it. KVM_EXIT_IO brings the element; its completion stores it, which exits
+ * again (KVM_EXIT_MMIO write); after that the instruction is replayed, finds the element
+ * (cpu.insToMmio) and the completed MMIO record, and retires the element without reading the
+ * port a second time.
+ */
+function stringInToMmio(cpu: Cpu, site: InsnSite, op: StringIo, port: number, planned: Batch): boolean {
+  const s = cpu.state;
+  const lin = planned.lins[0];
+  const ready = cpu.insToMmio;
+  cpu.insToMmio = undefined;
+  if (ready && ready.lin === lin && ready.rip === site.rip && cpu.mmioLog.length > 0) {
+    cpu.writeLinear(lin, op.size, ready.value, 0);
+    retire(cpu, site, op, Reg.RDI, 1, planned.step);
+    return true;
+  }
+  const data = s.addr('runData');
+  s.u8.fill(0, data, data + op.size);
+  setIoExit(s, KVM_EXIT_IO_IN, op.size, port, 1);
+  setRip(s, site.rip);
+  cpu.env.vcpu.pendingCompletion = () => {
+    const value = dataAt(s, 0, op.size);
+    cpu.insToMmio = { lin, rip: site.rip, value };
+    cpu.writeLinear(lin, op.size, value, 0); // exits (MMIO), unless the page became RAM
+    cpu.insToMmio = undefined;
+    retire(cpu, site, op, Reg.RDI, 1, planned.step);
+  };
   throw new ExitSignal(ExitReason.IO);
 }
 

@@ -80,6 +80,8 @@ export const VCPU_STATE = layOut([
   { name: 'cr8', type: 'i64' },
   { name: 'efer', type: 'i64' },
   { name: 'dr', type: 'i64', count: 8 },
+  // PKRU, the user-mode protection-key rights RDPKRU/WRPKRU access (SDM Vol. 3A 4.6.2).
+  { name: 'pkru', type: 'u32' },
   { name: 'msr', type: 'i64', count: MSR_SLOTS },
   { name: 'tscOffset', type: 'i64' },
   { name: 'cpl', type: 'u32' },
@@ -96,6 +98,28 @@ export const VCPU_STATE = layOut([
   { name: 'lazyKind', type: 'u32' },
   // Slow-path memory reads return their value here (no BigInt crosses the Wasm/JS boundary).
   { name: 'scratch', type: 'i64' },
+  // x87 FPU (SDM Vol. 1 8.1): the physical registers R0..R7, each a 64-bit significand and
+  // a 16-bit sign+exponent; MMX registers alias the significands (Vol. 1 9.5). fpuTw is the
+  // full two-bit tag word FSTENV stores; TOP lives in fpuSw bits 13:11. fpuIp/fpuDp and
+  // their selectors are the last instruction and data pointers (Vol. 1 8.1.8).
+  { name: 'fpuMant', type: 'u64', count: 8 },
+  { name: 'fpuSignExp', type: 'u16', count: 8 },
+  { name: 'fpuCw', type: 'u16' },
+  { name: 'fpuSw', type: 'u16' },
+  { name: 'fpuTw', type: 'u16' },
+  { name: 'fpuFop', type: 'u16' },
+  { name: 'fpuCs', type: 'u16' },
+  { name: 'fpuDs', type: 'u16' },
+  { name: 'fpuIp', type: 'u64' },
+  { name: 'fpuDp', type: 'u64' },
+  // SSE state: XMM0-XMM15 as (low, high) quadword pairs, MXCSR (Vol. 1 10.2.3) and XCR0
+  // (Vol. 1 13.3), the XSAVE feature mask XSETBV writes.
+  { name: 'xmm', type: 'u64', count: 32 },
+  { name: 'mxcsr', type: 'u32' },
+  { name: 'xcr0', type: 'u64' },
+  // The source operand of an SSE floating-point instruction, staged by generated code for
+  // the helper that computes it with MXCSR semantics (core/simd/).
+  { name: 'simdTmp', type: 'u64', count: 2 },
   // Statistics (core/kvm/stats.ts reads them).
   { name: 'statInstructions', type: 'i64' },
   { name: 'statBlocksCompiled', type: 'i64' },
@@ -134,9 +158,31 @@ export const VCPU_STATE = layOut([
   { name: 'runMsrIndex', type: 'u32' },
   { name: 'runMsrError', type: 'u8' },
   { name: 'runMsrData', type: 'u64' },
+  // kvm_run.msr.reason (KVM_MSR_EXIT_REASON_*), and the reasons the VM enabled with
+  // KVM_CAP_X86_USER_SPACE_MSR (core/cpu/msr-exit.ts), copied into every vCPU.
+  { name: 'runMsrReason', type: 'u32' },
+  { name: 'msrExitReasons', type: 'u32' },
   // Pending KVM_INTERRUPT vector, or -1.
   { name: 'pendingIrq', type: 'i32' },
   { name: 'runData', type: 'u8', count: RUN_DATA_SIZE },
+  // In-kernel irqchip (core/kvm/irqchip/shared-apic.ts): the local APIC register page
+  // (SDM Vol. 3A Table 11-1) where other threads set IRR/TMR bits with Atomics; the low
+  // half of IA32_APIC_BASE (0 until KVM_CREATE_IRQCHIP); event bits other threads raise
+  // (the dispatcher returns on any); the NMI count and start-up vector they carry; the
+  // 8259A vector the VMM thread acknowledged for this CPU's INTA (-1 none); the word a
+  // halted vCPU sleeps on; KVM's mp_state; and the next local-timer deadline (µs since
+  // the epoch, 0 none) the VMM thread's timer pump watches.
+  { name: 'apicPage', type: 'u32', count: 256 },
+  { name: 'apicBaseLo', type: 'u32' },
+  { name: 'apicEvents', type: 'u32' },
+  { name: 'apicNmiCount', type: 'u32' },
+  { name: 'apicSipiVector', type: 'u32' },
+  { name: 'extIntVector', type: 'i32' },
+  { name: 'wakeSeq', type: 'i32' },
+  { name: 'mpState', type: 'u32' },
+  { name: 'timerDeadlineUs', type: 'i64' },
+  // NMI blocking (SDM Vol. 3A 6.7.1): set when an NMI is delivered, cleared by IRET.
+  { name: 'nmiBlocked', type: 'u32' },
 ] as const);
 
 export const TLB_VALID = 1n;
@@ -150,6 +196,16 @@ export const VM_STATE = layOut([
   { name: 'slotGeneration', type: 'u32' },
   { name: 'ramAllocTop', type: 'u32' },
   { name: 'vcpuCount', type: 'u32' },
+  // In-kernel irqchip: vCPUs ring the VMM thread's doorbell (Atomics.notify) after setting a
+  // bit in eoiVectors (an EOI of a level-triggered vector, for the IOAPIC's Remote IRR) or
+  // publishing a new timerDeadlineUs.
+  { name: 'vmmDoorbell', type: 'i32' },
+  { name: 'eoiVectors', type: 'u32', count: 8 },
+  // Host milliseconds that are guest time 0 for every thread's clock (irqchip/host-clock.ts).
+  { name: 'clockEpochMs', type: 'u64' },
+  // The bus lock of LOCK-prefixed instructions across vCPU workers (jit/translate.ts):
+  // 0 = free, else the holder's vCPU id + 1.
+  { name: 'busLock', type: 'u32' },
   { name: 'slotFlags', type: 'u32', count: MAX_MEMORY_SLOTS },
   { name: 'slotGpa', type: 'u64', count: MAX_MEMORY_SLOTS },
   { name: 'slotSize', type: 'u64', count: MAX_MEMORY_SLOTS },

@@ -3,9 +3,13 @@
 // The walk runs on TLB misses only; generated code checks the TLB inline. Every paging mode
 // is here: paging off, 32-bit paging with 4 MiB pages and PSE-36 (paging/walk32.ts), PAE
 // paging with its PDPTE registers and 4-level paging with 2 MiB and 1 GiB pages
-// (paging/walk64.ts); NX, SMEP, SMAP and CR0.WP (paging/rights.ts); accessed and dirty bits;
-// global pages that survive CR3 writes. 5-level paging (CR4.LA57) is not implemented and
-// CR4.LA57 cannot be set.
+// (paging/walk64.ts) and 5-level paging (CR4.LA57); NX, SMEP, SMAP, CR0.WP and protection
+// keys (PKRU with CR4.PKE, IA32_PKRS with CR4.PKS; paging/rights.ts); accessed and dirty bits;
+// global pages that survive CR3 writes. The TLB is not tagged by PCID: a MOV to CR3 drops
+// every non-global entry whatever its bit 63 says, which the SDM allows (4.10.4.1).
+//
+// 5-level linear addresses travel as JS numbers (paging/canonical.ts): exact up to 2^53, so
+// an address whose bits 56:53 differ from bit 63 loses its low bits on the way here.
 //
 // The TLB holds 4 KiB entries only: a large page is filled one 4 KiB piece at a time, and
 // the Mmu remembers which entries came from which large page so that INVLPG anywhere in it
@@ -15,9 +19,11 @@ import { Cr0, Cr4, Efer, Flag, Vector } from './registers.ts';
 import { GuestFault } from './faults.ts';
 import type { PhysicalMemory } from './physmem.ts';
 import type { VcpuState } from './state.ts';
+import type { DataWatch } from './debug.ts';
 import { Access, PAGE_4K, PfErr, Pte, type Walk, type WalkFault } from './paging/entry.ts';
 import { isCanonical, signedLinear } from './paging/canonical.ts';
-import { accessAllowed, pageFaultCode } from './paging/rights.ts';
+import { accessAllowed, keyRights, pageFaultCode } from './paging/rights.ts';
+import { Msr, msrSpec } from './msr.ts';
 import { walk32 } from './paging/walk32.ts';
 import { PDPTE_COUNT, readPdptes, walk4Level, walkPae } from './paging/walk64.ts';
 
@@ -47,15 +53,24 @@ export const enum PagingMode {
   Bits32 = 1,
   /** PAE paging (4.4). */
   Pae = 2,
-  /** 4-level paging (4.5). */
+  /** 4-level paging, or 5-level with CR4.LA57 (4.5). */
   Level4 = 3,
 }
 
 const TWO_32 = 0x1_0000_0000;
+/** Linear address bits 56:32, as the high half a 5-level walk indexes with. */
+const LIN_HI_57 = 0x1ffffff;
+/** The slot of IA32_PKRS in layout.ts `msr`. */
+const PKRS_SLOT = msrSpec(Msr.PKRS)?.slot ?? -1;
 
 export class Mmu {
   /** Called on every flush: linear-address caches built on the TLB (the dispatcher's hash) go too. */
   onFlush: () => void = () => {};
+  /**
+   * Data breakpoints (core/cpu/debug.ts). Pages holding a watched byte never enter the TLB,
+   * so every access to them passes through Cpu.readLinear / writeLinear, which call noteAccess.
+   */
+  watch: DataWatch | undefined;
 
   /** The PDPTE registers of PAE paging as lo, hi pairs (SDM Vol. 3A 4.4.1), as KVM keeps mmu->pdptrs. */
   private readonly pdptes: number[] = new Array<number>(2 * PDPTE_COUNT).fill(0);
@@ -121,10 +136,11 @@ export class Mmu {
       lin >>>= 0;
       w = walk32(this.phys, cr3, lin, (cr4 & Cr4.PSE) !== 0);
     } else if (efer & Efer.LMA) {
-      if (!isCanonical(lin)) throw new GuestFault(Vector.GP, 0);
+      const la57 = (cr4 & Cr4.LA57) !== 0;
+      if (!isCanonical(lin, la57 ? 57 : 48)) throw new GuestFault(Vector.GP, 0);
       nx = (efer & Efer.NXE) !== 0;
       const cr3Hi = s.u32[(s.addr('cr3') >>> 2) + 1];
-      w = walk4Level(this.phys, cr3, cr3Hi, lin >>> 0, Math.floor(lin / TWO_32) & 0xffff, nx);
+      w = walk4Level(this.phys, cr3, cr3Hi, lin >>> 0, Math.floor(lin / TWO_32) & LIN_HI_57, nx, la57 ? 5 : 4);
     } else {
       lin >>>= 0;
       nx = (efer & Efer.NXE) !== 0;
@@ -139,15 +155,29 @@ export class Mmu {
     implicit ||= !user && s.getU32('cpl') === 3;
     if (!accessAllowed(w, access, user, implicit, { wp, smep, smap, ac, nx }))
       throw new GuestFault(Vector.PF, pageFaultCode(PfErr.P, access, user, smep, nx), -1, lin);
+    // Protection keys, in IA-32e mode only, once the paging rights allow the access (SDM Vol. 3A 4.6.2).
+    let keyWrite = true;
+    if (efer & Efer.LMA && access !== Access.Fetch) {
+      const k = keyRights(w.key, this.keyRegister(w.user, cr4), user, wp);
+      if (!k.read || (access === Access.Write && !k.write))
+        throw new GuestFault(Vector.PF, pageFaultCode(PfErr.P | PfErr.PK, access, user, smep, nx), -1, lin);
+      keyWrite = k.write;
+    }
     const dirty = this.setAccessedDirty(w, access === Access.Write);
     return {
       phys: w.phys,
-      writable: user ? w.writable : w.writable || !wp,
+      writable: keyWrite && (user ? w.writable : w.writable || !wp),
       dirty,
       global: (cr4 & Cr4.PGE) !== 0 && w.global,
       pageSize: w.pageSize,
       cacheable: user || !(w.user && smap),
     };
+  }
+
+  /** PKRU for user-mode pages under CR4.PKE, IA32_PKRS for supervisor-mode pages under CR4.PKS (SDM Vol. 3A 4.6.2). */
+  private keyRegister(userPage: boolean, cr4: number): number | undefined {
+    if (userPage) return cr4 & Cr4.PKE ? this.s.getU32('pkru') : undefined;
+    return cr4 & Cr4.PKS ? this.s.getU32('msr', PKRS_SLOT) : undefined;
   }
 
   /**
@@ -200,7 +230,7 @@ export class Mmu {
    */
   invalidatePage(lin: number): void {
     lin = signedLinear(lin);
-    if (this.pagingMode() === PagingMode.Level4 && !isCanonical(lin)) return;
+    if (this.pagingMode() === PagingMode.Level4 && !isCanonical(lin, this.s.getLo('cr4') & Cr4.LA57 ? 57 : 48)) return;
     this.drop((lin >>> 12) & (TLB_ENTRIES - 1));
     if (this.anyLarge) {
       for (let i = 0; i < TLB_ENTRIES; i++) {
@@ -231,9 +261,14 @@ export class Mmu {
     }
   }
 
-  /** Fills the TLB entry of `lin`'s page after a walk (nothing when the translation is not cacheable). */
+  /** A data access of `size` bytes at `lin` that missed the TLB, for the data breakpoints. */
+  noteAccess(lin: number, size: number, write: boolean): void {
+    this.watch?.access(lin, size, write);
+  }
+
+  /** Fills the TLB entry of `lin`'s page after a walk (nothing when the translation is not cacheable or the page is watched). */
   fill(lin: number, t: Translation, host: number, user: boolean, allowWrite: boolean): void {
-    if (!t.cacheable) return;
+    if (!t.cacheable || this.watch?.watches(lin)) return;
     const s = this.s;
     lin = signedLinear(lin);
     const idx = (lin >>> 12) & (TLB_ENTRIES - 1);

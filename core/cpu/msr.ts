@@ -21,7 +21,10 @@ export const TSC_HZ = 1_000_000_000;
 export const enum Msr {
   TSC = 0x10,
   PLATFORM_ID = 0x17,
+  SPEC_CTRL = 0x48,
+  PRED_CMD = 0x49,
   UCODE_REV = 0x8b,
+  ARCH_CAPABILITIES = 0x10a,
   MTRRCAP = 0xfe,
   SYSENTER_CS = 0x174,
   SYSENTER_ESP = 0x175,
@@ -36,6 +39,7 @@ export const enum Msr {
   MTRR_FIX_4K_C0000 = 0x268,
   PAT = 0x277,
   MTRR_DEF_TYPE = 0x2ff,
+  PKRS = 0x6e1,
   EFER = 0xc0000080,
   STAR = 0xc0000081,
   LSTAR = 0xc0000082,
@@ -49,9 +53,10 @@ export const enum Msr {
 
 /**
  * Where an MSR's value lives: a slot of layout.ts `msr`, the TSC (host time plus an offset),
- * EFER or the FS/GS segment bases in the vCPU state, or nowhere (a constant).
+ * EFER or the FS/GS segment bases in the vCPU state, or nowhere: a constant, or a command
+ * register that is write-only (RDMSR #GP) and keeps nothing (IA32_PRED_CMD).
  */
-export type MsrStorage = 'slot' | 'tsc' | 'efer' | 'fsBase' | 'gsBase' | 'const';
+export type MsrStorage = 'slot' | 'tsc' | 'efer' | 'fsBase' | 'gsBase' | 'const' | 'command';
 
 export interface MsrSpec {
   readonly index: number;
@@ -67,16 +72,22 @@ export interface MsrSpec {
   /** Bits a guest write leaves as they are without a fault. */
   readonly ignored?: bigint;
   /** Further conditions on the value (memory types, canonical addresses); false is #GP(0). */
-  readonly valid?: (value: bigint) => boolean;
+  readonly valid?: (value: bigint, cpu: Cpu) => boolean;
   /** CPUID features, any one of which makes the MSR exist for the guest. */
   readonly requires?: readonly CpuidFeature[];
+  /** Runs after a successful write (e.g. a TLB flush when the value changes what translations allow). */
+  readonly afterWrite?: (cpu: Cpu) => void;
 }
 
 type MsrDef = Omit<MsrSpec, 'slot' | 'storage' | 'writable'> & { storage?: MsrStorage; writable?: bigint };
 
 const ALL = (1n << 64n) - 1n;
 const LOW32 = 0xffffffffn;
-const canonical = (v: bigint): boolean => isCanonical(v, 48);
+/**
+ * Address MSRs take addresses canonical for the widest linear address the CPU supports: 57
+ * bits when CPUID advertises LA57, whatever CR4.LA57 is (SDM Vol. 4 Table 2-2, Vol. 1 3.3.7.1).
+ */
+const canonical = (v: bigint, cpu: Cpu): boolean => isCanonical(v, cpuidHas(cpu.env.cpuid, Feature.LA57) ? 57 : 48);
 
 /** Physical-address bits (MAXPHYADDR-1):12 of an MTRR. */
 const MTRR_ADDR = ((1n << BigInt(MAXPHYADDR)) - 1n) & ~0xfffn;
@@ -112,11 +123,39 @@ const MISC_ENABLE_EMON = 1n << 7n;
 
 const LM = [Feature.LM];
 
+/**
+ * IA32_SPEC_CTRL (SDM Vol. 4 Table 2-2): IBRS (0), STIBP (1), SSBD (2). Stored only: this CPU
+ * does not speculate, so there is nothing for them to restrict.
+ */
+const SPEC_CTRL_BITS = 0b111n;
+/** IA32_PRED_CMD: IBPB (bit 0), a barrier; nothing to flush here. */
+const PRED_CMD_IBPB = 1n;
+/**
+ * IA32_ARCH_CAPABILITIES (SDM Vol. 4 Table 2-2; Linux msr-index.h ARCH_CAP_*). The JIT never
+ * executes anything speculatively, so the CPU is not affected by any of the transient-execution
+ * issues these bits rule out, and Linux (arch/x86/kernel/cpu/common.c cpu_set_bug_bits) then
+ * sets none of its X86_BUG_* flags for them — each "Not affected" it prints is true:
+ * RDCL_NO (0, Meltdown/L1TF), IBRS_ALL (1, enhanced IBRS: Spectre v2 needs no retpolines),
+ * SKIP_L1DFL_VMENTRY (3, as KVM always reports), SSB_NO (4), MDS_NO (5), IF_PSCHANGE_MC_NO
+ * (6, no iTLB multihit), TAA_NO (8), SBDR_SSDP_NO (13), FBSDP_NO (14), PSDP_NO (15: with 13
+ * and 14, MMIO stale data), BHI_NO (20), PBRSB_NO (24), GDS_NO (26), RFDS_NO (27), ITS_NO (62).
+ * Without the MSR, Linux would flag family 6 model 0x6A with MMIO stale data and GDS.
+ */
+const ARCH_CAPABILITIES =
+  [0n, 1n, 3n, 4n, 5n, 6n, 8n, 13n, 14n, 15n, 20n, 24n, 26n, 27n, 62n].reduce((v, bit) => v | (1n << bit), 0n);
+const SPECULATION = [Feature.SPEC_CTRL];
+
 const DEFS: readonly MsrDef[] = [
   { index: Msr.TSC, name: 'IA32_TIME_STAMP_COUNTER', storage: 'tsc', reset: 0n, writable: ALL },
+  { index: Msr.SPEC_CTRL, name: 'IA32_SPEC_CTRL', reset: 0n, writable: SPEC_CTRL_BITS, requires: SPECULATION },
+  { index: Msr.PRED_CMD, name: 'IA32_PRED_CMD', storage: 'command', reset: 0n, writable: PRED_CMD_IBPB, requires: SPECULATION },
   { index: Msr.PLATFORM_ID, name: 'IA32_PLATFORM_ID', storage: 'const', reset: 0n },
   // Guest writes (the microcode loader's "clear, then CPUID") are accepted and change nothing.
   { index: Msr.UCODE_REV, name: 'IA32_UCODE_REV', reset: UCODE_REV_RESET, ignored: ALL },
+  {
+    index: Msr.ARCH_CAPABILITIES, name: 'IA32_ARCH_CAPABILITIES', storage: 'const', reset: ARCH_CAPABILITIES,
+    requires: [Feature.ARCH_CAPABILITIES],
+  },
   { index: Msr.MTRRCAP, name: 'IA32_MTRRCAP', storage: 'const', reset: MTRRCAP, requires: [Feature.MTRR] },
   { index: Msr.SYSENTER_CS, name: 'IA32_SYSENTER_CS', reset: 0n, writable: ALL },
   // Intel raises #GP(0) for a non-canonical SYSENTER_ESP/EIP (SDM Vol. 2B WRMSR).
@@ -158,6 +197,9 @@ const DEFS: readonly MsrDef[] = [
   { index: Msr.FS_BASE, name: 'IA32_FS_BASE', storage: 'fsBase', reset: 0n, writable: ALL, valid: canonical, requires: LM },
   { index: Msr.GS_BASE, name: 'IA32_GS_BASE', storage: 'gsBase', reset: 0n, writable: ALL, valid: canonical, requires: LM },
   { index: Msr.KERNEL_GS_BASE, name: 'IA32_KERNEL_GS_BASE', reset: 0n, writable: ALL, valid: canonical, requires: LM },
+  // Supervisor protection-key rights, AD/WD pairs in bits 31:0, 63:32 reserved; the TLB has
+  // cached rights under the old value (SDM Vol. 3A 4.6.2).
+  { index: Msr.PKRS, name: 'IA32_PKRS', reset: 0n, writable: LOW32, requires: [Feature.PKS], afterWrite: (cpu) => cpu.mmu.flush() },
   // Bits 63:32 reserved on Intel (SDM Vol. 4; KVM __kvm_set_msr).
   { index: Msr.TSC_AUX, name: 'IA32_TSC_AUX', reset: 0n, writable: LOW32, requires: [Feature.RDTSCP, Feature.RDPID] },
 ];
@@ -218,6 +260,8 @@ export class MsrModel {
         return s.get64('segBase', Seg.GS);
       case 'const':
         return m.reset;
+      case 'command':
+        return 0n;
       case 'slot':
         return s.get64('msr', m.slot);
     }
@@ -226,7 +270,8 @@ export class MsrModel {
   /** RDMSR (guest) or KVM_GET_MSRS (`host`): undefined when the MSR does not exist (#GP in the guest). */
   get(index: number, host = false): bigint | undefined {
     const m = this.find(index, host);
-    return m === undefined ? undefined : this.value(m);
+    if (m === undefined || (m.storage === 'command' && !host)) return undefined;
+    return this.value(m);
   }
 
   /** WRMSR or KVM_SET_MSRS (`host`). Returns false when the MSR does not exist or the value is not allowed (#GP in the guest). */
@@ -244,12 +289,14 @@ export class MsrModel {
       if ((value ^ current) & readOnly) return false;
       value = (value & ~ignored) | (current & ignored);
     }
-    if (m.valid && !m.valid(value)) return false;
+    if (m.valid && !m.valid(value, this.cpu)) return false;
     const s = this.cpu.state;
+    if (m.storage === 'command') return true;
     if (m.storage === 'tsc') this.setTsc(value);
     else if (m.storage === 'fsBase') s.set64('segBase', value, Seg.FS);
     else if (m.storage === 'gsBase') s.set64('segBase', value, Seg.GS);
     else s.set64('msr', value, m.slot);
+    m.afterWrite?.(this.cpu);
     return true;
   }
 

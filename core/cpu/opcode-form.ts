@@ -19,7 +19,7 @@ type SimdSize = 'x' | 'dq' | 'ps' | 'pd' | 'ss' | 'sd' | 'q' | 'd' | 'w' | 'b' |
 
 export type Operand =
   | 'Eb' | 'Ew' | 'Ed' | 'Eq' | 'Ev' | 'Ey' | 'Gb' | 'Gw' | 'Gd' | 'Gq' | 'Gv' | 'Gz' | 'Gy'
-  | 'M' | 'Mp' | 'Ma' | 'Mb' | 'Mw' | 'Md' | 'Mq' | 'Ms' | 'Mt' | 'My' | 'Mx' | 'Mdq' | 'Mps' | 'Mpd'
+  | 'M' | 'Mp' | 'Ma' | 'Mb' | 'Mw' | 'Md' | 'Mq' | 'Mv' | 'Ms' | 'Mt' | 'My' | 'Mx' | 'Mdq' | 'Mps' | 'Mpd'
   | 'Rd' | 'Rv' | 'Ry'
   | 'Sw' | 'Cd' | 'Dd'
   | 'Ib' | 'Ibs' | 'Iw' | 'Iz' | 'Iv'

@@ -294,11 +294,23 @@ function buildTwoByte(): Record<number, OpcodeEntry> {
   t[0xbb] = f('btc', ['Ev', 'Gv'], { lockable: true });
   t[0xbc] = f('bsf', ['Gv', 'Ev']);
   t[0xbd] = f('bsr', ['Gv', 'Ev']);
+  // F3 0F B8/BC/BD (SDM Vol. 2B POPCNT, TZCNT; Vol. 2A LZCNT): without F3, B8 is #UD (JMPE
+  // on IA-64) and BC/BD stay BSF/BSR.
+  withPrefix(t, 0xb8, 'F3', f('popcnt', ['Gv', 'Ev'], { feature: 'popcnt' }));
+  withPrefix(t, 0xbc, 'F3', f('tzcnt', ['Gv', 'Ev'], { feature: 'bmi1' }));
+  withPrefix(t, 0xbd, 'F3', f('lzcnt', ['Gv', 'Ev'], { feature: 'abm' }));
   t[0xbe] = f('movsx', ['Gv', 'Eb']);
   t[0xbf] = f('movsx', ['Gv', 'Ew']);
   t[0xc0] = f('xadd', ['Eb', 'Gb'], { lockable: true });
   t[0xc1] = f('xadd', ['Ev', 'Gv'], { lockable: true });
-  t[0xc7] = group('9', [undefined, f('cmpxchg8b', ['Mq'], { lockable: true, feature: 'cx8' })]);
+  // Group 9 (SDM Vol. 2D Table A-6): CMPXCHG8B, or CMPXCHG16B with REX.W (the emitter reads
+  // the operand size); the register forms /6 and /7 are RDRAND and RDSEED, and RDPID with F3.
+  t[0xc7] = group('9', [undefined, f('cmpxchg8b', ['Mq'], { lockable: true, feature: 'cx8' })], {
+    6: any8(f('rdrand', ['Rv'], { feature: 'rdrand' })),
+    7: any8(f('rdseed', ['Rv'], { feature: 'rdseed' })),
+  });
+  // RDPID r32 (r64 in 64-bit mode, whatever REX.W; SDM Vol. 2B RDPID): the emitter sizes it.
+  withPrefix(t, 0xc7, 'F3', group('9', [], { 7: any8(f('rdpid', ['Ry'], { feature: 'rdpid' })) }));
   for (let r = 0; r < 8; r++) t[0xc8 + r] = f('bswap', ['Zv']);
   return t;
 }
@@ -318,6 +330,12 @@ function buildThreeByte38(): Record<number, OpcodeEntry> {
   const t: Record<number, OpcodeEntry> = {};
   // INVPCID r32/r64, m128 (SDM Vol. 2A INVPCID): the register is 64-bit in 64-bit mode whatever REX.W.
   withPrefix(t, 0x82, '66', f('invpcid', ['Gy', 'Mdq'], { feature: 'invpcid' }));
+  // MOVBE (SDM Vol. 2B): unprefixed, so 66 selects 16 bits; F2 F0/F1 is CRC32 (opcodes-sse.ts).
+  withPrefix(t, 0xf0, 'none', f('movbe', ['Gv', 'Mv'], { feature: 'movbe' }));
+  withPrefix(t, 0xf1, 'none', f('movbe', ['Mv', 'Gv'], { feature: 'movbe' }));
+  // ADCX / ADOX (SDM Vol. 2A): 32 bits, or 64 with REX.W.
+  withPrefix(t, 0xf6, '66', f('adcx', ['Gy', 'Ey'], { feature: 'adx' }));
+  withPrefix(t, 0xf6, 'F3', f('adox', ['Gy', 'Ey'], { feature: 'adx' }));
   return t;
 }
 function buildThreeByte3A(): Record<number, OpcodeEntry> {
@@ -330,7 +348,24 @@ function buildThreeByte3A(): Record<number, OpcodeEntry> {
  * BMI2) are here; VEX-encoded SIMD comes with AVX.
  */
 function buildVex(): Record<OpcodeMapName, Record<number, OpcodeEntry>> {
-  return { '0F': {}, '0F38': {}, '0F3A': {} };
+  const m38: Record<number, OpcodeEntry> = {};
+  const m3a: Record<number, OpcodeEntry> = {};
+  const bmi1 = { feature: 'bmi1' };
+  const bmi2 = { feature: 'bmi2' };
+  // BMI1 (SDM Vol. 2A ANDN, BEXTR, BLSI, BLSMSK, BLSR): VEX.LZ.0F38 with VEX.W selecting 64 bits.
+  withPrefix(m38, 0xf2, 'none', f('andn', ['Gy', 'By', 'Ey'], bmi1));
+  withPrefix(m38, 0xf3, 'none', group('17', [undefined, f('blsr', ['By', 'Ey'], bmi1), f('blsmsk', ['By', 'Ey'], bmi1), f('blsi', ['By', 'Ey'], bmi1)]));
+  withPrefix(m38, 0xf7, 'none', f('bextr', ['Gy', 'Ey', 'By'], bmi1));
+  // BMI2 (SDM Vol. 2A BZHI, MULX; Vol. 2B PDEP, PEXT, RORX, SARX/SHLX/SHRX).
+  withPrefix(m38, 0xf5, 'none', f('bzhi', ['Gy', 'Ey', 'By'], bmi2));
+  withPrefix(m38, 0xf5, 'F2', f('pdep', ['Gy', 'By', 'Ey'], bmi2));
+  withPrefix(m38, 0xf5, 'F3', f('pext', ['Gy', 'By', 'Ey'], bmi2));
+  withPrefix(m38, 0xf6, 'F2', f('mulx', ['Gy', 'By', 'Ey'], bmi2));
+  withPrefix(m38, 0xf7, '66', f('shlx', ['Gy', 'Ey', 'By'], bmi2));
+  withPrefix(m38, 0xf7, 'F3', f('sarx', ['Gy', 'Ey', 'By'], bmi2));
+  withPrefix(m38, 0xf7, 'F2', f('shrx', ['Gy', 'Ey', 'By'], bmi2));
+  withPrefix(m3a, 0xf0, 'F2', f('rorx', ['Gy', 'Ey', 'Ib'], bmi2));
+  return { '0F': {}, '0F38': m38, '0F3A': m3a };
 }
 
 type OpcodeMapName = MapRow['map'];

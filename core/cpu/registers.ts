@@ -33,7 +33,7 @@ export const enum Cr4 {
   VME = 1 << 0, PVI = 1 << 1, TSD = 1 << 2, DE = 1 << 3, PSE = 1 << 4, PAE = 1 << 5,
   MCE = 1 << 6, PGE = 1 << 7, PCE = 1 << 8, OSFXSR = 1 << 9, OSXMMEXCPT = 1 << 10,
   UMIP = 1 << 11, LA57 = 1 << 12, FSGSBASE = 1 << 16, PCIDE = 1 << 17, OSXSAVE = 1 << 18,
-  SMEP = 1 << 20, SMAP = 1 << 21, PKE = 1 << 22,
+  SMEP = 1 << 20, SMAP = 1 << 21, PKE = 1 << 22, PKS = 1 << 24,
 }
 
 /** EFER bits (SDM Vol. 3A 2.2.1, MSR 0xC0000080). */

@@ -134,7 +134,12 @@ function loadSelector(cpu: Cpu, seg: Seg, selector: number): void {
   loadFromDescriptor(cpu, seg, selector, d);
 }
 
-/** On a return to an outer level, data registers the new CPL may not use are nulled (SDM Vol. 2B RET, IRET). */
+/**
+ * On a return to an outer level, data registers the new CPL may not use are nulled (SDM Vol.
+ * 2B RET, IRET: "SegmentSelector <- 0"). Only the selector is cleared and the register made
+ * unusable: the hidden base stays, so in 64-bit mode, where FS and GS bases apply whatever
+ * the selector, GS-relative accesses keep working (kvm-unit-tests emulator64 test_iret).
+ */
 export function nullInaccessibleDataSegments(cpu: Cpu, cpl: number): void {
   const s = cpu.state;
   for (const seg of [Seg.ES, Seg.DS, Seg.FS, Seg.GS]) {
@@ -142,7 +147,10 @@ export function nullInaccessibleDataSegments(cpu: Cpu, cpl: number): void {
     if (attr & SegAttr.UNUSABLE) continue;
     const conforming = (attr & (SegAttr.CODE | SegAttr.DC)) === (SegAttr.CODE | SegAttr.DC);
     const dpl = (attr & SegAttr.DPL_MASK) >> SegAttr.DPL_SHIFT;
-    if (!conforming && dpl < cpl) loadNull(cpu, seg, 0);
+    if (conforming || dpl >= cpl) continue;
+    const base = s.get64('segBase', seg);
+    loadNull(cpu, seg, 0);
+    s.set64('segBase', base, seg);
   }
 }
 
@@ -157,7 +165,7 @@ export interface SegmentCache {
 
 export function segmentCache(cpu: Cpu, seg: Seg): SegmentCache {
   const s = cpu.state;
-  return { base: s.getNum('segBase', seg), limit: s.getU32('segLimit', seg), attr: s.getU32('segAttr', seg) };
+  return { base: s.getLinear('segBase', seg), limit: s.getU32('segLimit', seg), attr: s.getU32('segAttr', seg) };
 }
 
 /**

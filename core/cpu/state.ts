@@ -62,6 +62,16 @@ export class VcpuState {
     this.u32[a] = value >>> 0;
     this.u32[a + 1] = Math.floor(value / 0x1_0000_0000) >>> 0;
   }
+  /**
+   * A 64-bit address field (RIP, a segment or table base) in the signed form of
+   * paging/canonical.ts: bits 63:32 as a signed 32-bit value times 2^32 plus bits 31:0. Exact
+   * for every canonical address, including the top of the address space where getNum rounds;
+   * setNum stores it back exactly.
+   */
+  getLinear(name: VcpuFieldName, index = 0): number {
+    const a = this.addr(name, index) >>> 2;
+    return this.i32[a + 1] * 0x1_0000_0000 + this.u32[a];
+  }
   get64(name: VcpuFieldName, index = 0): bigint {
     return this.u64[this.addr(name, index) >>> 3];
   }

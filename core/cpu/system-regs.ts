@@ -10,8 +10,10 @@
 // for the debug registers, whose #UD / #GP / #DB order is decided here at run time.
 import type { Cpu } from './cpu.ts';
 import { cpuidHas, Feature, type CpuidFeature } from './cpuid.ts';
+import { refreshDataWatch } from './debug.ts';
 import { GuestFault } from './faults.ts';
 import { decodeMode } from './mode.ts';
+import { isCanonical, linearFromHalves } from './paging/canonical.ts';
 import { HI_ADDR_MASK } from './paging/entry.ts';
 import { Cr0, Cr4, Efer, Seg, SegAttr, Vector } from './registers.ts';
 
@@ -28,8 +30,9 @@ const MSW_BITS = Cr0.PE | Cr0.MP | Cr0.EM | Cr0.TS;
  * CR4 bits this CPU implements, each with the CPUID feature that enumerates it (SDM Vol. 3A
  * 2.5, Figure 2-8). A bit is writable when it is implemented and the guest's CPUID
  * advertises its feature; any other bit is reserved and a write of 1 raises #GP(0), as KVM
- * does (arch/x86/kvm/x86.h __cr4_reserved_bits). VME/PVI, PCE, OSFXSR, OSXMMEXCPT, UMIP,
- * LA57, PCIDE and later bits are not implemented.
+ * does (arch/x86/kvm/x86.h __cr4_reserved_bits). VME/PVI, PCE, CET and later bits are not
+ * implemented. OSFXSR, OSXMMEXCPT, OSXSAVE and FSGSBASE become writable when the model that
+ * uses them advertises its CPUID bit.
  */
 const CR4_FEATURES: readonly (readonly [cr4: number, cpuid: CpuidFeature])[] = [
   [Cr4.TSD, Feature.TSC],
@@ -38,17 +41,30 @@ const CR4_FEATURES: readonly (readonly [cr4: number, cpuid: CpuidFeature])[] = [
   [Cr4.PAE, Feature.PAE],
   [Cr4.MCE, Feature.MCE],
   [Cr4.PGE, Feature.PGE],
+  [Cr4.OSFXSR, Feature.FXSR],
+  [Cr4.OSXMMEXCPT, Feature.SSE],
+  [Cr4.UMIP, Feature.UMIP],
+  [Cr4.LA57, Feature.LA57],
+  [Cr4.FSGSBASE, Feature.FSGSBASE],
+  [Cr4.PCIDE, Feature.PCID],
+  [Cr4.OSXSAVE, Feature.XSAVE],
   [Cr4.SMEP, Feature.SMEP],
   [Cr4.SMAP, Feature.SMAP],
+  [Cr4.PKE, Feature.PKU],
+  [Cr4.PKS, Feature.PKS],
 ];
 /**
  * A change of these CR4 bits changes translations or the rights the TLB and the dispatcher's
- * hash have cached (SDM Vol. 3A 4.10.4.1: PGE, PAE, SMEP; PSE and SMAP change what a walk
- * allows).
+ * hash have cached (SDM Vol. 3A 4.10.4.1: PGE, PAE, SMEP, PCIDE 1 -> 0, LA57; PSE, SMAP, PKE
+ * and PKS change what a walk allows). Flushing on any change is always allowed.
  */
-const CR4_PAGING = Cr4.PSE | Cr4.PGE | Cr4.PAE | Cr4.SMEP | Cr4.SMAP;
+const CR4_PAGING = Cr4.PSE | Cr4.PGE | Cr4.PAE | Cr4.SMEP | Cr4.SMAP | Cr4.PCIDE | Cr4.LA57 | Cr4.PKE | Cr4.PKS;
 /** A change of these CR4 bits reloads the PDPTEs when PAE paging is in use after it (SDM Vol. 3A 4.4.1). */
 const CR4_PDPTE_RELOAD = Cr4.PSE | Cr4.PGE | Cr4.PAE | Cr4.SMEP;
+/** CR3 bits 11:0 hold the PCID when CR4.PCIDE = 1 (SDM Vol. 3A 4.10.1). */
+export const CR3_PCID_MASK = 0xfff;
+/** CR3 bit 63 (bit 31 of the high half) of a MOV to CR3 with CR4.PCIDE = 1: keep the PCID's TLB entries (SDM Vol. 3A 4.10.4.1). */
+const CR3_HI_NOFLUSH = 0x80000000;
 
 /** CR8 holds the task priority in bits 3:0 (SDM Vol. 3A 11.8.6.5). */
 const CR8_TPR_MASK = 0xf;
@@ -128,6 +144,8 @@ export function writeCr0(cpu: Cpu, lo: number, hi: number): void {
   const enabling = (cr0 & Cr0.PG) !== 0 && !(old & Cr0.PG);
   const disabling = !(cr0 & Cr0.PG) && (old & Cr0.PG) !== 0;
   const cr4 = s.getLo('cr4');
+  // Paging cannot go off while PCIDs are enabled (SDM Vol. 2B MOV CR, "#GP(0)").
+  if (disabling && cr4 & Cr4.PCIDE) throw gp();
   if (enabling && efer & Efer.LME) {
     if (!(cr4 & Cr4.PAE) || s.getU32('segAttr', Seg.CS) & SegAttr.L) throw gp();
     efer |= Efer.LMA;
@@ -144,12 +162,16 @@ export function writeCr0(cpu: Cpu, lo: number, hi: number): void {
 
 /**
  * CR3: the paging-structure base. Outside IA-32e mode the operand is 32 bits; in it, bits
- * 63:MAXPHYADDR are reserved (#GP(0); no PCIDs, so bit 63 is one of them). With PAE paging
- * the write loads the PDPTEs and is #GP(0), changing nothing, if one is invalid (SDM Vol. 3A
- * 4.4.1). The TLB keeps the entries of global pages (4.10.4.1; no PCIDs).
+ * 63:MAXPHYADDR are reserved (#GP(0)), except bit 63 with CR4.PCIDE = 1: it asks that the
+ * TLB entries of the new PCID be kept and is not stored (SDM Vol. 3A 4.10.4.1, Vol. 2B MOV
+ * CR). The TLB is not tagged by PCID, so every MOV to CR3 drops all entries but those of
+ * global pages, which the SDM always allows (4.10.4.1: a processor may invalidate more).
+ * With PAE paging the write loads the PDPTEs and is #GP(0), changing nothing, if one is
+ * invalid (4.4.1).
  */
 export function writeCr3(cpu: Cpu, lo: number, hi: number): void {
   const s = cpu.state;
+  if (s.getLo('cr4') & Cr4.PCIDE) hi &= ~CR3_HI_NOFLUSH;
   if (hi & ~HI_ADDR_MASK) throw gp();
   if (paePaging(s.getLo('cr0'), s.getLo('cr4'), s.getLo('efer')) && !cpu.mmu.loadPdptes(lo)) throw gp();
   setHalves(cpu, 'cr3', lo, hi);
@@ -157,16 +179,19 @@ export function writeCr3(cpu: Cpu, lo: number, hi: number): void {
 }
 
 /**
- * CR4: reserved and unadvertised bits raise #GP(0); IA-32e mode needs PAE to stay set. A
- * write that changes PSE, PGE, PAE or SMEP with PAE paging in use after it loads the PDPTEs,
- * #GP(0) if one is invalid (SDM Vol. 3A 4.4.1).
+ * CR4: reserved and unadvertised bits raise #GP(0); IA-32e mode needs PAE to stay set and
+ * LA57 to stay as it is; PCIDE can be set only in IA-32e mode with CR3[11:0] = 0 (SDM Vol.
+ * 2B MOV CR, "#GP(0)"; Vol. 3A 4.10.1). A write that changes PSE, PGE, PAE or SMEP with PAE
+ * paging in use after it loads the PDPTEs, #GP(0) if one is invalid (SDM Vol. 3A 4.4.1).
  */
 export function writeCr4(cpu: Cpu, lo: number, hi: number): void {
   const s = cpu.state;
   if (hi !== 0 || lo & ~cr4Writable(cpu)) throw gp();
   const efer = s.getLo('efer');
-  if (efer & Efer.LMA && !(lo & Cr4.PAE)) throw gp();
   const old = s.getLo('cr4');
+  if (efer & Efer.LMA && !(lo & Cr4.PAE)) throw gp();
+  if (efer & Efer.LMA && (old ^ lo) & Cr4.LA57) throw gp();
+  if (lo & Cr4.PCIDE && !(old & Cr4.PCIDE) && (!(efer & Efer.LMA) || s.getLo('cr3') & CR3_PCID_MASK)) throw gp();
   if (paePaging(s.getLo('cr0'), lo, efer) && (old ^ lo) & CR4_PDPTE_RELOAD && !cpu.mmu.loadPdptes(s.getLo('cr3'))) throw gp();
   s.setLo('cr4', lo);
   if ((old ^ lo) & CR4_PAGING) cpu.mmu.flush();
@@ -223,6 +248,50 @@ export function invalidatePage(cpu: Cpu, lin: number): void {
   cpu.mmu.invalidatePage(lin);
 }
 
+/** INVPCID types (SDM Vol. 2A INVPCID, "Operation"). */
+export const enum InvpcidType {
+  /** One linear address, in one PCID; global translations may survive. */
+  Address = 0,
+  /** Every non-global translation of one PCID. */
+  SingleContext = 1,
+  /** Every translation, global ones included, of every PCID. */
+  AllIncludingGlobal = 2,
+  /** Every non-global translation of every PCID. */
+  AllNonGlobal = 3,
+}
+
+/**
+ * INVPCID with the type from the register operand (`typeLo`, `typeHi`) and the 128-bit
+ * descriptor read from memory: `pcidWord` holds the PCID in bits 11:0 with bits 63:12
+ * reserved, `address` the linear address, each as [lo, hi] (SDM Vol. 2A INVPCID). #GP(0) for
+ * a type above 3, a reserved descriptor bit, a non-canonical address with type 0, or a
+ * nonzero PCID with type 0 or 1 while CR4.PCIDE = 0. The TLB is not tagged by PCID, so each
+ * type drops at least what it names and possibly more, as the SDM allows (4.10.4.1).
+ */
+export function invalidatePcid(cpu: Cpu, typeLo: number, typeHi: number, pcidWord: [number, number], address: [number, number]): void {
+  const s = cpu.state;
+  if (typeHi !== 0 || typeLo >>> 0 > InvpcidType.AllNonGlobal) throw gp();
+  if (pcidWord[0] & ~CR3_PCID_MASK || pcidWord[1] !== 0) throw gp();
+  const type = typeLo as InvpcidType;
+  const singlePcid = type === InvpcidType.Address || type === InvpcidType.SingleContext;
+  if (singlePcid && !(s.getLo('cr4') & Cr4.PCIDE) && pcidWord[0] !== 0) throw gp();
+  switch (type) {
+    case InvpcidType.Address: {
+      // Canonical for the widest linear address the CPU supports, whatever CR4.LA57 (as
+      // hardware and KVM check it; kvm-unit-tests la57.c).
+      const lin = linearFromHalves(address[0], address[1]);
+      if (!isCanonical(lin, cpuidHas(cpu.env.cpuid, Feature.LA57) ? 57 : 48)) throw gp();
+      cpu.mmu.invalidatePage(lin);
+      return;
+    }
+    case InvpcidType.AllIncludingGlobal:
+      cpu.mmu.flush();
+      return;
+    default:
+      cpu.mmu.flushNonGlobal();
+  }
+}
+
 // ---- debug registers ---------------------------------------------------------------------
 
 /**
@@ -266,9 +335,13 @@ export function writeDebugRegister(cpu: Cpu, dr: number, lo: number, hi: number)
   const s = cpu.state;
   if (n < 4) {
     setHalves(cpu, 'dr', lo, hi, n);
+    refreshDataWatch(cpu);
     return;
   }
   if (hi !== 0) throw gp();
   if (n === 6) s.setLo('dr', (lo & DR6_VOLATILE) | DR6_FIXED_1, 6);
-  else s.setLo('dr', (lo & DR7_VOLATILE) | DR7_FIXED_1, 7);
+  else {
+    s.setLo('dr', (lo & DR7_VOLATILE) | DR7_FIXED_1, 7);
+    refreshDataWatch(cpu);
+  }
 }

@@ -72,7 +72,7 @@ export function taskGateTss(cpu: Cpu, tssSel: number, ext = 0): SegmentDescripto
 /** The TSS named by the back link of the current one, for IRET with NT = 1 (SDM Vol. 2A IRET "TASK-RETURN"). */
 export function backLinkTss(cpu: Cpu): { sel: number; desc: SegmentDescriptor } {
   const s = cpu.state;
-  const sel = cpu.read(s.getNum('segBase', Seg.TR), 2, false);
+  const sel = cpu.readSystem(s.getNum('segBase', Seg.TR), 2);
   const code = selectorError(sel);
   if (sel & 4) throw fault(Vector.TS, code);
   const d = fetchDescriptor(cpu, sel, Vector.TS);
@@ -102,13 +102,13 @@ export function innerStack(cpu: Cpu, dpl: number, ext = 0): InnerStack {
   if (isTss32Type(s.getU32('segAttr', Seg.TR) & SegAttr.TYPE_MASK)) {
     const at = dpl * 8 + 4;
     if (at + 5 > limit) throw fault(Vector.TS, trError);
-    esp = cpu.read(base + at, 4, false);
-    sel = cpu.read(base + at + 4, 2, false);
+    esp = cpu.readSystem(base + at, 4);
+    sel = cpu.readSystem(base + at + 4, 2);
   } else {
     const at = dpl * 4 + 2;
     if (at + 3 > limit) throw fault(Vector.TS, trError);
-    esp = cpu.read(base + at, 2, false);
-    sel = cpu.read(base + at + 2, 2, false);
+    esp = cpu.readSystem(base + at, 2);
+    sel = cpu.readSystem(base + at + 2, 2);
   }
   const code = selectorError(sel, ext);
   if (isNullSelector(sel)) throw fault(Vector.TS, ext);
@@ -131,7 +131,7 @@ interface TaskImage {
 }
 
 function readTaskImage(cpu: Cpu, d: SegmentDescriptor): TaskImage {
-  const rd = (off: number, size: 2 | 4): number => cpu.read((d.base + off) % 0x1_0000_0000, size, false);
+  const rd = (off: number, size: 2 | 4): number => cpu.readSystem((d.base + off) % 0x1_0000_0000, size);
   const regs: number[] = [];
   const segs: number[] = [];
   if (isTss32Type(d.type)) {
@@ -153,7 +153,7 @@ function readTaskImage(cpu: Cpu, d: SegmentDescriptor): TaskImage {
 function saveTaskImage(cpu: Cpu, eip: number, eflags: number): void {
   const s = cpu.state;
   const base = s.getNum('segBase', Seg.TR);
-  const wr = (off: number, size: 2 | 4, v: number): void => cpu.write((base + off) % 0x1_0000_0000, size, v, false);
+  const wr = (off: number, size: 2 | 4, v: number): void => cpu.writeSystem((base + off) % 0x1_0000_0000, size, v);
   if (isTss32Type(s.getU32('segAttr', Seg.TR) & SegAttr.TYPE_MASK)) {
     wr(Tss32.EIP, 4, eip);
     wr(Tss32.EFLAGS, 4, eflags);
@@ -171,8 +171,8 @@ function saveTaskImage(cpu: Cpu, eip: number, eflags: number): void {
 function setBusy(cpu: Cpu, sel: number, busy: boolean): void {
   const at = descriptorAddress(cpu, sel & ~4);
   if (at === undefined) return;
-  const access = cpu.read(at + 5, 1, false);
-  cpu.write(at + 5, 1, busy ? access | TSS_BUSY : access & ~TSS_BUSY, false);
+  const access = cpu.readSystem(at + 5, 1);
+  cpu.writeSystem(at + 5, 1, busy ? access | TSS_BUSY : access & ~TSS_BUSY);
 }
 
 /**
@@ -201,7 +201,7 @@ export function switchTask(
   saveTaskImage(cpu, returnEip, oldEflags);
   let eflags = to32 ? img.eflags : img.eflags & 0xffff;
   if (source === 'call' || source === 'int') {
-    cpu.write(d.base, 2, oldSel, false);
+    cpu.writeSystem(d.base, 2, oldSel);
     eflags |= Flag.NT;
   }
   if ((source === 'jmp' || source === 'iret') && !isNullSelector(oldSel)) setBusy(cpu, oldSel, false);

@@ -14,6 +14,8 @@ export interface VcpuBackend {
   setMsrs(entries: KvmMsrEntry[]): Promise<number>;
   setCpuid2(entries: KvmCpuidEntry2[]): Promise<void>;
   interrupt(vector: number): Promise<void>;
+  /** KVM_CREATE_IRQCHIP, vCPU side: the local APIC and sleeping HLT (VcpuCore.enableIrqchip). */
+  enableIrqchip(): Promise<void>;
   reset(): Promise<void>;
   /** Ends the worker (KVM: closing the vcpu fd). */
   destroy(): Promise<void>;

@@ -11,10 +11,43 @@ export type VcpuExit =
   | { reason: ExitReason.INTERNAL_ERROR; internal: { suberror: number; data: bigint[] }; detail: string }
   | { reason: ExitReason.SYSTEM_EVENT; systemEvent: { type: number } }
   | { reason: ExitReason.SHUTDOWN; detail: string }
+  | { reason: ExitReason.X86_RDMSR | ExitReason.X86_WRMSR; msr: KvmRunMsr }
   | {
-      reason: Exclude<ExitReason, ExitReason.IO | ExitReason.MMIO | ExitReason.INTERNAL_ERROR | ExitReason.SYSTEM_EVENT | ExitReason.SHUTDOWN>;
+      reason: Exclude<
+        ExitReason,
+        ExitReason.IO | ExitReason.MMIO | ExitReason.INTERNAL_ERROR | ExitReason.SYSTEM_EVENT | ExitReason.SHUTDOWN | ExitReason.X86_RDMSR | ExitReason.X86_WRMSR
+      >;
       detail?: string;
     };
+
+/**
+ * kvm_run.msr of KVM_EXIT_X86_RDMSR/WRMSR (core/cpu/msr-exit.ts): `index`, `reason`
+ * (KVM_MSR_EXIT_REASON_*) and, for WRMSR, `data` come from the vCPU; the VMM sets `error`
+ * (nonzero: #GP(0) in the guest) and, for RDMSR, `data` before the next run(). The fields
+ * live in the shared kvm_run area, as KVM's do.
+ */
+export class KvmRunMsr {
+  constructor(private readonly s: VcpuState) {}
+
+  get index(): number {
+    return this.s.getU32('runMsrIndex');
+  }
+  get reason(): number {
+    return this.s.getU32('runMsrReason');
+  }
+  get error(): number {
+    return this.s.getU8('runMsrError');
+  }
+  set error(v: number) {
+    this.s.setU8('runMsrError', v & 0xff);
+  }
+  get data(): bigint {
+    return this.s.get64('runMsrData');
+  }
+  set data(v: bigint) {
+    this.s.set64('runMsrData', v);
+  }
+}
 
 /** Decodes the exit the vCPU left in its kvm_run area. */
 export function decodeExit(s: VcpuState, detail?: string): VcpuExit {
@@ -53,6 +86,9 @@ export function decodeExit(s: VcpuState, detail?: string): VcpuExit {
       return { reason, systemEvent: { type: s.getU32('runSystemEventType') } };
     case ExitReason.SHUTDOWN:
       return { reason, detail: detail ?? 'shutdown' };
+    case ExitReason.X86_RDMSR:
+    case ExitReason.X86_WRMSR:
+      return { reason, msr: new KvmRunMsr(s) };
     default:
       return detail === undefined ? { reason } : { reason, detail };
   }

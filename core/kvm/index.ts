@@ -4,7 +4,8 @@ export { Vm } from './vm.ts';
 export { Vcpu } from './vcpu.ts';
 export { Cap } from './cap.ts';
 export { KvmError } from './errors.ts';
-export { type VcpuExit } from './exit.ts';
+export { type VcpuExit, type KvmRunMsr } from './exit.ts';
+export { MsrExitReason } from '../cpu/msr-exit.ts';
 export { type VcpuBackend, type VcpuSpawner } from './backend.ts';
 export { type RunResult } from './vcpu-core.ts';
 export {

@@ -15,6 +15,7 @@ export function inlineVcpuBackend(core: VcpuCore): VcpuBackend {
     setMsrs: async (e) => core.setMsrs(e),
     setCpuid2: async (e) => core.setCpuid2(e),
     interrupt: async (v) => core.interrupt(v),
+    enableIrqchip: async () => core.enableIrqchip(),
     reset: async () => core.reset(),
     destroy: async () => {},
   };

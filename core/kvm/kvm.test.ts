@@ -31,7 +31,7 @@ describe('Kvm', () => {
     expect(kvm.checkExtension(Cap.READONLY_MEM)).toBe(1);
     expect(kvm.checkExtension(Cap.IMMEDIATE_EXIT)).toBe(1);
     expect(kvm.checkExtension(Cap.NR_MEMSLOTS)).toBeGreaterThanOrEqual(32);
-    expect(kvm.checkExtension(Cap.IRQCHIP)).toBe(0); // no in-kernel irqchip in this milestone
+    expect(kvm.checkExtension(Cap.IRQCHIP)).toBe(1); // KVM_CREATE_IRQCHIP (tests/unit/irqchip.test.ts)
     expect(kvm.checkExtension(9999)).toBe(0);
   });
 

@@ -1,17 +1,28 @@
 // The in-"kernel" side of a vCPU: what the KVM vcpu ioctls do (KVM_RUN, KVM_GET/SET_REGS,
 // KVM_GET/SET_SREGS, KVM_GET/SET_MSRS, KVM_SET_CPUID2, KVM_INTERRUPT). It runs in the vCPU's
 // worker; workers/vcpu.worker.ts exposes it to the VMM through comlink.
+import { resetFpu } from '../fpu/state.ts';
+import { resetSseState } from '../cpu/xsave.ts';
 import { Cpu } from '../cpu/cpu.ts';
 import { CpuidModel } from '../cpu/cpuid.ts';
 import { ExitSignal, GuestFault, InternalError } from '../cpu/faults.ts';
 import { deliverEvent } from '../cpu/interrupts.ts';
+import { DebugUnit, debugActive, type Step } from '../cpu/debug.ts';
 import { MsrModel } from '../cpu/msr.ts';
 import { Flag, Seg, SegAttr, Vector } from '../cpu/registers.ts';
-import { SEGMENT_SLOTS } from '../cpu/layout.ts';
+import { SEGMENT_SLOTS, vmField } from '../cpu/layout.ts';
 import { ExitReason, KVM_INTERNAL_ERROR_EMULATION } from './exit-reason.ts';
 import { REG_NAMES, type KvmCpuidEntry2, type KvmMsrEntry, type KvmRegs, type KvmSegment, type KvmSregs } from './types.ts';
 import { handleDoubleFault } from '../cpu/double-fault.ts';
 import { DispatchResult } from '../../jit/dispatcher.ts';
+import { MpState, VcpuApic } from './irqchip/vcpu-apic.ts';
+import { Kvmclock } from './irqchip/kvmclock.ts';
+import { HostClock, vmClockEpochMs } from './irqchip/host-clock.ts';
+
+/** CPUID leaves with the initial APIC ID (SDM Vol. 2A CPUID). */
+const CPUID_LEAF_FEATURES = 1;
+const CPUID_LEAF_TOPOLOGY = 0xb;
+const CPUID1_EDX_APIC = 1 << 9;
 
 /** How often (in blocks) the run loop polls kvm_run.immediate_exit for a kick. */
 const KICK_POLL_BLOCKS = 64;
@@ -39,19 +50,102 @@ export class VcpuCore {
   /** Work that completes the instruction that exited (IN data into rAX), run at the next KVM_RUN. */
   pendingCompletion: (() => void) | null = null;
   private lastExitWasMmio = false;
+  /** The in-kernel local APIC once KVM_CREATE_IRQCHIP ran (enableIrqchip). */
+  apic: VcpuApic | undefined;
+  /**
+   * Whether a halted vCPU may block its thread (Atomics.wait) until an event: true in a
+   * worker. In the VMM's own thread (inline.ts) a halt with no timer armed returns
+   * KVM_EXIT_HLT instead, so the VMM can raise the interrupt that ends it.
+   */
+  canBlock = false;
+  /** kvmclock's MSRs (Documentation/virt/kvm/x86/msr.rst). */
+  readonly kvmclock: Kvmclock;
 
   constructor(
     readonly memory: WebAssembly.Memory,
     readonly id: number,
   ) {
     this.cpu = new Cpu(memory, id);
+    this.debug = new DebugUnit(this.cpu);
     this.msrs = new MsrModel(this.cpu);
-    this.cpu.env = { cpuid: this.cpuid, msrs: this.msrs, vcpu: this };
+    // RDMSR/WRMSR: the APIC's MSRs go to the in-kernel APIC when there is one.
+    const msrs = this.msrs;
+    const env = {
+      get: (index: number, host = false): bigint | undefined => this.getMsr(index, host),
+      set: (index: number, value: bigint, host: boolean): boolean => this.setMsr(index, value, host),
+      tsc: (): bigint => msrs.tsc(),
+    };
+    const cpuid = { query: (leaf: number, subleaf: number) => this.cpuidQuery(leaf, subleaf) };
+    this.cpu.env = { cpuid, msrs: env, vcpu: this };
+    const cpu = this.cpu;
+    const clock = new HostClock(vmClockEpochMs(memory.buffer));
+    this.kvmclock = new Kvmclock({
+      guestTsc: () => msrs.tsc(),
+      // msr.ts: TSC = performance.now() in ns + tscOffset; host-clock.ts: system time =
+      // (performance.timeOrigin + performance.now() - epoch) in ns. So the one from the other:
+      systemTimeAt: (tsc) =>
+        tsc - this.cpu.state.get64('tscOffset') + BigInt(Math.round((performance.timeOrigin - clock.epochMs) * 1e6)),
+      epochMs: clock.epochMs,
+      writeGuest: (gpa, bytes) => {
+        cpu.phys.refresh();
+        for (let i = 0; i < bytes.length; i++) if (cpu.phys.host(gpa + i, true) < 0) return false;
+        for (let i = 0; i < bytes.length; i++) cpu.phys.u8[cpu.phys.host(gpa + i, true)] = bytes[i]!;
+        return true;
+      },
+    });
     this.reset();
   }
 
-  /** Power-on / INIT state (SDM Vol. 3A 10.1.1, Table 10-1). */
+  /**
+   * CPUID with this vCPU's initial APIC ID where the table leaves it 0 (a VMM that set no
+   * per-vCPU CPUID): CPUID.01H:EBX[31:24] and the x2APIC ID in CPUID.0BH:EDX (SDM Vol. 2A
+   * CPUID; KVM fixes the APIC ID to the vCPU id).
+   */
+  private cpuidQuery(leaf: number, subleaf: number): [number, number, number, number] {
+    const r = this.cpuid.query(leaf, subleaf);
+    if (leaf === CPUID_LEAF_FEATURES && r[1] >>> 24 === 0) r[1] = (r[1] | (this.id << 24)) >>> 0;
+    // CPUID.01H:EDX.APIC follows IA32_APIC_BASE.EN, as KVM's kvm_update_cpuid_runtime does.
+    if (leaf === CPUID_LEAF_FEATURES && this.apic && !this.apic.lapic.isPresent()) r[3] = (r[3] & ~CPUID1_EDX_APIC) >>> 0;
+    if (leaf === CPUID_LEAF_TOPOLOGY && r[3] === 0) r[3] = this.id;
+    return r;
+  }
+
+  private getMsr(index: number, host: boolean): bigint | undefined {
+    if (Kvmclock.owns(index)) return this.kvmclock.read(index);
+    if (this.apic && VcpuApic.ownsMsr(index)) return this.apic.readMsr(index);
+    return this.msrs.get(index, host);
+  }
+
+  private setMsr(index: number, value: bigint, host: boolean): boolean {
+    if (Kvmclock.owns(index)) return this.kvmclock.write(index, value);
+    if (this.apic && VcpuApic.ownsMsr(index)) return this.apic.writeMsr(index, value, host);
+    return this.msrs.set(index, value, host);
+  }
+
+  /**
+   * KVM_CREATE_IRQCHIP as this vCPU sees it: a local APIC in its reset state, the xAPIC page
+   * served without an exit, HLT that sleeps instead of exiting, and application processors
+   * (every vCPU but 0) waiting for INIT and a start-up IPI (KVM_MP_STATE_UNINITIALIZED).
+   */
+  enableIrqchip(): void {
+    if (this.apic) return;
+    const apic = new VcpuApic(this.cpu);
+    this.apic = apic;
+    this.cpu.localMmio = apic;
+    apic.reset();
+  }
+
+  /** Power-on state of the processor and, with the in-kernel irqchip, its local APIC. */
   reset(): void {
+    this.archReset();
+    resetFpu(this.cpu.state);
+    // MXCSR, the XMM registers and XCR0 keep their values across INIT (SDM Vol. 3A Table 10-1).
+    resetSseState(this.cpu);
+    this.apic?.reset();
+  }
+
+  /** Power-on / INIT state (SDM Vol. 3A 10.1.1, Table 10-1). */
+  private archReset(): void {
     const s = this.cpu.state;
     for (let i = 0; i < 16; i++) s.setLo('gpr', 0, i);
     // EDX holds the processor signature after reset.
@@ -76,7 +170,11 @@ export class VcpuCore {
     s.setU32('interruptShadow', 0);
     s.setU32('a20Mask', 0xffffffff);
     s.setI32('pendingIrq', -1);
+    s.setU32('nmiBlocked', 0);
     this.msrs.reset();
+    // kvmclock is off after reset until the guest names its structures again.
+    this.kvmclock.wallClock = 0n;
+    this.kvmclock.systemTime = 0n;
     this.cpu.mmu.flush();
     this.cpu.refreshMode();
   }
@@ -108,7 +206,7 @@ export class VcpuCore {
     if (this.trapAfterExit) {
       // The single-stepped instruction that exited has now completed: its #DB trap is due.
       this.trapAfterExit = false;
-      s.setLo('dr', s.getLo('dr', 6) | 0x4000, 6);
+      this.debug.applyExitTrap();
       if (!this.deliver(() => deliverEvent(cpu, { vector: Vector.DB, kind: 'exception' }))) return this.lastResult!;
     }
     if (this.lastExitWasMmio) {
@@ -118,18 +216,28 @@ export class VcpuCore {
     if (s.getU8('runImmediateExit')) return this.exit(ExitReason.INTR);
     let blocks = 0;
     for (;;) {
+      if (this.apic) {
+        const r = this.apicEvents(this.apic);
+        if (r === 'again') continue;
+        if (r) return r;
+      }
       const rflags = s.getLo('rflags');
       const shadow = s.getU32('interruptShadow') !== 0;
       const canInject = (rflags & Flag.IF) !== 0 && !shadow;
       const pending = s.getI32('pendingIrq');
       if (pending >= 0 && canInject) {
         s.setI32('pendingIrq', -1);
-        if (!this.deliver(() => deliverEvent(cpu, { vector: pending, kind: 'external' }))) return this.lastResult!;
+        // In-kernel irqchip: the INTA cycle picks the vector now (pendingIrq only said "some").
+        const vector = this.apic ? this.apic.acknowledge() : pending;
+        if (vector >= 0 && !this.deliver(() => deliverEvent(cpu, { vector, kind: 'external' }))) return this.lastResult!;
         continue;
       }
       if (s.getU8('runRequestInterruptWindow') && canInject && pending < 0) return this.exit(ExitReason.IRQ_WINDOW_OPEN);
       if (++blocks % KICK_POLL_BLOCKS === 0 && Atomics.load(s.u8, s.addr('runImmediateExit')) !== 0) return this.exit(ExitReason.INTR);
-      const single = cpu.singleStepNext || shadow || (rflags & Flag.TF) !== 0;
+      // One instruction per block under an interrupt shadow, TF, MMIO replay or enabled
+      // breakpoints (core/cpu/debug.ts: the checks around each instruction live there).
+      const single = cpu.singleStepNext || shadow || (rflags & Flag.TF) !== 0 || debugActive(s);
+      let step: Step | undefined;
       try {
         // Fast path: the Wasm dispatcher chains cached blocks until a miss or an event.
         if (!single) {
@@ -140,35 +248,102 @@ export class VcpuCore {
             continue;
           }
         }
+        if (single) {
+          const begun = this.debug.begin(rflags, s.getU32('interruptShadow'));
+          // An instruction breakpoint: a #DB fault before the instruction (SDM Vol. 3A 18.3.1.1).
+          if (begun === 'breakpoint') {
+            if (!this.deliver(() => deliverEvent(cpu, { vector: Vector.DB, kind: 'exception' }))) return this.lastResult!;
+            continue;
+          }
+          step = begun;
+        }
         const block = cpu.lookup(single);
+        if (step) this.debug.peek(step);
         block.run();
         cpu.resolveFlags();
-        if (single) {
+        if (step) {
           cpu.singleStepNext = false;
           cpu.mmioLog = [];
-          if (shadow) s.setU32('interruptShadow', 0);
-          // Single-step trap after the instruction (SDM Vol. 3A 18.3.1.4): #DB with DR6.BS.
-          if (rflags & Flag.TF) {
-            s.setLo('dr', s.getLo('dr', 6) | 0x4000, 6);
-            if (!this.deliver(() => deliverEvent(cpu, { vector: Vector.DB, kind: 'exception' }))) return this.lastResult!;
-          }
+          // Data-breakpoint and single-step traps after the instruction (SDM Vol. 3A 18.3.1.2, 18.3.1.4).
+          if (this.debug.end(step) && !this.deliver(() => deliverEvent(cpu, { vector: Vector.DB, kind: 'exception' })))
+            return this.lastResult!;
         }
       } catch (e) {
         // An I/O or HLT exit from a single-stepped instruction ends it (IN completes at the
         // next KVM_RUN): its interrupt shadow is over and a TF trap follows the completion.
-        if (single && e instanceof ExitSignal && e.reason !== ExitReason.MMIO) {
+        if (step && e instanceof ExitSignal && e.reason !== ExitReason.MMIO) {
           cpu.singleStepNext = false;
           if (shadow) s.setU32('interruptShadow', 0);
-          if (rflags & Flag.TF) this.trapAfterExit = true;
+          if (this.debug.exited(step)) this.trapAfterExit = true;
         }
+        if (step) this.debug.abort(step, e instanceof GuestFault);
         const r = this.handleThrow(e);
         if (r) return r;
+        if (this.trapAfterExit) {
+          // The exit was served here (HLT with the in-kernel irqchip): the instruction is
+          // complete, its #DB trap is due now, and as a pending event it ends the halt
+          // (KVM: kvm_skip_emulated_instruction queues it, kvm_vcpu_has_events wakes).
+          this.trapAfterExit = false;
+          if (this.apic) this.apic.mpState = MpState.Runnable;
+          this.debug.applyExitTrap();
+          if (!this.deliver(() => deliverEvent(cpu, { vector: Vector.DB, kind: 'exception' }))) return this.lastResult!;
+        }
       }
     }
   }
 
+  /**
+   * The in-kernel APIC's part of an iteration of the run loop: takes events, runs INIT, SIPI
+   * and NMI (which ignore EFLAGS.IF), and keeps a halted or wait-for-SIPI vCPU asleep.
+   * Returns an exit, 'again' to restart the iteration, or undefined to run the guest.
+   */
+  private apicEvents(apic: VcpuApic): RunResult | 'again' | undefined {
+    const cpu = this.cpu;
+    const s = cpu.state;
+    const seq = apic.wakeSeq();
+    apic.poll();
+    const action = apic.takeAction();
+    switch (action.kind) {
+      case 'init':
+        // INIT (SDM Vol. 3A 9.1.1, Table 9-1 "INIT" column; KVM kvm_vcpu_reset(init_event)):
+        // the BSP restarts at the reset vector, an AP waits for a start-up IPI.
+        this.archReset();
+        apic.lapic.reset(true);
+        apic.mpState = cpu.id === 0 ? MpState.Runnable : MpState.InitReceived;
+        return 'again';
+      case 'sipi':
+        // Start-up IPI (SDM Vol. 3A 9.4.4.1): real mode at vector:0000, CS base vector << 12.
+        cpu.setSegment(Seg.CS, action.vector << 8, action.vector << 12, 0xffff, SegAttr.P | SegAttr.S | 0xb);
+        s.setLo('rip', 0);
+        cpu.refreshMode();
+        apic.mpState = MpState.Runnable;
+        return 'again';
+      case 'nmi':
+        apic.mpState = MpState.Runnable;
+        s.setU32('nmiBlocked', 1);
+        if (!this.deliver(() => deliverEvent(cpu, { vector: Vector.NMI, kind: 'nmi' }))) return this.lastResult!;
+        return 'again';
+      case 'none':
+        break;
+    }
+    const state = apic.mpState;
+    if (state === MpState.Runnable) return undefined;
+    if (state === MpState.Halted && apic.hasWakeEvent((s.getLo('rflags') & Flag.IF) !== 0)) {
+      apic.mpState = MpState.Runnable;
+      return undefined;
+    }
+    // Halted or waiting for SIPI: sleep until an event, the next local timer, or a kick.
+    if (Atomics.load(s.u8, s.addr('runImmediateExit')) !== 0) return this.exit(ExitReason.INTR);
+    const timeout = apic.msUntilTimer();
+    if (!this.canBlock && timeout === undefined) return this.exit(ExitReason.HLT);
+    Atomics.wait(s.i32, s.addr('wakeSeq') >>> 2, seq, timeout);
+    return 'again';
+  }
+
   /** A #DB single-step trap owed to an instruction that exited to the VMM. */
   private trapAfterExit = false;
+  /** Breakpoints and single-step traps around single-instruction blocks. */
+  private readonly debug: DebugUnit;
 
   private lastResult: RunResult | undefined;
 
@@ -192,25 +367,33 @@ export class VcpuCore {
     const cpu = this.cpu;
     const s = cpu.state;
     cpu.resolveFlags();
+    // A locked instruction that faulted or exited leaves the bus lock (jit/translate.ts).
+    Atomics.compareExchange(s.u32, vmField('busLock') >>> 2, cpu.id + 1, 0);
     if (e instanceof GuestFault) {
-      if (e.delta >= 0) s.setNum('rip', ripPlus(s.getNum('rip'), e.delta, cpu));
+      if (e.delta >= 0) s.setNum('rip', ripPlus(s.getLinear('rip'), e.delta, cpu));
       if (e.vector === Vector.PF && e.cr2 !== undefined) s.setNum('cr2', e.cr2);
       cpu.singleStepNext = false;
       cpu.mmioLog = [];
       const outcome = handleDoubleFault(cpu, e, (ev) => deliverEvent(cpu, ev));
       if (outcome === 'shutdown') {
         const code = e.errorCode === undefined ? '' : `(0x${e.errorCode.toString(16)})`;
-        return this.exit(ExitReason.SHUTDOWN, `triple fault at RIP 0x${s.getNum('rip').toString(16)}: ${VECTOR_NAMES[e.vector] ?? `vector ${e.vector}`}${code} could not be delivered`);
+        return this.exit(ExitReason.SHUTDOWN, `triple fault at RIP 0x${s.get64('rip').toString(16)}: ${VECTOR_NAMES[e.vector] ?? `vector ${e.vector}`}${code} could not be delivered`);
       }
       return undefined;
     }
     if (e instanceof ExitSignal) {
-      if (e.delta >= 0) s.setNum('rip', ripPlus(s.getNum('rip'), e.delta, cpu));
+      if (e.delta >= 0) s.setNum('rip', ripPlus(s.getLinear('rip'), e.delta, cpu));
       if (e.reason === ExitReason.MMIO) this.lastExitWasMmio = true;
+      // With the in-kernel irqchip HLT does not exit: the vCPU sleeps until an event (KVM's
+      // kvm_emulate_halt with lapic_in_kernel, KVM_MP_STATE_HALTED).
+      if (e.reason === ExitReason.HLT && this.apic) {
+        this.apic.mpState = MpState.Halted;
+        return undefined;
+      }
       return this.exit(e.reason);
     }
     if (e instanceof InternalError) {
-      if (e.delta >= 0) s.setNum('rip', ripPlus(s.getNum('rip'), e.delta, cpu));
+      if (e.delta >= 0) s.setNum('rip', ripPlus(s.getLinear('rip'), e.delta, cpu));
       return this.internalError(e.message);
     }
     // A host bug: report it as an internal error rather than killing the worker.
@@ -222,8 +405,8 @@ export class VcpuCore {
     const s = this.cpu.state;
     s.setU32('runInternalSuberror', KVM_INTERNAL_ERROR_EMULATION);
     s.setU32('runInternalNdata', 1);
-    s.setNum('runInternalData', s.getNum('rip'));
-    const rip = s.getNum('rip').toString(16);
+    s.set64('runInternalData', s.get64('rip'));
+    const rip = s.get64('rip').toString(16);
     const cs = s.getU32('segSel', Seg.CS).toString(16);
     return this.exit(ExitReason.INTERNAL_ERROR, `${message} at CS:RIP ${cs}:${rip}`);
   }
@@ -279,7 +462,7 @@ export class VcpuCore {
     out.cr4 = s.get64('cr4');
     out.cr8 = s.get64('cr8');
     out.efer = s.get64('efer');
-    out.apicBase = this.msrs.apicBase();
+    out.apicBase = this.apic ? this.apic.lapic.apicBase : this.msrs.apicBase();
     return out;
   }
 
@@ -302,6 +485,10 @@ export class VcpuCore {
     s.set64('cr3', r.cr3);
     s.set64('cr4', r.cr4);
     s.set64('cr8', r.cr8);
+    if (this.apic) {
+      this.apic.lapic.setApicBase(r.apicBase, true);
+      this.apic.lapic.setCr8(Number(r.cr8 & 0xfn));
+    }
     s.set64('efer', r.efer);
     // KVM derives CPL from SS.DPL (CS.DPL in real mode it is 0) on KVM_SET_SREGS.
     s.setU32('cpl', r.cr0 & 1n ? r.ss.dpl & 3 : 0);
@@ -330,7 +517,7 @@ export class VcpuCore {
 
   getMsrs(indices: number[]): KvmMsrEntry[] {
     return indices.flatMap((index) => {
-      const data = this.msrs.get(index, true);
+      const data = this.getMsr(index, true);
       return data === undefined ? [] : [{ index, data }];
     });
   }
@@ -339,7 +526,7 @@ export class VcpuCore {
   setMsrs(entries: KvmMsrEntry[]): number {
     let n = 0;
     for (const e of entries) {
-      if (!this.msrs.set(e.index, e.data, true)) break;
+      if (!this.setMsr(e.index, e.data, true)) break;
       n++;
     }
     return n;
@@ -347,6 +534,9 @@ export class VcpuCore {
 
   setCpuid2(entries: KvmCpuidEntry2[]): void {
     this.cpuid.setEntries(entries);
+    // Translated blocks bake in CPUID-gated decisions (jit/emit/bmi.ts requireFeature): drop
+    // them. KVM itself refuses a different table once the vCPU has run (kvm_set_cpuid).
+    this.cpu.cache.clear();
   }
 }
 

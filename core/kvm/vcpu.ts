@@ -4,30 +4,87 @@
 import { VcpuState } from '../cpu/state.ts';
 import type { VcpuBackend } from './backend.ts';
 import { decodeExit, type VcpuExit } from './exit.ts';
+import { ExitReason, KVM_EXIT_IO_OUT } from './exit-reason.ts';
+import { KvmError } from './errors.ts';
+import type { KernelIrqchip } from './irqchip/kernel-irqchip.ts';
+import { ApicEvent, SharedVcpuIrq } from './irqchip/shared-apic.ts';
+import type { MpState } from './irqchip/vcpu-apic.ts';
 import type { KvmCpuidEntry2, KvmMsrEntry, KvmRegs, KvmSregs } from './types.ts';
 
 export class Vcpu {
   private readonly s: VcpuState;
+  private readonly irq: SharedVcpuIrq;
   private running = false;
 
   constructor(
     readonly id: number,
     memory: WebAssembly.Memory,
     private readonly backend: VcpuBackend,
+    private readonly irqchip?: KernelIrqchip,
   ) {
     this.s = new VcpuState(memory.buffer, id);
+    this.irq = new SharedVcpuIrq(memory.buffer, id);
   }
 
-  /** KVM_RUN: runs the guest until it needs the VMM; the exit describes why. */
+  /**
+   * KVM_RUN: runs the guest until it needs the VMM; the exit describes why. Port and MMIO
+   * accesses to the in-kernel devices (PIC, IOAPIC, PIT) are served here and never reach
+   * the VMM, as KVM serves them in the kernel.
+   */
   async run(): Promise<VcpuExit> {
     if (this.running) throw new Error(`vCPU ${this.id}: run() while already running`);
     this.running = true;
     try {
-      const r = await this.backend.run();
-      return decodeExit(this.s, r.detail);
+      for (;;) {
+        const r = await this.backend.run();
+        const exit = decodeExit(this.s, r.detail);
+        if (!this.irqchip || !this.serveInKernel(this.irqchip, exit)) return exit;
+      }
     } finally {
       this.running = false;
     }
+  }
+
+  /** Completes an I/O or MMIO exit that an in-kernel device claims; false when it is the VMM's. */
+  private serveInKernel(chip: KernelIrqchip, exit: VcpuExit): boolean {
+    if (exit.reason === ExitReason.IO) {
+      const { direction, size, port, count, data } = exit.io;
+      if (!chip.io.claimsPort(port)) return false;
+      const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+      const n = size as 1 | 2 | 4;
+      for (let i = 0; i < count; i++) {
+        if (direction === KVM_EXIT_IO_OUT) chip.io.writePort(port, n, getLe(dv, i * n, n));
+        else setLe(dv, i * n, n, chip.io.readPort(port, n));
+      }
+      chip.offerExtInt();
+      return true;
+    }
+    if (exit.reason === ExitReason.MMIO) {
+      const { physAddr, data, len, isWrite } = exit.mmio;
+      if (!chip.io.claimsMmio(physAddr)) return false;
+      for (let i = 0; i < len; i += 4) {
+        const n = Math.min(4, len - i) as 1 | 2 | 4;
+        const dv = new DataView(data.buffer, data.byteOffset + i, n);
+        if (isWrite) chip.io.writeMmio(physAddr + i, n, getLe(dv, 0, n));
+        else setLe(dv, 0, n, chip.io.readMmio(physAddr + i, n));
+      }
+      return true;
+    }
+    return false;
+  }
+
+  /** KVM_GET_MP_STATE (in-kernel irqchip only). */
+  getMpState(): MpState {
+    if (!this.irqchip) throw new KvmError('ENXIO', 'KVM_GET_MP_STATE without an in-kernel irqchip');
+    return Atomics.load(this.irq.u32, this.irq.index('mpState')) as MpState;
+  }
+
+  /** KVM_SET_MP_STATE. */
+  setMpState(state: MpState): void {
+    if (!this.irqchip) throw new KvmError('ENXIO', 'KVM_SET_MP_STATE without an in-kernel irqchip');
+    if (!Number.isInteger(state) || state < 0 || state > 4) throw new KvmError('EINVAL', `mp_state ${state}`);
+    Atomics.store(this.irq.u32, this.irq.index('mpState'), state);
+    this.irq.raise(ApicEvent.Poke);
   }
 
   /** kvm_run.immediate_exit: when set, run() returns KVM_EXIT_INTR at once, or soon when running. */
@@ -41,6 +98,8 @@ export class Vcpu {
   /** Makes a running vCPU return to the VMM (KVM: a signal plus immediate_exit). */
   kick(): void {
     this.immediateExit = true;
+    // A vCPU asleep in HLT or wait-for-SIPI wakes up to see it.
+    this.irq.wake();
   }
 
   get requestInterruptWindow(): boolean {
@@ -89,6 +148,7 @@ export class Vcpu {
   }
   /** KVM_INTERRUPT: queue an external interrupt (user-space irqchip). */
   interrupt(vector: number): Promise<void> {
+    if (this.irqchip) return Promise.reject(new KvmError('ENXIO', 'KVM_INTERRUPT with an in-kernel irqchip'));
     return this.backend.interrupt(vector);
   }
   /** Puts the vCPU in its power-on state (what a VMM gets by re-creating the vcpu). */
@@ -98,4 +158,14 @@ export class Vcpu {
   destroy(): Promise<void> {
     return this.backend.destroy();
   }
+}
+
+function getLe(dv: DataView, at: number, size: number): number {
+  return size === 1 ? dv.getUint8(at) : size === 2 ? dv.getUint16(at, true) : dv.getUint32(at, true);
+}
+
+function setLe(dv: DataView, at: number, size: number, v: number): void {
+  if (size === 1) dv.setUint8(at, v);
+  else if (size === 2) dv.setUint16(at, v, true);
+  else dv.setUint32(at, v >>> 0, true);
 }

@@ -5,10 +5,16 @@ import { GuestMemory } from './guest-memory.ts';
 import { KvmError } from './errors.ts';
 import type { KvmUserspaceMemoryRegion } from './types.ts';
 import { Vcpu } from './vcpu.ts';
+import { KernelIrqchip, type KernelIrqchipOptions } from './irqchip/kernel-irqchip.ts';
+import { Cap } from './cap.ts';
+import { VcpuState } from '../cpu/state.ts';
+import { MSR_EXIT_REASONS_VALID } from '../cpu/msr-exit.ts';
 
 export class Vm {
   readonly guestMemory = new GuestMemory();
   private readonly vcpus = new Map<number, Vcpu>();
+  /** The in-kernel PIC, IOAPIC (and PIT) after createIrqchip(). */
+  irqchip: KernelIrqchip | undefined;
 
   constructor(private readonly spawn: VcpuSpawner) {}
 
@@ -38,13 +44,66 @@ export class Vm {
     if (!Number.isInteger(id) || id < 0 || id >= MAX_VCPUS) throw new KvmError('EINVAL', `vCPU id ${id} out of range 0..${MAX_VCPUS - 1}`);
     if (this.vcpus.has(id)) throw new KvmError('EEXIST', `vCPU ${id} exists`);
     const backend = await this.spawn(this.memory, id);
-    const vcpu = new Vcpu(id, this.memory, backend);
+    if (this.irqchip) await backend.enableIrqchip();
+    const vcpu = new Vcpu(id, this.memory, backend, this.irqchip);
     this.vcpus.set(id, vcpu);
+    new VcpuState(this.memory.buffer, id).setU32('msrExitReasons', this.msrExitReasons);
     return vcpu;
+  }
+
+  /** The KVM_MSR_EXIT_REASON_* bits enabled with KVM_CAP_X86_USER_SPACE_MSR. */
+  private msrExitReasons = 0;
+
+  /**
+   * KVM_ENABLE_CAP on the VM. KVM_CAP_X86_USER_SPACE_MSR: args[0] is the mask of
+   * KVM_MSR_EXIT_REASON_* for which a refused RDMSR/WRMSR exits to user space
+   * (KVM_EXIT_X86_RDMSR/WRMSR) instead of raising #GP (core/cpu/msr-exit.ts); for every vCPU,
+   * present and future. Other bits, or a capability not listed, are EINVAL.
+   */
+  enableCap(cap: number, args: readonly number[] = []): void {
+    if (cap === Cap.X86_USER_SPACE_MSR) {
+      const reasons = args[0] ?? 0;
+      if (reasons & ~MSR_EXIT_REASONS_VALID) throw new KvmError('EINVAL', `KVM_CAP_X86_USER_SPACE_MSR: invalid reasons 0x${reasons.toString(16)}`);
+      this.msrExitReasons = reasons;
+      for (const id of this.vcpus.keys()) new VcpuState(this.memory.buffer, id).setU32('msrExitReasons', reasons);
+      return;
+    }
+    throw new KvmError('EINVAL', `KVM_ENABLE_CAP: capability ${cap} cannot be enabled on a VM`);
+  }
+
+  /**
+   * KVM_CREATE_IRQCHIP: the 8259A pair, an IOAPIC at 0xfec00000 and a local APIC in every
+   * vCPU created afterwards (KVM refuses once vCPUs exist: EINVAL). Interrupts then go
+   * through irqLine(), HLT no longer exits, and vCPUs other than 0 start waiting for
+   * INIT and a start-up IPI. `opts.clock` replaces the host clock of the PIT and IOAPIC
+   * (tests use a VirtualClock).
+   */
+  createIrqchip(opts: KernelIrqchipOptions = {}): void {
+    if (this.irqchip) throw new KvmError('EEXIST', 'KVM_CREATE_IRQCHIP: the VM has an irqchip');
+    if (this.vcpus.size > 0) throw new KvmError('EINVAL', 'KVM_CREATE_IRQCHIP after KVM_CREATE_VCPU');
+    this.irqchip = new KernelIrqchip(this.memory, opts);
+  }
+
+  /**
+   * KVM_IRQ_LINE: drives GSI `gsi` (KVM's default routing: 8259A input gsi for 0-15,
+   * IOAPIC pin gsi for 0-23). Returns KVM_IRQ_LINE_STATUS's status (> 0 delivered,
+   * 0 coalesced, -1 masked).
+   */
+  irqLine(gsi: number, level: boolean): number {
+    if (!this.irqchip) throw new KvmError('ENXIO', 'KVM_IRQ_LINE without an in-kernel irqchip');
+    return this.irqchip.irqLine(gsi, level);
+  }
+
+  /** KVM_CREATE_PIT2: the 8254 on GSI 0 with port 0x61 (needs the in-kernel irqchip). */
+  createPit2(): void {
+    if (!this.irqchip) throw new KvmError('ENOENT', 'KVM_CREATE_PIT2 without an in-kernel irqchip');
+    if (this.irqchip.pit) throw new KvmError('EEXIST', 'KVM_CREATE_PIT2: the VM has a PIT');
+    this.irqchip.createPit();
   }
 
   /** Ends every vCPU engine. */
   async destroy(): Promise<void> {
+    this.irqchip?.destroy();
     await Promise.all([...this.vcpus.values()].map((v) => v.destroy()));
     this.vcpus.clear();
   }

@@ -1,15 +1,39 @@
-// The machine: a PC with RAM at 0, COM1, the 8259A pair, isa-debug-exit and port 0x80,
-// assembled on the KVM-shaped API like kvmtool assembles its guests. It runs the boot
-// vCPU's KVM_RUN loop, serves its exits, and injects PIC interrupts the user-space-irqchip
-// way (KVM_INTERRUPT when ready_for_interrupt_injection, else request_interrupt_window).
+// The machine: a PC with RAM at 0, COM1, isa-debug-exit and port 0x80, assembled on the
+// KVM-shaped API like kvmtool assembles its guests. The interrupt controllers and the PIT
+// are the in-kernel ones (KVM_CREATE_IRQCHIP, KVM_CREATE_PIT2): devices raise their lines
+// with KVM_IRQ_LINE, and every vCPU's KVM_RUN loop runs here, serving its exits.
 import { Kvm, type KvmPlatform } from '../kvm/kvm.ts';
-import { ExitReason, EXIT_REASON_NAMES, KVM_EXIT_IO_OUT } from '../kvm/exit-reason.ts';
+import { ExitReason, EXIT_REASON_NAMES, KVM_EXIT_IO_OUT, KVM_SYSTEM_EVENT_SHUTDOWN } from '../kvm/exit-reason.ts';
 import type { Vcpu } from '../kvm/vcpu.ts';
 import type { Vm } from '../kvm/vm.ts';
 import type { VcpuExit } from '../kvm/exit.ts';
 import { MmioBus, PortIoBus, type AccessSize } from './bus.ts';
-import { COM1, DebugExit, DEBUG_EXIT_IOBASE, Pic8259Pair, PIC8259_PORTS, Port80, PORT80_IOBASE, Uart16550 } from './devices/index.ts';
+import {
+  COM1, DebugExit, DEBUG_EXIT_IOBASE, I8042, I8042_AUX_IRQ, I8042_COMMAND_PORT, I8042_DATA_PORT, I8042_KBD_IRQ, Port80, PORT80_IOBASE,
+  RtcCmos, RTC_IOBASE, RTC_IRQ, RTC_PORTS, Uart16550,
+} from './devices/index.ts';
+import { GsiLines } from './gsi-lines.ts';
 import { loadKernel, type KernelImage } from './boot.ts';
+import { AcpiPm, buildAcpiTables, DEFAULT_FADT, DEFAULT_MADT, PIIX4_SLP_TYP_S3, PIIX4_SLP_TYP_S5, type AcpiTables, type SleepState } from './acpi/index.ts';
+import { BIOS_AREA_START, linuxE820 } from './loader/linux/e820.ts';
+import { LINUX_MAX_RAM } from './loader/linux/load.ts';
+import { FACS_FIRMWARE_WAKING_VECTOR } from './acpi/facs.ts';
+import { FwCfg, FW_CFG_IOBASE, FW_CFG_PORTS } from './devices/fw-cfg.ts';
+import {
+  PcTestdev,
+  PC_TESTDEV_FLUSH,
+  PC_TESTDEV_IOMEM,
+  PC_TESTDEV_IOMEM_LEN,
+  PC_TESTDEV_IOPORT,
+  PC_TESTDEV_IOPORT_BYTE,
+  PC_TESTDEV_IRQ_BASE,
+  PC_TESTDEV_IRQ_LINES,
+  PC_TESTDEV_PORT_LEN,
+} from './devices/pc-testdev.ts';
+import { PcPciBus, PCI_MEM_WINDOW } from './pci/platform.ts';
+import type { BlockBackend } from './virtio/blk.ts';
+import type { EntropySource } from './virtio/rng.ts';
+import type { GuestMemory } from './virtio/guest-memory.ts';
 
 export interface MachineConfig {
   kernel: KernelImage;
@@ -20,8 +44,12 @@ export interface MachineConfig {
   smp?: number;
   /** Where vCPUs run: workers/node.ts, workers/browser.ts, or core/kvm/inline.ts. */
   platform: KvmPlatform;
-  /** Bytes the guest writes to COM1. */
+  /** Bytes the guest writes to COM1 or to the virtio console. */
   onSerialOutput: (bytes: Uint8Array) => void;
+  /** The virtio-blk disk (CLI --disk). */
+  disk?: BlockBackend;
+  /** Entropy for virtio-rng; default crypto.getRandomValues. */
+  entropy?: EntropySource;
 }
 
 /** How a run ended. */
@@ -46,30 +74,71 @@ export type MachineCreateResult = { ok: true; machine: Machine } | { ok: false; 
 export class Machine {
   readonly pio = new PortIoBus();
   readonly mmio = new MmioBus();
-  readonly pic = new Pic8259Pair();
+  /** ISA and PCI interrupt lines, wired-OR per GSI, to KVM_IRQ_LINE. */
+  readonly pic: GsiLines;
   readonly uart: Uart16550;
+  readonly rtc: RtcCmos;
+  readonly i8042: I8042;
   private stopRequested = false;
   private ended: MachineResult | undefined;
   private wakeHalted: (() => void) | undefined;
   private running = false;
+  /** PCI bus 0: host bridge, virtio-console/-rng/-blk, pci-testdev, the 0xCF9 reset register. */
+  readonly pci: PcPciBus;
+  /** ACPI PM1a event/control blocks and PM timer at the FADT's ports; SCI on IRQ 9. */
+  readonly pm: AcpiPm;
+  /** Set by the reset register or an S3 sleep; served after the I/O exit that asked for it. */
+  private pendingPower: 'reset' | 'S3' | undefined;
+  private wakeS3: (() => void) | undefined;
 
   private constructor(
     readonly vm: Vm,
     readonly vcpus: Vcpu[],
-    config: MachineConfig,
+    private readonly config: MachineConfig,
   ) {
+    this.pic = new GsiLines((gsi, level) => vm.irqLine(gsi, level));
     this.uart = new Uart16550(this.pic.line(COM1.irq), (b) => config.onSerialOutput(Uint8Array.of(b)));
     this.pio.register(COM1.iobase, COM1.length, this.uart, 'serial0 (16550A)');
-    this.pio.register(PIC8259_PORTS.master, 2, this.pic.master, 'pic-master');
-    this.pio.register(PIC8259_PORTS.slave, 2, this.pic.slave, 'pic-slave');
-    this.pio.register(PIC8259_PORTS.elcr, 2, this.pic.elcr, 'elcr');
+    // The 8259A pair, ELCR, 8254 and port 0x61 are in the "kernel" (Vcpu.run serves them).
+    const irqchip = vm.irqchip!;
+    const rtcIrq = this.pic.line(RTC_IRQ);
+    // The RTC interrupt is also an ACPI wake event (RTC_STS, 4.8.3.1.1): it ends an S3 sleep.
+    const rtcLine = {
+      setLevel: (level: boolean) => {
+        rtcIrq.setLevel(level);
+        if (level && this.suspended) this.acpiWakeEvent('rtc');
+      },
+    };
+    this.rtc = new RtcCmos(rtcLine, irqchip.clock, irqchip.timers);
+    this.pio.register(RTC_IOBASE, RTC_PORTS, this.rtc, 'rtc-cmos');
+    // i8042: the 0xFE command pulses the CPU reset line: a reboot, as the 0xCF9 register does.
+    this.i8042 = new I8042(this.pic.line(I8042_KBD_IRQ), this.pic.line(I8042_AUX_IRQ), {
+      onReset: () => this.requestPower('reset'),
+    });
+    this.pio.register(I8042_DATA_PORT, 1, this.i8042.dataPort, 'i8042-data');
+    this.pio.register(I8042_COMMAND_PORT, 1, this.i8042.commandPort, 'i8042-command');
     this.pio.register(DEBUG_EXIT_IOBASE, 1, new DebugExit((status) => this.finish({ kind: 'debug-exit', status })), 'isa-debug-exit');
     this.pio.register(PORT80_IOBASE, 1, new Port80(), 'port80');
-    // A PIC output that rises while the vCPU runs must bring it back to inject (kick).
-    this.pic.onInterruptChange = () => {
-      this.vcpus[0].kick();
-      this.wakeHalted?.();
-    };
+    this.registerPlatformDevices(config);
+    this.pci = new PcPciBus({
+      memory: guestMemory(vm, config.memBytes),
+      isaIrq: (irq) => this.pic.line(irq),
+      consoleOutput: config.onSerialOutput,
+      entropy: config.entropy ?? defaultEntropy,
+      disk: config.disk,
+      onReset: () => this.requestPower('reset'),
+    });
+    this.pci.register(this.pio, this.mmio);
+    this.pm = new AcpiPm({
+      sci: this.pic.line(DEFAULT_FADT.sciIrq),
+      clock: irqchip.clock,
+      timers: irqchip.timers,
+      slpTyp: { S3: PIIX4_SLP_TYP_S3, S5: PIIX4_SLP_TYP_S5 },
+      onSleep: (state) => this.sleep(state),
+    });
+    this.pio.register(DEFAULT_FADT.pm1aEvtBlk, 4, this.pm.eventBlock, 'acpi-pm1a-evt');
+    this.pio.register(DEFAULT_FADT.pm1aCntBlk, 2, this.pm.controlBlock, 'acpi-pm1a-cnt');
+    this.pio.register(DEFAULT_FADT.pmTmrBlk, 4, this.pm.timerBlock, 'acpi-pm-tmr');
   }
 
   /** Builds the VM, loads the kernel and readies the boot vCPU. */
@@ -80,6 +149,7 @@ export class Machine {
     if (!Number.isInteger(smp) || smp < 1 || smp > 64) return { ok: false, error: `--smp ${smp}: must be 1..64` };
     const mem = config.memBytes;
     if (mem < 2 * 1024 * 1024 || mem % 4096) return { ok: false, error: `memory size ${mem} bytes: must be at least 2 MiB and a multiple of 4 KiB` };
+    if (mem > LINUX_MAX_RAM) return { ok: false, error: `memory size ${mem / 1048576} MiB: at most ${LINUX_MAX_RAM / 1048576} MiB (the PCI hole starts at 0x${PCI_MEM_WINDOW.base.toString(16)})` };
     let host: number;
     try {
       host = vm.allocateGuestMemory(mem);
@@ -87,51 +157,164 @@ export class Machine {
       return { ok: false, error: (e as Error).message };
     }
     vm.setUserMemoryRegion({ slot: 0, flags: 0, guestPhysAddr: 0, memorySize: mem, userspaceAddr: host });
+    // In-kernel 8259A pair, IOAPIC and local APICs, and the 8254 on GSI 0.
+    vm.createIrqchip();
+    vm.createPit2();
     const vcpus: Vcpu[] = [];
     for (let id = 0; id < smp; id++) vcpus.push(await vm.createVcpu(id));
-    const r = await loadKernel(vm, vcpus[0], mem, config.kernel, config.modules ?? [], config.append ?? '');
-    if (!r.ok) {
+    const machine = new Machine(vm, vcpus, config);
+    const longMode = kvm.getSupportedCpuid().some((e) => e.function === CPUID_EXT_FEATURES && (e.edx & CPUID_EXT_EDX_LM) !== 0);
+    machine.longMode = longMode;
+    const error = await machine.loadFirmwareAndKernel();
+    if (error !== undefined) {
       await vm.destroy();
-      return { ok: false, error: r.error.message };
+      return { ok: false, error };
     }
-    return { ok: true, machine: new Machine(vm, vcpus, config) };
+    return { ok: true, machine };
   }
 
-  /** Runs the boot vCPU until the guest ends the run, fails, or stop() is called. */
+  private longMode = false;
+  private acpi: AcpiTables | undefined;
+
+  /**
+   * What firmware and the boot loader leave in RAM: the ACPI tables in the BIOS area
+   * (OSPM finds the RSDP there, ACPI 6.5 5.2.5.1), then the kernel. Run at creation and
+   * again on every reset.
+   */
+  private async loadFirmwareAndKernel(): Promise<string | undefined> {
+    const c = this.config;
+    this.acpi = buildAcpiTables(BIOS_AREA_START, {
+      cpus: this.vcpus.length,
+      madt: DEFAULT_MADT,
+      platform: { slpTypS3: PIIX4_SLP_TYP_S3, pci: { memWindow: PCI_MEM_WINDOW, routes: this.pci.routes } },
+    });
+    this.vm.guestView(this.acpi.address, this.acpi.bytes.length).set(this.acpi.bytes);
+    const r = await loadKernel(this.vm, this.vcpus[0], c.memBytes, c.kernel, c.modules ?? [], c.append ?? '', {
+      longMode: this.longMode,
+      acpiRsdpAddr: this.acpi.rsdpAddress,
+      e820: linuxE820(c.memBytes),
+    });
+    return r.ok ? undefined : r.error.message;
+  }
+
+  /** fw_cfg and QEMU's pc-testdev, the platform devices kvm-unit-tests expect. */
+  private registerPlatformDevices(config: MachineConfig): void {
+    this.pio.register(FW_CFG_IOBASE, FW_CFG_PORTS, new FwCfg({ ramSize: config.memBytes, cpus: this.vcpus.length }), 'fw_cfg');
+    const testdev = new PcTestdev((irq) => this.pic.line(irq));
+    this.pio.register(PC_TESTDEV_IOPORT, PC_TESTDEV_PORT_LEN, testdev.ioport, 'pc-testdev-ioport');
+    this.pio.register(PC_TESTDEV_FLUSH, PC_TESTDEV_PORT_LEN, testdev.flush, 'pc-testdev-flush-page');
+    this.pio.register(PC_TESTDEV_IOPORT_BYTE, PC_TESTDEV_PORT_LEN, testdev.ioportByte, 'pc-testdev-ioport-byte');
+    this.pio.register(PC_TESTDEV_IRQ_BASE, PC_TESTDEV_IRQ_LINES, testdev.irqLines, 'pc-testdev-irq-line');
+    this.mmio.register(PC_TESTDEV_IOMEM, PC_TESTDEV_IOMEM_LEN, testdev.iomem, 'pc-testdev-iomem');
+  }
+
+  /** PM1a_CNT.SLP_EN (ACPI 6.5, 4.8.3.2.1): S5 ends the run like a powered-off PC; S3 suspends. */
+  private sleep(state: SleepState): void {
+    if (state === 'S5') this.finish({ kind: 'system-event', type: KVM_SYSTEM_EVENT_SHUTDOWN });
+    else this.requestPower('S3');
+  }
+
+  private requestPower(what: 'reset' | 'S3'): void {
+    this.pendingPower ??= what;
+    this.vcpus[0].kick();
+  }
+
+  /** In ACPI S3 (suspended to RAM), waiting for a wake event. */
+  get suspended(): boolean {
+    return this.wakeS3 !== undefined;
+  }
+
+  /** An ACPI wake event (the RTC alarm, the power button); true if it ends an S3 sleep. */
+  acpiWakeEvent(source: 'rtc' | 'power-button'): boolean {
+    const wakes = this.pm.wakeEvent(source);
+    if (wakes) this.wakeS3?.();
+    return wakes;
+  }
+
+  /** Serves a reset or S3 request once the I/O exit that made it is complete. */
+  private async servePowerRequest(): Promise<void> {
+    const what = this.pendingPower;
+    this.pendingPower = undefined;
+    if (what === 'reset') {
+      // A warm reset re-runs "firmware": devices to power-on state, the kernel loaded afresh (QEMU -kernel does the same).
+      for (const v of this.vcpus) await v.reset();
+      this.pci.reset();
+      this.pm.reset();
+      const error = await this.loadFirmwareAndKernel();
+      if (error !== undefined) this.finish({ kind: 'internal-error', detail: `reset: ${error}` });
+    } else if (what === 'S3') {
+      // Suspend to RAM: the vCPU stops until a wake event, then starts at the FACS waking
+      // vector in real mode, CS:IP = (vector >> 4):(vector & 0xF) (ACPI 6.5, 5.2.10).
+      await new Promise<void>((resolve) => {
+        this.wakeS3 = () => {
+          this.wakeS3 = undefined;
+          resolve();
+        };
+        this.wakeHalted = this.wakeS3;
+      });
+      if (this.stopRequested) return;
+      const facs = this.acpi?.tables.find((t) => t.signature === 'FACS');
+      const vector = facs ? new DataView(this.vm.guestView(facs.address + FACS_FIRMWARE_WAKING_VECTOR, 4).slice().buffer).getUint32(0, true) : 0;
+      const bsp = this.vcpus[0];
+      for (const v of this.vcpus) await v.reset();
+      const sregs = await bsp.getSregs();
+      sregs.cs = { ...sregs.cs, selector: vector >>> 4, base: BigInt(vector & ~0xf) };
+      await bsp.setSregs(sregs);
+      const regs = await bsp.getRegs();
+      regs.rip = BigInt(vector & 0xf);
+      await bsp.setRegs(regs);
+      this.pm.resumed();
+    }
+  }
+
+  /**
+   * Runs every vCPU's KVM_RUN loop until the guest ends the run, fails, or stop() is
+   * called. Application processors wait in the kernel for INIT and a start-up IPI.
+   */
   async run(): Promise<MachineResult> {
     if (this.running) throw new Error('machine already running');
     this.running = true;
     this.stopRequested = false;
     this.ended = undefined;
-    const vcpu = this.vcpus[0];
     try {
-      while (!this.ended) {
-        if (this.stopRequested) return this.finish({ kind: 'stopped' });
-        this.injectInterrupts(vcpu);
-        let exit: VcpuExit;
-        try {
-          exit = await vcpu.run();
-        } catch (e) {
-          return this.finish({ kind: 'worker-died', detail: (e as Error).message });
-        }
-        await this.handleExit(exit);
-      }
-      return this.ended;
+      const loops = this.vcpus.map((v) => this.runVcpu(v));
+      const result = await loops[0]!;
+      // The boot vCPU is done: bring the others out of KVM_RUN before they are destroyed.
+      for (const v of this.vcpus) v.kick();
+      await Promise.all(loops);
+      return result;
     } finally {
       this.running = false;
     }
   }
 
+  private async runVcpu(vcpu: Vcpu): Promise<MachineResult> {
+    while (!this.ended) {
+      if (this.stopRequested) return this.finish({ kind: 'stopped' });
+      vcpu.immediateExit = false;
+      let exit: VcpuExit;
+      try {
+        exit = await vcpu.run();
+      } catch (e) {
+        return this.finish({ kind: 'worker-died', detail: (e as Error).message });
+      }
+      await this.handleExit(exit);
+    }
+    return this.ended;
+  }
+
   /** Types into COM1. */
   sendSerialInput(bytes: Uint8Array): void {
     this.uart.enqueueInput(bytes);
+    // A guest with console=hvc0 reads the virtio console instead; one without a driver never sees it.
+    if (this.pci.console.active) this.pci.console.enqueueInput(bytes);
     this.wakeHalted?.();
   }
 
   /** Asks a running machine to stop at its next exit. */
   stop(): void {
     this.stopRequested = true;
-    this.vcpus[0].kick();
+    for (const v of this.vcpus) v.kick();
     this.wakeHalted?.();
   }
 
@@ -157,21 +340,9 @@ export class Machine {
   }
 
   private finish(r: MachineResult): MachineResult {
+    if (!this.ended) for (const v of this.vcpus) v.kick();
     this.ended ??= r;
     return this.ended;
-  }
-
-  /** User-space irqchip injection (Documentation/virt/kvm/api.rst, KVM_INTERRUPT). */
-  private injectInterrupts(vcpu: Vcpu): void {
-    vcpu.immediateExit = false;
-    if (!this.pic.hasInterrupt()) {
-      vcpu.requestInterruptWindow = false;
-      return;
-    }
-    if (vcpu.readyForInterruptInjection) {
-      void vcpu.interrupt(this.pic.acknowledge());
-      vcpu.requestInterruptWindow = false;
-    } else vcpu.requestInterruptWindow = true;
   }
 
   private async handleExit(exit: VcpuExit): Promise<void> {
@@ -184,6 +355,7 @@ export class Machine {
           if (direction === KVM_EXIT_IO_OUT) this.pio.write(port, size as AccessSize, readLe(dv, at, size));
           else writeLe(dv, at, size, this.pio.read(port, size as AccessSize));
         }
+        if (this.pendingPower !== undefined && !this.ended) await this.servePowerRequest();
         return;
       }
       case ExitReason.MMIO: {
@@ -197,8 +369,8 @@ export class Machine {
         return;
       }
       case ExitReason.HLT:
-        // Nothing to do until an interrupt is pending (the guest halted with IF=1) or the
-        // user stops us; a halt with IF=0 and nothing pending waits for stop().
+        // With the in-kernel irqchip only a vCPU in the VMM's own thread (inline.ts) exits
+        // on HLT, to let this thread raise the interrupt that ends it: yield, run again.
         await this.waitForInterrupt();
         return;
       case ExitReason.INTR:
@@ -219,15 +391,44 @@ export class Machine {
   }
 
   private waitForInterrupt(): Promise<void> {
-    if (this.pic.hasInterrupt() || this.stopRequested) return Promise.resolve();
+    if (this.stopRequested) return Promise.resolve();
     return new Promise((resolve) => {
-      this.wakeHalted = () => {
+      const done = (): void => {
         this.wakeHalted = undefined;
+        clearTimeout(timer);
         resolve();
       };
+      const timer = setTimeout(done, HALT_POLL_MS);
+      this.wakeHalted = done;
     });
   }
 }
+
+/** How long an inline vCPU's HLT exit yields the thread before it runs (and checks) again. */
+const HALT_POLL_MS = 1;
+
+/** CPUID 0x80000001 EDX bit 29: Intel 64 / long mode (SDM Vol. 2A, CPUID). */
+const CPUID_EXT_FEATURES = 0x80000001;
+const CPUID_EXT_EDX_LM = 1 << 29;
+
+/** Guest RAM for DMA: anything outside [0, ramSize) is not RAM and answers undefined/false. */
+function guestMemory(vm: Vm, ramSize: number): GuestMemory {
+  const inRam = (gpa: number, len: number) => Number.isSafeInteger(gpa) && gpa >= 0 && len >= 0 && gpa + len <= ramSize;
+  return {
+    read: (gpa, len) => (inRam(gpa, len) ? vm.guestView(gpa, len) : undefined),
+    write: (gpa, bytes) => {
+      if (!inRam(gpa, bytes.length)) return false;
+      vm.guestView(gpa, bytes.length).set(bytes);
+      return true;
+    },
+  };
+}
+
+/** crypto.getRandomValues, which Node and browsers both have; at most 65536 bytes a call. */
+const defaultEntropy: EntropySource = (buffer) => {
+  const crypto = (globalThis as unknown as { crypto: { getRandomValues(b: Uint8Array): void } }).crypto;
+  for (let at = 0; at < buffer.length; at += 65536) crypto.getRandomValues(buffer.subarray(at, Math.min(buffer.length, at + 65536)));
+};
 
 function readLe(dv: DataView, at: number, size: number): number {
   return size === 1 ? dv.getUint8(at) : size === 2 ? dv.getUint16(at, true) : dv.getUint32(at, true);

@@ -9,10 +9,12 @@
 // read-only page faults either way (checked on the host CPU). A register destination is not
 // written when the comparison fails: the host leaves the upper half of a 32-bit register in
 // 64-bit mode as it was.
+import { Feature } from '../../core/cpu/cpuid.ts';
 import { Flag, Reg, STATUS_FLAGS, Vector } from '../../core/cpu/registers.ts';
 import type { BlockContext, Location } from '../context.ts';
 import { DeferredFlags } from '../flags.ts';
 import { Op } from '../wasm/encoder.ts';
+import { requireFeature } from './bmi.ts';
 import { flagPos } from './flagops.ts';
 
 type Emit = (ctx: BlockContext) => void;
@@ -74,7 +76,8 @@ const cmpxchg: Emit = (ctx) => {
 /**
  * CMPXCHG8B m64 / CMPXCHG16B m128 (REX.W): compare rDX:rAX with the memory operand; equal:
  * store rCX:rBX, else load it into rDX:rAX. Only ZF changes. CMPXCHG16B needs a 16-byte
- * aligned operand, else #GP(0) (SDM Vol. 2A CMPXCHG8B/CMPXCHG16B).
+ * aligned operand, else #GP(0), and is #UD without CPUID.01H:ECX.CMPXCHG16B (SDM Vol. 2A
+ * CMPXCHG8B/CMPXCHG16B).
  */
 const cmpxchg8b: Emit = (ctx) => {
   const fb = ctx.fb;
@@ -82,6 +85,7 @@ const cmpxchg8b: Emit = (ctx) => {
   const loc = ctx.operand(0, 8);
   if (loc.kind !== 'mem') throw new Error('CMPXCHG8B takes a memory operand (the decoder raises #UD)');
   const wide = i.opSize === 8;
+  if (wide && !requireFeature(ctx, Feature.CX16)) return;
   const half = wide ? 8 : 4;
   const equal = ctx.i32();
   const lo = ctx.i64();

@@ -1,6 +1,10 @@
 // Near control transfers: JMP Jcc CALL RET LOOP/LOOPE/LOOPNE JCXZ (SDM Vol. 2A/2B). Each ends
 // the block by writing RIP. In 16/32-bit code the target is truncated to the operand size
 // (a JMP with a 16-bit operand clears the upper half of EIP; SDM Vol. 2A JMP).
+// The target is checked before anything is committed: a non-canonical target in 64-bit mode,
+// or one beyond the CS limit elsewhere, raises #GP(0) at the branch itself (RIP of the branch,
+// RSP and RCX unchanged), not at the target (SDM Vol. 2A JMP "If target offset is
+// non-canonical", "If the target operand is beyond the code segment limits").
 // Far transfers live in the system family (core/cpu/far.ts helpers).
 import { CONDITIONS } from '../../core/cpu/opcodes.ts';
 import { Reg } from '../../core/cpu/registers.ts';
@@ -22,9 +26,37 @@ function truncateTarget(ctx: BlockContext): void {
   if (ctx.mode.codeSize !== 8 || ctx.instr.opSize !== 8) ctx.mask(ctx.mode.codeSize === 8 ? 8 : ctx.instr.opSize);
 }
 
+/** Checks the target on the stack and ends the block with it. */
 function endWithTargetOnStack(ctx: BlockContext): void {
-  ctx.setRipFromStack();
+  const target = ctx.i64();
+  ctx.fb.set(target);
+  ctx.checkBranchTarget(target);
+  ctx.storeField('rip', target);
   ctx.ended = true;
+}
+
+/** Ends the block at `target` (i64 local) when `taken` (i32 local) is set, else at the next instruction. */
+function endConditional(ctx: BlockContext, target: number, taken: number, checked = false): void {
+  const fb = ctx.fb;
+  if (!checked) {
+    fb.get(taken).if_();
+    ctx.checkBranchTarget(target);
+    fb.end();
+  }
+  const dest = ctx.i64();
+  fb.get(target);
+  ctx.nextRip();
+  fb.get(taken).op(Op.select).set(dest);
+  ctx.storeField('rip', dest);
+  ctx.ended = true;
+}
+
+/** The relative target in a fresh local. */
+function relativeTargetLocal(ctx: BlockContext): number {
+  const target = ctx.i64();
+  relativeTarget(ctx);
+  ctx.fb.set(target);
+  return target;
 }
 
 const jmp: Emit = (ctx) => {
@@ -39,11 +71,11 @@ const jmp: Emit = (ctx) => {
 
 function jcc(cc: number): Emit {
   return (ctx) => {
-    relativeTarget(ctx);
-    ctx.nextRip();
+    const target = relativeTargetLocal(ctx);
+    const taken = ctx.i32();
     emitCondition(ctx, cc);
-    ctx.fb.op(Op.select);
-    endWithTargetOnStack(ctx);
+    ctx.fb.set(taken);
+    endConditional(ctx, target, taken);
   };
 }
 
@@ -57,6 +89,7 @@ const call: Emit = (ctx) => {
     truncateTarget(ctx);
   } else relativeTarget(ctx);
   fb.set(target);
+  ctx.checkBranchTarget(target);
   const ret = ctx.i64();
   ctx.nextRip();
   fb.set(ret);
@@ -67,17 +100,21 @@ const call: Emit = (ctx) => {
 
 const ret: Emit = (ctx) => {
   const i = ctx.instr;
-  const [target, next] = pop(ctx, i.opSize);
+  const [popped, next] = pop(ctx, i.opSize);
   const rsp = next;
   if (i.form.operands[0] === 'Iw') {
     ctx.fb.get(next).i64Const(i.imm).op(Op.i64_add);
     ctx.mask(ctx.mode.stackSize);
     ctx.fb.set(rsp);
   }
-  ctx.writeReg(Reg.RSP, ctx.mode.stackSize, rsp);
-  ctx.fb.get(target);
+  const target = ctx.i64();
+  ctx.fb.get(popped);
   truncateTarget(ctx);
-  endWithTargetOnStack(ctx);
+  ctx.fb.set(target);
+  ctx.checkBranchTarget(target);
+  ctx.writeReg(Reg.RSP, ctx.mode.stackSize, rsp);
+  ctx.storeField('rip', target);
+  ctx.ended = true;
 };
 
 /** LOOP/LOOPE/LOOPNE: decrement the count register (address size), branch if nonzero (and ZF test). */
@@ -90,27 +127,29 @@ function loop(kind: 'loop' | 'loope' | 'loopne'): Emit {
     fb.i64Const(1).op(Op.i64_sub);
     ctx.mask(i.addrSize);
     fb.set(count);
-    ctx.writeReg(Reg.RCX, i.addrSize, count);
-    relativeTarget(ctx);
-    ctx.nextRip();
+    const target = relativeTargetLocal(ctx);
+    const taken = ctx.i32();
     fb.get(count).op(Op.i64_eqz).op(Op.i32_eqz);
     if (kind !== 'loop') {
       emitCondition(ctx, kind === 'loope' ? 4 : 5); // e / ne
       fb.op(Op.i32_and);
     }
-    fb.op(Op.select);
-    endWithTargetOnStack(ctx);
+    fb.set(taken);
+    fb.get(taken).if_();
+    ctx.checkBranchTarget(target);
+    fb.end();
+    ctx.writeReg(Reg.RCX, i.addrSize, count);
+    endConditional(ctx, target, taken, true);
   };
 }
 
 const jcxz: Emit = (ctx) => {
   const i = ctx.instr;
-  relativeTarget(ctx);
-  ctx.nextRip();
+  const target = relativeTargetLocal(ctx);
+  const taken = ctx.i32();
   ctx.readReg(Reg.RCX, i.addrSize);
-  ctx.fb.op(Op.i64_eqz);
-  ctx.fb.op(Op.select);
-  endWithTargetOnStack(ctx);
+  ctx.fb.op(Op.i64_eqz).set(taken);
+  endConditional(ctx, target, taken);
 };
 
 export const controlEmitters: Record<string, Emit> = {

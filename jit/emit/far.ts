@@ -12,6 +12,7 @@ import { ExitReason } from '../../core/kvm/exit-reason.ts';
 import type { BlockContext, InsnSite } from '../context.ts';
 import { Op } from '../wasm/encoder.ts';
 import { readFarPointer } from './segments.ts';
+import { ApicEvent } from '../../core/kvm/irqchip/shared-apic.ts';
 
 type Emit = (ctx: BlockContext) => void;
 
@@ -130,7 +131,16 @@ const retf: Emit = (ctx) => {
 const iret: Emit = (ctx) => {
   const opSize = ctx.instr.opSize;
   const next = nextRipOf(ctx);
-  transfer(ctx, (cpu, site) => interruptReturn(cpu, opSize, next(cpu, site)));
+  transfer(ctx, (cpu, site) => {
+    interruptReturn(cpu, opSize, next(cpu, site));
+    // IRET ends the blocking of NMIs that began with the last NMI (SDM Vol. 3A 6.7.1); the
+    // run loop then looks at a queued NMI (core/kvm/irqchip/vcpu-apic.ts).
+    const s = cpu.state;
+    if (s.getU32('nmiBlocked') !== 0) {
+      s.setU32('nmiBlocked', 0);
+      Atomics.or(s.u32, s.addr('apicEvents') >>> 2, ApicEvent.Poke);
+    }
+  });
 };
 
 /**

@@ -2,7 +2,9 @@
 // Vol. 2B RDTSC/RDTSCP/RDMSR/WRMSR). The answers come from the vCPU's models (cpu.env:
 // core/cpu/cpuid.ts, core/cpu/msr.ts), so these run as helpers: KVM intercepts them too.
 import type { Cpu } from '../../core/cpu/cpu.ts';
+import { withOsBits } from '../../core/cpu/cpuid.ts';
 import { GuestFault } from '../../core/cpu/faults.ts';
+import { refuseMsrAccess } from '../../core/cpu/msr-exit.ts';
 import { Cr4, Reg, Vector } from '../../core/cpu/registers.ts';
 import type { BlockContext, InsnSite } from '../context.ts';
 
@@ -37,7 +39,9 @@ function checkPrivileged(cpu: Cpu, site: InsnSite): void {
 const cpuid: Emit = (ctx) => {
   ctx.helper((cpu) => {
     const s = cpu.state;
-    const [eax, ebx, ecx, edx] = cpu.env.cpuid.query(s.getLo('gpr', Reg.RAX), s.getLo('gpr', Reg.RCX));
+    const leaf = s.getLo('gpr', Reg.RAX);
+    const subleaf = s.getLo('gpr', Reg.RCX);
+    const [eax, ebx, ecx, edx] = withOsBits(leaf, subleaf, cpu.env.cpuid.query(leaf, subleaf), s.getLo('cr4'));
     // 32-bit results: in 64-bit mode the high halves of RAX, RBX, RCX and RDX are cleared.
     s.setLo('gpr', eax, Reg.RAX);
     s.setLo('gpr', ebx, Reg.RBX);
@@ -67,9 +71,10 @@ const rdtscp: Emit = (ctx) => {
 const rdmsr: Emit = (ctx) => {
   ctx.helper((cpu, site) => {
     checkPrivileged(cpu, site);
-    const value = cpu.env.msrs.get(cpu.state.getLo('gpr', Reg.RCX));
-    // An MSR the model does not have raises #GP(0), as on hardware.
-    if (value === undefined) throw gp0(site);
+    const index = cpu.state.getLo('gpr', Reg.RCX);
+    const value = cpu.env.msrs.get(index);
+    // An MSR the model does not have raises #GP(0), as on hardware, or exits to user space.
+    if (value === undefined) refuseMsrAccess(cpu, site, index, false);
     setEdxEax(cpu, value);
   }, false);
 };
@@ -81,7 +86,7 @@ const wrmsr: Emit = (ctx) => {
     const index = s.getLo('gpr', Reg.RCX);
     const value = (BigInt(s.getLo('gpr', Reg.RDX)) << 32n) | BigInt(s.getLo('gpr', Reg.RAX));
     // Unknown MSRs and values with bits the MSR does not allow raise #GP(0).
-    if (!cpu.env.msrs.set(index, value, false)) throw gp0(site);
+    if (!cpu.env.msrs.set(index, value, false)) refuseMsrAccess(cpu, site, index, true, value);
     if (index === MSR_EFER) cpu.mmu.flush();
     cpu.refreshMode();
   }, false);

@@ -1,12 +1,14 @@
 // Data movement: MOV MOVZX MOVSX LEA XCHG CBW/CWDE/CDQE CWD/CDQ/CQO NOP LAHF SAHF SETcc CMOVcc
-// BSWAP XLAT SALC (SDM Vol. 2A/2B).
-import { Flag, Reg } from '../../core/cpu/registers.ts';
+// BSWAP MOVBE XLAT SALC (SDM Vol. 2A/2B).
+import { Feature } from '../../core/cpu/cpuid.ts';
+import { Flag, Reg, Vector } from '../../core/cpu/registers.ts';
 import type { BlockContext } from '../context.ts';
 import { Op } from '../wasm/encoder.ts';
 import { CONDITIONS } from '../../core/cpu/opcodes.ts';
 import { emitCondition } from './conditions.ts';
 import { movSegment } from './segments.ts';
 import { movControl } from './system.ts';
+import { requireFeature } from './bmi.ts';
 
 type Emit = (ctx: BlockContext) => void;
 
@@ -77,7 +79,22 @@ const xchg: Emit = (ctx) => {
   }
 };
 
-const nop: Emit = () => {};
+/** REX.B (SDM Vol. 2A 2.2.1.2). */
+const REX_B = 1;
+
+const nop: Emit = (ctx) => {
+  // 90 is NOP only without REX.B; with it, it is XCHG r8, rAX (SDM Vol. 2B NOP, XCHG).
+  const i = ctx.instr;
+  if (i.opcode !== 0x90 || !(i.rex & REX_B)) return;
+  const r8 = ctx.i64();
+  const ax = ctx.i64();
+  ctx.readReg(Reg.R8, i.opSize);
+  ctx.fb.set(r8);
+  ctx.readReg(Reg.RAX, i.opSize);
+  ctx.fb.set(ax);
+  ctx.writeReg(Reg.R8, i.opSize, ax);
+  ctx.writeReg(Reg.RAX, i.opSize, r8);
+};
 
 const cbw: Emit = (ctx) => {
   // CBW / CWDE / CDQE: sign-extend the lower half of rAX into rAX.
@@ -194,7 +211,38 @@ const salc: Emit = (ctx) => {
   ctx.writeReg(Reg.RAX, 1, v);
 };
 
+/** Pushes the low `size` bytes of the i64 local `v` in reverse order (zero-extended). */
+function byteSwapped(ctx: BlockContext, v: number, size: number): void {
+  const fb = ctx.fb;
+  fb.i64Const(0);
+  for (let k = 0; k < size; k++) {
+    fb.get(v).i64Const(8 * k).op(Op.i64_shr_u).i64Const(0xff).op(Op.i64_and);
+    fb.i64Const(8 * (size - 1 - k)).op(Op.i64_shl).op(Op.i64_or);
+  }
+}
+
+/**
+ * MOVBE Gv, Mv / Mv, Gv: a move that reverses the byte order, 16, 32 or 64 bits (SDM Vol. 2B
+ * MOVBE). #UD without CPUID.01H:ECX.MOVBE, with F3, and with F2 (which selects CRC32 where
+ * SSE4.2 exists: that form is in the table, so an F2 reaching here means it does not).
+ */
+const movbe: Emit = (ctx) => {
+  if (ctx.instr.repPrefix !== 0) {
+    ctx.raise(Vector.UD, 0);
+    ctx.ended = true;
+    return;
+  }
+  if (!requireFeature(ctx, Feature.MOVBE)) return;
+  const dst = ctx.operand(0);
+  const v = ctx.readTo(ctx.operand(1, dst.size));
+  const r = ctx.i64();
+  byteSwapped(ctx, v, dst.size);
+  ctx.fb.set(r);
+  ctx.write(dst, r);
+};
+
 export const moveEmitters: Record<string, Emit> = {
+  movbe,
   mov,
   movzx: extend(false),
   movsx: extend(true),
@@ -202,7 +250,6 @@ export const moveEmitters: Record<string, Emit> = {
   lea,
   xchg,
   nop,
-  fwait: nop, // no x87 yet: CR0.MP/TS checks come with the FPU (WAIT only checks for pending x87 exceptions)
   cbw,
   cwd,
   lahf,

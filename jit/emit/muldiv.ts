@@ -17,7 +17,7 @@ const INT64_MIN = -(1n << 63n);
 const INT64_MAX = (1n << 63n) - 1n;
 
 /** The high 64 bits of the unsigned 128-bit product of two i64 locals, into a new local. */
-function mulHighUnsigned(ctx: BlockContext, a: number, b: number): number {
+export function mulHighUnsigned(ctx: BlockContext, a: number, b: number): number {
   const fb = ctx.fb;
   const lo32 = (l: number): void => {
     fb.get(l).i64Const(0xffffffffn).op(Op.i64_and);

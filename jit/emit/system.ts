@@ -1,6 +1,10 @@
 // System instructions (SDM Vol. 2A/2B instruction pages, Vol. 3A chapter 2): MOV to/from
-// control and debug registers, LMSW SMSW CLTS INVLPG INVD WBINVD HLT, CLI STI PUSHF POPF,
-// LGDT LIDT SGDT SIDT LLDT SLDT LTR STR, LAR LSL VERR VERW ARPL, UD2 UD1 and BOUND.
+// control and debug registers, LMSW SMSW CLTS INVLPG INVPCID INVD WBINVD HLT, CLI STI CLAC
+// STAC PUSHF POPF, LGDT LIDT SGDT SIDT LLDT SLDT LTR STR (with UMIP), RDPKRU WRPKRU, LAR LSL
+// VERR VERW ARPL, UD2 UD1 and BOUND.
+//
+// CPUID-dependent #UD (CLAC/STAC, INVPCID) is decided at compile time: the CPUID table is
+// fixed once the vCPU has run (KVM refuses a different KVM_SET_CPUID2 after KVM_RUN).
 //
 // Checks that depend only on the translation mode (CPL, real or virtual-8086 mode) are made
 // at compile time: blocks are cached per mode (core/cpu/mode.ts), so a privileged
@@ -10,8 +14,12 @@
 import type { Cpu } from '../../core/cpu/cpu.ts';
 import { loadAccessRights, loadLdt, loadSegmentLimit, loadTr, PSEUDO_DESCRIPTOR_BASE16_MASK, verifySegment } from '../../core/cpu/dtables.ts';
 import { ExitSignal, GuestFault, InternalError } from '../../core/cpu/faults.ts';
-import { Cr0, Flag, IOPL_SHIFT, Reg, Seg, Vector } from '../../core/cpu/registers.ts';
-import { invalidatePage, loadMachineStatusWord, readDebugRegister, writeControlRegister, writeDebugRegister } from '../../core/cpu/system-regs.ts';
+import { cpuidHas, Feature } from '../../core/cpu/cpuid.ts';
+import { Shadow } from '../../core/cpu/debug.ts';
+import { Cr0, Cr4, Flag, IOPL_SHIFT, Reg, Seg, Vector } from '../../core/cpu/registers.ts';
+import {
+  invalidatePage, invalidatePcid, loadMachineStatusWord, readDebugRegister, writeControlRegister, writeDebugRegister,
+} from '../../core/cpu/system-regs.ts';
 import { ExitReason } from '../../core/kvm/exit-reason.ts';
 import type { BlockContext, InsnSite, Location, Size } from '../context.ts';
 import { Op } from '../wasm/encoder.ts';
@@ -43,6 +51,19 @@ function protectedOnly(ctx: BlockContext): boolean {
   if (ctx.mode.protectedMode) return true;
   fault(ctx, Vector.UD);
   return false;
+}
+
+/**
+ * UMIP (SDM Vol. 3A 2.5, CR4.UMIP): SGDT, SIDT, SLDT, SMSW and STR raise #GP(0) at CPL > 0,
+ * virtual-8086 mode included, before any memory access. CR4 is read at run time.
+ */
+function umipCheck(ctx: BlockContext): void {
+  if (atCpl0(ctx)) return;
+  const fb = ctx.fb;
+  fb.i32Const(0).mem(Op.i32_load, ctx.addr('cr4')).i32Const(Cr4.UMIP).op(Op.i32_and);
+  fb.if_();
+  ctx.raise(Vector.GP, 0);
+  fb.end();
 }
 
 /** Runs `fn` on the cold path for this instruction; the faults it throws are reported at it. */
@@ -166,19 +187,29 @@ function movDr(ctx: BlockContext, dr: number, gpr: number, toGpr: boolean, size:
   // DR8-DR15 (REX.R) do not exist (SDM Vol. 2B MOV DR, 64-bit mode exceptions).
   if (dr > 7) return fault(ctx, Vector.UD);
   // CR4.DE, DR7.GD and the #UD/#GP/#DB order are run-time matters (core/cpu/system-regs.ts).
-  cold(
-    ctx,
-    (cpu) => {
-      if (toGpr) {
+  if (toGpr) {
+    cold(
+      ctx,
+      (cpu) => {
         const [lo, hi] = readDebugRegister(cpu, dr);
         setGpr(cpu, gpr, size, lo, hi);
-      } else {
-        const [lo, hi] = gprHalves(cpu, gpr);
-        writeDebugRegister(cpu, dr, lo, size === 8 ? hi : 0);
-      }
+      },
+      false,
+    );
+    return;
+  }
+  // A write may enable breakpoints, which the run loop checks between single-instruction
+  // blocks (core/cpu/debug.ts): the block ends after it.
+  cold(
+    ctx,
+    (cpu, site) => {
+      const [lo, hi] = gprHalves(cpu, gpr);
+      writeDebugRegister(cpu, dr, lo, size === 8 ? hi : 0);
+      return continueAtNext(cpu, site);
     },
-    false,
+    true,
   );
+  ctx.ended = true;
 }
 
 /** LMSW r/m16: PE MP EM TS from the low 4 bits; may enter protected mode, so the block ends. */
@@ -197,11 +228,12 @@ const lmsw: Emit = (ctx) => {
 };
 
 /**
- * SMSW: not privileged (UMIP is not implemented). A memory operand gets the low 16 bits of
- * CR0; a register gets CR0 at the operand size (bits 31:16 too, as P6 and later processors,
- * Bochs and QEMU store them; SDM Vol. 2B SMSW calls them undefined for older CPUs).
+ * SMSW: not privileged, but #GP(0) under UMIP at CPL > 0. A memory operand gets the low 16
+ * bits of CR0; a register gets CR0 at the operand size (bits 31:16 too, as P6 and later
+ * processors, Bochs and QEMU store them; SDM Vol. 2B SMSW calls them undefined for older CPUs).
  */
 const smsw: Emit = (ctx) => {
+  umipCheck(ctx);
   const dst = ctx.operand(0);
   const v = ctx.i64();
   ctx.loadField('cr0');
@@ -235,7 +267,7 @@ const invlpg: Emit = (ctx) => {
   if (ctx.mode.codeSize !== 8) ctx.mask(4);
   fb.set(lin);
   ctx.storeField('scratch', lin);
-  cold(ctx, (cpu) => invalidatePage(cpu, cpu.state.getNum('scratch')), false);
+  cold(ctx, (cpu) => invalidatePage(cpu, cpu.state.getLinear('scratch')), false);
 };
 
 /** INVD and WBINVD: privileged; there is no cache to write back or drop (SDM Vol. 2A INVD, WBINVD). */
@@ -284,7 +316,7 @@ const sti: Emit = (ctx) => {
   loadEflags(ctx);
   fb.set(old);
   fb.get(old).i32Const(Flag.IF).op(Op.i32_and).op(Op.i32_eqz).if_();
-  fb.i32Const(0).i32Const(1).mem(Op.i32_store, ctx.addr('interruptShadow'));
+  fb.i32Const(0).i32Const(Shadow.Sti).mem(Op.i32_store, ctx.addr('interruptShadow'));
   fb.end();
   fb.i32Const(0).get(old).i32Const(Flag.IF).op(Op.i32_or).mem(Op.i32_store, ctx.addr('rflags'));
   ctx.endAtNext();
@@ -362,19 +394,27 @@ function loadTableRegister(table: 'gdtr' | 'idtr'): Emit {
     ctx.readMem(m.seg, offsetPlus(ctx, offset, 2), long ? 8 : 4);
     if (!long && ctx.instr.opSize === 2) fb.i64Const(PSEUDO_DESCRIPTOR_BASE16_MASK).op(Op.i64_and);
     fb.set(base);
+    if (long) {
+      // A non-canonical base is #GP(0) (SDM Vol. 2A LGDT/LIDT, 64-Bit Mode Exceptions).
+      ctx.nonCanonical(base);
+      fb.if_();
+      ctx.raise(Vector.GP, 0);
+      fb.end();
+    }
     ctx.storeField(table === 'gdtr' ? 'gdtrLimit' : 'idtrLimit', limit);
     ctx.storeField(table === 'gdtr' ? 'gdtrBase' : 'idtrBase', base);
   };
 }
 
 /**
- * SGDT/SIDT m: not privileged (UMIP is not implemented). The limit, then the base: 32 bits,
+ * SGDT/SIDT m: not privileged, but #GP(0) under UMIP at CPL > 0. The limit, then the base: 32 bits,
  * or 64 in 64-bit mode. With a 16-bit operand size the Pentium stores a 24-bit base and a
  * zero sixth byte (SDM Vol. 2B SGDT, "IA-32 Architecture Compatibility": the 286 stored 1s
  * there, the Intel386 through Pentium Pro store 0s; QEMU does the same).
  */
 function storeTableRegister(table: 'gdtr' | 'idtr'): Emit {
   return (ctx) => {
+    umipCheck(ctx);
     const fb = ctx.fb;
     const m = ctx.instr.mem!;
     const long = ctx.mode.codeSize === 8;
@@ -404,11 +444,13 @@ function loadSystemSegment(load: (cpu: Cpu, selector: number) => void): Emit {
 
 /**
  * SLDT / STR r/m16: a memory operand gets 16 bits; a register the selector zero-extended to
- * the operand size (P6 and later clear bits 31:16; SDM Vol. 2B SLDT, STR).
+ * the operand size (P6 and later clear bits 31:16; SDM Vol. 2B SLDT, STR). #UD in real and
+ * virtual-8086 mode comes before UMIP's #GP(0).
  */
 function storeSystemSelector(seg: Seg.LDTR | Seg.TR): Emit {
   return (ctx) => {
     if (!protectedOnly(ctx)) return;
+    umipCheck(ctx);
     const i = ctx.instr;
     const dst: Location = i.mem ? ctx.operand(0) : { kind: 'reg', reg: i.rm, size: i.opSize, high8: false };
     const v = ctx.i64();
@@ -476,6 +518,105 @@ const arpl: Emit = (ctx) => {
   ctx.flags.produceBits(Flag.ZF, zf);
 };
 
+// ---- SMAP, PCID and protection keys ----------------------------------------------------------
+
+/**
+ * CLAC / STAC: clear or set EFLAGS.AC, which lets explicit supervisor accesses reach user
+ * pages under SMAP. #UD at CPL > 0, in virtual-8086 mode, and when CPUID does not enumerate
+ * SMAP (SDM Vol. 2A CLAC, Vol. 2B STAC). The TLB never caches what AC decides (mmu.ts).
+ */
+function setAc(on: boolean): Emit {
+  return (ctx) => {
+    if (!atCpl0(ctx) || !cpuidHas(ctx.cpu.env.cpuid, Feature.SMAP)) return fault(ctx, Vector.UD);
+    const fb = ctx.fb;
+    fb.i32Const(0);
+    loadEflags(ctx);
+    if (on) fb.i32Const(Flag.AC).op(Op.i32_or);
+    else fb.i32Const(~Flag.AC).op(Op.i32_and);
+    fb.mem(Op.i32_store, ctx.addr('rflags'));
+  };
+}
+
+/**
+ * INVPCID r32/r64, m128 (SDM Vol. 2A INVPCID): #UD without CPUID.INVPCID, #GP(0) outside
+ * CPL 0 (virtual-8086 mode included), then both descriptor quadwords are read (segment and
+ * page faults first) and the checks and invalidation run on the cold path. The register is
+ * 64-bit in 64-bit mode and 32-bit elsewhere, whatever the operand-size prefixes.
+ */
+const invpcid: Emit = (ctx) => {
+  if (!cpuidHas(ctx.cpu.env.cpuid, Feature.INVPCID)) return fault(ctx, Vector.UD);
+  if (!privileged(ctx)) return;
+  const fb = ctx.fb;
+  const m = ctx.instr.mem!;
+  const typeReg = ctx.instr.reg;
+  const long = ctx.mode.codeSize === 8;
+  const offset = ctx.i64();
+  ctx.effectiveAddress(m);
+  fb.set(offset);
+  const pcidWord = ctx.i64();
+  ctx.readMem(m.seg, offset, 8);
+  fb.set(pcidWord);
+  const address = ctx.i64();
+  ctx.readMem(m.seg, offsetPlus(ctx, offset, 8), 8);
+  fb.set(address);
+  // The two quadwords reach the cold path through `scratch`, one helper call each.
+  let first: [number, number] = [0, 0];
+  ctx.storeField('scratch', pcidWord);
+  cold(ctx, (cpu) => void (first = scratchHalves(cpu)), false);
+  ctx.storeField('scratch', address);
+  cold(
+    ctx,
+    (cpu) => {
+      const [lo, hi] = gprHalves(cpu, typeReg);
+      invalidatePcid(cpu, lo, long ? hi : 0, first, scratchHalves(cpu));
+    },
+    false,
+  );
+};
+
+const scratchHalves = (cpu: Cpu): [number, number] => {
+  const a = cpu.state.addr('scratch') >>> 2;
+  return [cpu.state.u32[a], cpu.state.u32[a + 1]];
+};
+
+/** #UD unless CR4.PKE = 1 (SDM Vol. 2B RDPKRU, WRPKRU); then #GP(0) unless ECX = 0. */
+function checkPkru(cpu: Cpu): void {
+  const s = cpu.state;
+  if (!(s.getLo('cr4') & Cr4.PKE)) throw new GuestFault(Vector.UD, undefined);
+  if (s.getLo('gpr', Reg.RCX) !== 0) throw new GuestFault(Vector.GP, 0);
+}
+
+/** RDPKRU: EAX = PKRU, EDX = 0, at any privilege (SDM Vol. 2B RDPKRU). */
+const rdpkru: Emit = (ctx) => {
+  cold(
+    ctx,
+    (cpu) => {
+      checkPkru(cpu);
+      cpu.state.setLo('gpr', cpu.state.getU32('pkru'), Reg.RAX);
+      cpu.state.setLo('gpr', 0, Reg.RDX);
+    },
+    false,
+  );
+};
+
+/**
+ * WRPKRU: PKRU = EAX; #GP(0) unless EDX = 0 too (SDM Vol. 2B WRPKRU). The TLB has cached
+ * rights under the old PKRU, so it is flushed.
+ */
+const wrpkru: Emit = (ctx) => {
+  cold(
+    ctx,
+    (cpu) => {
+      checkPkru(cpu);
+      const s = cpu.state;
+      if (s.getLo('gpr', Reg.RDX) !== 0) throw new GuestFault(Vector.GP, 0);
+      s.setU32('pkru', s.getLo('gpr', Reg.RAX));
+      cpu.mmu.flush();
+    },
+    false,
+  );
+};
+
 // ---- invalid opcodes and BOUND -------------------------------------------------------------
 
 /** UD2 (0F 0B) and UD1 (0F B9 /r) raise #UD (SDM Vol. 2B UD). */
@@ -519,6 +660,11 @@ export const systemEmitters: Record<string, Emit> = {
   smsw,
   clts,
   invlpg,
+  invpcid,
+  clac: setAc(false),
+  stac: setAc(true),
+  rdpkru,
+  wrpkru,
   invd: cacheControl,
   wbinvd: cacheControl,
   cli,

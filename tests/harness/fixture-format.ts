@@ -9,7 +9,7 @@
 // changed. Register values are hex strings without "0x". loadFixtures() expands all of
 // that, so a test sees complete CpuStates.
 
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
   AF,
@@ -235,15 +235,32 @@ export function loadFixtures(family: string): FixtureFile {
   return parseFixtureText(readFileSync(`${FIXTURE_DIR}${family}.jsonl`, 'utf8'));
 }
 
-/** The families that have a committed fixture file. */
-export function listFixtureFamilies(): string[] {
+/**
+ * The families that have a committed fixture file recorded in `mode`: 32-bit ones by default,
+ * which loadFixtures() reads; 64-bit ones are read with fixture-format64.ts.
+ */
+export function listFixtureFamilies(mode: '32' | '64' = '32'): string[] {
   return readdirSync(FIXTURE_DIR)
     .filter((f) => f.endsWith('.jsonl'))
     .map((f) => f.slice(0, -'.jsonl'.length))
+    .filter((f) => fixtureMode(f) === mode)
     .sort();
 }
 
-const sizeMask = (size: 8 | 16 | 32): number => (size === 32 ? 0xffffffff : (1 << size) - 1);
+/** The mode of a committed family from its header line alone (a header without `mode` is 32-bit). */
+export function fixtureMode(family: string): '32' | '64' {
+  const fd = openSync(`${FIXTURE_DIR}${family}.jsonl`, 'r');
+  try {
+    const buf = Buffer.alloc(8192);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    const line = buf.subarray(0, n).toString('utf8').split('\n')[0] ?? '';
+    return (JSON.parse(line) as { mode?: string }).mode === '64' ? '64' : '32';
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const sizeMask = (size: number): number => (size >= 32 ? 0xffffffff : (1 << size) - 1);
 
 export interface CompareMasks {
   /** EFLAGS bits to compare. */
@@ -260,7 +277,8 @@ export function compareMasks(c: FixtureCase): CompareMasks {
   const regs = Object.fromEntries(REGISTERS.map((r) => [r, 0xffffffff])) as Record<RegisterName, number>;
   const mem = new Uint8Array(LAYOUT.memSize).fill(0xff);
   if (u.result && c.final.fault === undefined) {
-    if (c.ctx.dest !== undefined) regs[c.ctx.dest] = (regs[c.ctx.dest] & ~sizeMask(c.ctx.size)) >>> 0;
+    const dest = c.ctx.dest as RegisterName | undefined; // 32-bit cases name eax..esp
+    if (dest !== undefined) regs[dest] = (regs[dest] & ~sizeMask(c.ctx.size)) >>> 0;
     if (c.ctx.destMem !== undefined) mem.fill(0, c.ctx.destMem, c.ctx.destMem + c.ctx.size / 8);
   }
   // A fault leaves EFLAGS as they were before the instruction; nothing in it is undefined.

@@ -15,6 +15,9 @@ import { MULDIV_FAMILIES } from './families/muldiv.ts';
 import { SHIFT_FAMILIES } from './families/shift.ts';
 import { STACK_FAMILIES } from './families/stack.ts';
 import { STRING_FAMILIES } from './families/string.ts';
+import type { Family64 } from './record64.ts';
+import type { CaseSpec64 } from './lib/x86-64.ts';
+import { FAMILIES64 } from './families64/index.ts';
 
 export interface Family {
   /** File name stem: tests/fixtures/cpu/<name>.jsonl. */
@@ -39,18 +42,27 @@ export const FAMILIES: readonly Family[] = [
   ...STACK_FAMILIES,
 ];
 
-export const familySeed = (f: Family): string => `${f.name}/${SEED_VERSION}`;
+export const familySeed = (f: Family | Family64): string => `${f.name}/${SEED_VERSION}`;
 
 export function generateFamily(f: Family): CaseSpec[] {
   return f.generate(new Rng(familySeed(f)));
 }
 
+/** The 64-bit families (families64/): the host runs them in 64-bit mode. */
+export { FAMILIES64 };
+
+export function generateFamily64(f: Family64): CaseSpec64[] {
+  return f.generate(new Rng(familySeed(f)));
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   let total = 0;
-  for (const f of FAMILIES) {
-    const n = generateFamily(f).length;
+  for (const f of [...FAMILIES, ...FAMILIES64]) {
+    const n = (
+      FAMILIES64.includes(f as Family64) ? generateFamily64(f as Family64) : generateFamily(f as Family)
+    ).length;
     total += n;
-    console.log(`${f.name.padEnd(10)} ${String(n).padStart(6)}  ${f.description}`);
+    console.log(`${f.name.padEnd(12)} ${String(n).padStart(6)}  ${f.description}`);
   }
-  console.log(`${'total'.padEnd(10)} ${String(total).padStart(6)}`);
+  console.log(`${'total'.padEnd(12)} ${String(total).padStart(6)}`);
 }

@@ -1,6 +1,6 @@
-// Record the real CPU: generate the cases, build the native runner (a 32-bit program, in a
-// temporary directory), run every case on this host and write one fixture file per family
-// to tests/fixtures/cpu/. Usage:
+// Record the real CPU: generate the cases, build the native runners (a 32-bit and a 64-bit
+// program, in a temporary directory), run every case on this host and write one fixture file
+// per family to tests/fixtures/cpu/. Usage:
 //   npx tsx tests/harness/record.ts [--only=alu,shift] [--keep]
 // --only re-records some families; --keep leaves the temporary directory (runner, inputs).
 
@@ -9,7 +9,15 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FAMILIES, familySeed, generateFamily, type Family } from './gen-cases.ts';
+import {
+  FAMILIES,
+  FAMILIES64,
+  familySeed,
+  generateFamily,
+  generateFamily64,
+  type Family,
+} from './gen-cases.ts';
+import { buildRunner64, recordFamily64, RecordError as RecordError64 } from './record64.ts';
 import {
   DEFAULT_REGISTERS,
   EFLAGS_RECORDED,
@@ -205,26 +213,37 @@ function main(): void {
     .split(',');
   const keep = process.argv.includes('--keep');
   const families = only ? FAMILIES.filter((f) => only.includes(f.name)) : FAMILIES;
-  if (only && families.length !== only.length)
-    throw new Error(`unknown family in --only (have: ${FAMILIES.map((f) => f.name).join(', ')})`);
+  const families64 = only ? FAMILIES64.filter((f) => only.includes(f.name)) : FAMILIES64;
+  if (only && families.length + families64.length !== only.length)
+    throw new Error(
+      `unknown family in --only (have: ${[...FAMILIES, ...FAMILIES64].map((f) => f.name).join(', ')})`,
+    );
 
   const host = hostInfo();
   const date = new Date().toISOString().slice(0, 10);
   const dir = mkdtempSync(join(tmpdir(), 'wasmkvm-cpu-oracle-'));
   try {
-    const runner = buildRunner(dir);
+    const runner = families.length ? buildRunner(dir) : '';
+    const runner64 = families64.length ? buildRunner64(dir) : '';
     console.log(
       `host: ${host.vendor} ${host.modelName} (family ${host.family}, model ${host.model}, stepping ${host.stepping}, microcode ${host.microcode}), kernel ${host.kernel}`,
     );
     let total = 0;
     let bytes = 0;
-    for (const f of families) {
-      const r = recordFamily(runner, dir, f, host, date);
+    const jobs = [
+      ...families.map((f) => ({ f, rec: () => recordFamily(runner, dir, f, host, date) })),
+      ...families64.map((f) => ({
+        f,
+        rec: () => recordFamily64(runner64, dir, f, familySeed(f), generateFamily64(f), host, date),
+      })),
+    ];
+    for (const { f, rec } of jobs) {
+      const r = rec();
       total += r.count;
       bytes += r.bytes;
       const faults = [...r.faults].map(([v, n]) => `#${v}x${n}`).join(' ');
       console.log(
-        `${f.name.padEnd(10)} ${String(r.count).padStart(6)} cases ${(r.bytes / 1024).toFixed(0).padStart(6)} KiB ${faults}`,
+        `${f.name.padEnd(12)} ${String(r.count).padStart(6)} cases ${(r.bytes / 1024).toFixed(0).padStart(6)} KiB ${faults}`,
       );
     }
     console.log(
@@ -239,7 +258,7 @@ function main(): void {
 try {
   main();
 } catch (e) {
-  if (e instanceof RecordError) {
+  if (e instanceof RecordError || e instanceof RecordError64) {
     console.error(e.message);
     process.exit(1);
   }

@@ -141,6 +141,7 @@ describe('RDTSC and RDTSCP', () => {
 
   it('RDTSCP raises #UD while CPUID.80000001H:EDX.RDTSCP[27] is clear', () => {
     const vm = createTestVm();
+    vm.vcpu.setCpuid2(supportedCpuid().map((e) => (e.function === 0x80000001 ? { ...e, edx: (e.edx & ~(1 << 27)) >>> 0 } : e)));
     expect(vm.vcpu.cpuid.query(0x80000001, 0)[3] & (1 << 27)).toBe(0);
     vm.load(CODE, [0x0f, 0x01, 0xf9, 0xf4]); // rdtscp; hlt
     realModeWithHandler(vm, Vector.UD);

@@ -2,7 +2,7 @@
 // with KVM's rules for EFER writes (arch/x86/kvm/x86.c set_efer): bits the guest's CPUID does
 // not enumerate are reserved, LME cannot change while paging is on, LMA is read-only.
 import { describe, expect, it } from 'vitest';
-import { Feature } from '../../core/cpu/cpuid.ts';
+import { CpuidExt1Edx, Feature } from '../../core/cpu/cpuid.ts';
 import { Msr } from '../../core/cpu/msr.ts';
 import { PagingMode, Pte } from '../../core/cpu/mmu.ts';
 import { Cr0, Cr4, Efer, Reg, Vector } from '../../core/cpu/registers.ts';
@@ -14,8 +14,9 @@ const PDPT = 0x11000;
 const PD = 0x12000;
 
 describe('EFER write rules', () => {
-  it('SCE and NXE are writable; LME needs CPUID LM, which this CPU does not advertise yet', () => {
+  it('SCE and NXE are writable; LME needs CPUID LM, here hidden by the VMM', () => {
     const vm = pagingVm();
+    vm.vcpu.setCpuid2(vm.vcpu.cpuid.getEntries().map((e) => (e.function === 0x80000001 ? { ...e, edx: e.edx & ~CpuidExt1Edx.LM } : e)));
     const msrs = vm.vcpu.msrs;
     expect(msrs.set(Msr.EFER, BigInt(Efer.SCE | Efer.NXE), false)).toBe(true);
     expect(msrs.get(Msr.EFER)).toBe(BigInt(Efer.SCE | Efer.NXE));

@@ -2,14 +2,25 @@
 // mtrr.c): reset values, write masks, memory-type checks, canonical-address checks, FS/GS
 // base MSRs that are the segment bases, and MSRs that exist only with their CPUID feature.
 import { describe, expect, it } from 'vitest';
-import { Feature, supportedCpuid } from '../../core/cpu/cpuid.ts';
+import { Feature, supportedCpuid, type CpuidFeature } from '../../core/cpu/cpuid.ts';
 import { Msr, MSRS } from '../../core/cpu/msr.ts';
 import { Reg, Seg } from '../../core/cpu/registers.ts';
 import { createTestVm, enterFlat32, ExitReason } from '../lib/machine.ts';
 import { advertise } from './paging-lib.ts';
 
+/** The features whose MSRs these tests switch on and off. */
+const GATING: readonly CpuidFeature[] = [Feature.LM, Feature.RDTSCP, Feature.RDPID];
+
+/** A vCPU whose CPUID has none of GATING but `features` (KVM_SET_CPUID2). */
 function msrs(...features: Parameters<typeof advertise>[1][]) {
   const vm = createTestVm();
+  const entries = vm.vcpu.cpuid.getEntries();
+  for (const f of GATING) {
+    const e = entries.find((x) => x.function === f.leaf && x.index === (f.subleaf ?? 0));
+    const reg = (['eax', 'ebx', 'ecx', 'edx'] as const)[f.reg];
+    if (e) e[reg] = (e[reg] & ~f.bit) >>> 0;
+  }
+  vm.vcpu.setCpuid2(entries);
   if (features.length) advertise(vm, ...features);
   return { vm, m: vm.vcpu.msrs };
 }
@@ -149,13 +160,13 @@ describe('the MSR list and CPUID', () => {
       expect(indices).toContain(i);
   });
 
-  it('CPUID advertises PAE PGE PAT PSE-36 MTRR and NX, family 6, but not yet LM or SYSCALL', () => {
+  it('CPUID advertises PAE PGE PAT PSE-36 MTRR, NX, LM and SYSCALL, family 6', () => {
     const leaf1 = supportedCpuid().find((e) => e.function === 1)!;
     const ext1 = supportedCpuid().find((e) => e.function === 0x80000001)!;
     expect((leaf1.eax >> 8) & 0xf).toBe(6);
     for (const bit of [6, 13, 16, 17, 12]) expect((leaf1.edx >>> bit) & 1, `CPUID.01H:EDX[${bit}]`).toBe(1);
     expect((ext1.edx >>> 20) & 1).toBe(1);
-    expect((ext1.edx >>> 29) & 1).toBe(0);
-    expect((ext1.edx >>> 11) & 1).toBe(0);
+    expect((ext1.edx >>> 29) & 1).toBe(1);
+    expect((ext1.edx >>> 11) & 1).toBe(1);
   });
 });

@@ -141,6 +141,19 @@ export function advertise(vm: TestVm, ...features: CpuidFeature[]): void {
   for (const f of features) if (!cpuidHas(vm.vcpu.cpuid, f)) throw new Error('advertise() failed');
 }
 
+/** Replaces the vCPU's CPUID table with the current one minus `features` (KVM_SET_CPUID2). */
+export function conceal(vm: TestVm, ...features: CpuidFeature[]): void {
+  const entries = vm.vcpu.cpuid.getEntries();
+  for (const f of features) {
+    const e = entries.find((x) => x.function === f.leaf && x.index === (f.subleaf ?? 0));
+    if (e === undefined) continue;
+    const reg = (['eax', 'ebx', 'ecx', 'edx'] as const)[f.reg];
+    e[reg] = (e[reg] & ~f.bit) >>> 0;
+  }
+  vm.vcpu.setCpuid2(entries);
+  for (const f of features) if (cpuidHas(vm.vcpu.cpuid, f)) throw new Error('conceal() failed');
+}
+
 /** CpuidReg re-exported for tests that build leaves by hand. */
 export { CpuidReg };
 

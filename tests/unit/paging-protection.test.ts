@@ -8,7 +8,7 @@ import { PfErr, Pte } from '../../core/cpu/mmu.ts';
 import { Cr4, Flag, Reg, Vector } from '../../core/cpu/registers.ts';
 import { writeCr4 } from '../../core/cpu/system-regs.ts';
 import { enterFlat32, ExitReason } from '../lib/machine.ts';
-import { Access, advertise, pageFault, pagingVm, runToException, setPaging, tlbHolds, translate, type PagingVm } from './paging-lib.ts';
+import { Access, advertise, conceal, pageFault, pagingVm, runToException, setPaging, tlbHolds, translate, type PagingVm } from './paging-lib.ts';
 
 const PD = 0x10000;
 const PT = 0x11000;
@@ -92,6 +92,7 @@ describe('CR4.SMEP, SMAP and PGE need their CPUID feature (2.5)', () => {
   it('MOV to CR4 with SMEP or SMAP is #GP(0) until CPUID.07H:EBX enumerates them', () => {
     const vm = vm32();
     const cpu = vm.vcpu.cpu;
+    conceal(vm, Feature.SMEP, Feature.SMAP);
     for (const bit of [Cr4.SMEP, Cr4.SMAP]) {
       expect(() => writeCr4(cpu, bit, 0)).toThrow(GuestFault);
       expect(cpu.state.getLo('cr4')).toBe(0);

@@ -65,9 +65,8 @@ describe('MOV to CR4', () => {
   it.each([
     ['VME', 0x01],
     ['PCE', 0x100],
-    ['DE', 0x08],
-    ['OSFXSR', 0x200],
-    ['UMIP', 0x800],
+    ['CET', 0x800000],
+    ['LA57', 0x1000],
   ])('raises #GP(0) for %s, which CPUID does not advertise', (_name, bit) => {
     const vm = flat32(setCr4(bit));
     expect(runToFault(vm)).toMatchObject({ vector: Vector.GP, errorCode: 0, rip: CODE + 5 });

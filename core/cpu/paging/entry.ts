@@ -18,10 +18,13 @@ export const enum Pte {
 
 /** XD (execute-disable) is bit 63 of a 64-bit entry: bit 31 of its high half. */
 export const PTE_HI_XD = 0x80000000;
+/** The protection key of a 4-/5-level leaf entry is in bits 62:59: bits 30:27 of its high half (SDM Vol. 3A 4.6.2). */
+export const PTE_HI_PKEY_SHIFT = 27;
+export const PKEY_MASK = 0xf;
 
 /** #PF error code bits (SDM Vol. 3A 4.7, Figure 4-12). */
 export const enum PfErr {
-  P = 1 << 0, W = 1 << 1, U = 1 << 2, RSVD = 1 << 3, I = 1 << 4,
+  P = 1 << 0, W = 1 << 1, U = 1 << 2, RSVD = 1 << 3, I = 1 << 4, PK = 1 << 5,
 }
 
 export const enum Access {
@@ -52,6 +55,8 @@ export interface Walk {
   noExec: boolean;
   /** G in the entry that maps the page (meaningful with CR4.PGE only). */
   global: boolean;
+  /** Protection key of the entry that maps the page (4- and 5-level paging; 0 in the other modes). */
+  key: number;
   entries: number[];
   values: number[];
 }

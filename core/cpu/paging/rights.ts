@@ -42,3 +42,18 @@ export function pageFaultCode(cause: number, access: Access, user: boolean, smep
   if (access === Access.Fetch && (smep || nx)) code |= PfErr.I;
   return code;
 }
+
+/**
+ * What protection key `key` allows for data accesses under the rights register that governs
+ * the page (SDM Vol. 3A 4.6.2): PKRU for user-mode pages with CR4.PKE, IA32_PKRS for
+ * supervisor-mode pages with CR4.PKS; `register` is undefined when neither applies. AD
+ * (bit 2 * key) forbids every data access; WD (bit 2 * key + 1) forbids user-mode writes,
+ * and supervisor-mode writes when CR0.WP = 1. Instruction fetches are not affected.
+ */
+export function keyRights(key: number, register: number | undefined, user: boolean, wp: boolean): { read: boolean; write: boolean } {
+  if (register === undefined) return { read: true, write: true };
+  const ad = (register >>> (2 * key)) & 1;
+  const wd = (register >>> (2 * key + 1)) & 1;
+  if (ad) return { read: false, write: false };
+  return { read: true, write: !wd || (!user && !wp) };
+}

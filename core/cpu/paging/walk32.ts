@@ -28,6 +28,7 @@ export function walk32(phys: PhysicalMemory, cr3: number, lin: number, pse: bool
       user: (pde & Pte.US) !== 0,
       noExec: false,
       global: (pde & Pte.G) !== 0,
+      key: 0,
       entries: [pdeAddr],
       values: [pde],
     };
@@ -43,6 +44,7 @@ export function walk32(phys: PhysicalMemory, cr3: number, lin: number, pse: bool
     user: (pde & pte & Pte.US) !== 0,
     noExec: false,
     global: (pte & Pte.G) !== 0,
+    key: 0,
     entries: [pdeAddr, pteAddr],
     values: [pde, pte],
   };

@@ -1,10 +1,11 @@
-// The two paging modes with 64-bit entries: PAE paging (SDM Vol. 3A 4.4: CR4.PAE = 1 outside
+// The paging modes with 64-bit entries: PAE paging (SDM Vol. 3A 4.4: CR4.PAE = 1 outside
 // IA-32e mode; four PDPTE registers loaded from CR3, then a page directory with 2 MiB pages
-// and page tables) and 4-level paging (4.5: IA-32e mode; PML4, page-directory-pointer table
-// with 1 GiB pages, page directory with 2 MiB pages, page table). Entries are [lo, hi] halves.
+// and page tables), 4-level and 5-level paging (4.5: IA-32e mode; with CR4.LA57 a PML5 table
+// above the PML4, then page-directory-pointer table with 1 GiB pages, page directory with
+// 2 MiB pages, page table). Entries are [lo, hi] halves.
 import type { PhysicalMemory } from '../physmem.ts';
 import {
-  HI_ADDR_MASK, NOT_PRESENT, PAGE_1G, PAGE_2M, PAGE_4K, PTE_HI_XD, Pte, RESERVED, entryAddress, readEntry,
+  HI_ADDR_MASK, NOT_PRESENT, PAGE_1G, PAGE_2M, PAGE_4K, PKEY_MASK, PTE_HI_PKEY_SHIFT, PTE_HI_XD, Pte, RESERVED, entryAddress, readEntry,
   type Walk, type WalkFault,
 } from './entry.ts';
 
@@ -24,7 +25,7 @@ const L4_RESERVED_HI = 0x000fffff & ~HI_ADDR_MASK;
 const PDE_2M_RESERVED_LO = 0x001fe000;
 /** A PDPTE that maps a 1 GiB page: bits 29:13 reserved (Table 4-15). */
 const PDPTE_1G_RESERVED_LO = 0x3fffe000;
-/** PS is reserved in a PML4E (Table 4-14). */
+/** PS is reserved in a PML5E and a PML4E (Tables 4-14 and 4-15). */
 const PML4E_RESERVED_LO = Pte.PS;
 
 /** Number of PDPTE registers in PAE paging. */
@@ -47,9 +48,9 @@ export function readPdptes(phys: PhysicalMemory, cr3: number): { entries: number
   return { entries, valid };
 }
 
-/** Builds the Walk of a page mapped by the last of `entries`. */
-function leaf(base: number, offset: number, pageSize: number, rights: Rights, lo: number, entries: number[], values: number[]): Walk {
-  return { phys: base + offset, pageSize, ...rights, global: (lo & Pte.G) !== 0, entries, values };
+/** Builds the Walk of a page mapped by the last of `entries` (whose high half `hi` holds the protection key in IA-32e mode). */
+function leaf(base: number, offset: number, pageSize: number, rights: Rights, lo: number, entries: number[], values: number[], key = 0): Walk {
+  return { phys: base + offset, pageSize, ...rights, global: (lo & Pte.G) !== 0, key, entries, values };
 }
 
 interface Rights {
@@ -89,35 +90,38 @@ export function walkPae(phys: PhysicalMemory, pdptes: readonly number[], lin: nu
 }
 
 /**
- * 4-level paging. `linLo` holds linear address bits 31:0 and `linHi` bits 47:32 (the caller
- * checked that the address is canonical). CR3 bits (MAXPHYADDR-1):12 locate the PML4.
+ * 4-level or 5-level paging (`levels` 4 or 5). `linLo` holds linear address bits 31:0 and
+ * `linHi` bits 56:32 (the caller checked that the address is canonical). CR3 bits
+ * (MAXPHYADDR-1):12 locate the PML4 (PML5). The leaf's bits 62:59 are its protection key.
  */
-export function walk4Level(phys: PhysicalMemory, cr3Lo: number, cr3Hi: number, linLo: number, linHi: number, nxe: boolean): Walk | WalkFault {
+export function walk4Level(phys: PhysicalMemory, cr3Lo: number, cr3Hi: number, linLo: number, linHi: number, nxe: boolean, levels: 4 | 5 = 4): Walk | WalkFault {
   const reservedHi = L4_RESERVED_HI | (nxe ? 0 : PTE_HI_XD);
-  const indices = [(linHi >>> 7) & 0x1ff, ((linHi & 0x7f) << 2) | (linLo >>> 30), (linLo >>> 21) & 0x1ff, (linLo >>> 12) & 0x1ff];
+  // Table indices, PML5 first: linear bits 56:48, 47:39, 38:30, 29:21, 20:12.
+  const indices = [(linHi >>> 16) & 0x1ff, (linHi >>> 7) & 0x1ff, ((linHi & 0x7f) << 2) | (linLo >>> 30), (linLo >>> 21) & 0x1ff, (linLo >>> 12) & 0x1ff];
   const rights: Rights = { writable: true, user: true, noExec: false };
   const entries: number[] = [];
   const values: number[] = [];
   let table = entryAddress(cr3Lo, cr3Hi, FRAME);
-  for (let level = 4; level >= 1; level--) {
-    const addr = table + indices[4 - level] * 8;
+  for (let level: number = levels; level >= 1; level--) {
+    const addr = table + indices[5 - level] * 8;
     const [lo, hi] = readEntry(phys, addr);
     if (!(lo & Pte.P)) return NOT_PRESENT;
-    if (hi & reservedHi || (level === 4 && lo & PML4E_RESERVED_LO)) return RESERVED;
+    if (hi & reservedHi || (level >= 4 && lo & PML4E_RESERVED_LO)) return RESERVED;
     rights.writable &&= (lo & Pte.RW) !== 0;
     rights.user &&= (lo & Pte.US) !== 0;
     rights.noExec ||= (hi & PTE_HI_XD) !== 0;
     entries.push(addr);
     values.push(lo);
+    const key = (hi >>> PTE_HI_PKEY_SHIFT) & PKEY_MASK;
     if (level === 3 && lo & Pte.PS) {
       if (lo & PDPTE_1G_RESERVED_LO) return RESERVED;
-      return leaf(entryAddress(lo, hi, FRAME_1G), linLo & (PAGE_1G - 1), PAGE_1G, rights, lo, entries, values);
+      return leaf(entryAddress(lo, hi, FRAME_1G), linLo & (PAGE_1G - 1), PAGE_1G, rights, lo, entries, values, key);
     }
     if (level === 2 && lo & Pte.PS) {
       if (lo & PDE_2M_RESERVED_LO) return RESERVED;
-      return leaf(entryAddress(lo, hi, FRAME_2M), linLo & (PAGE_2M - 1), PAGE_2M, rights, lo, entries, values);
+      return leaf(entryAddress(lo, hi, FRAME_2M), linLo & (PAGE_2M - 1), PAGE_2M, rights, lo, entries, values, key);
     }
-    if (level === 1) return leaf(entryAddress(lo, hi, FRAME), linLo & (PAGE_4K - 1), PAGE_4K, rights, lo, entries, values);
+    if (level === 1) return leaf(entryAddress(lo, hi, FRAME), linLo & (PAGE_4K - 1), PAGE_4K, rights, lo, entries, values, key);
     table = entryAddress(lo, hi, FRAME);
   }
   throw new Error('unreachable: a 4-level walk ends at level 1');

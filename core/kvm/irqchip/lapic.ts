@@ -91,6 +91,13 @@ export interface LapicOptions {
   minPeriodicNs?: number;
   /** kvm_vcpu_kick(): an event for this vCPU arrived (wake it from HLT, make it poll). */
   kick?: () => void;
+  /**
+   * The register page to use, e.g. a view of the vCPU's `apicPage` in shared memory, where
+   * other threads set IRR bits (shared-apic.ts); default a private page.
+   */
+  regs?: Uint32Array;
+  /** Called with every new IA32_APIC_BASE value (the shared mirror other threads read). */
+  onApicBaseChange?: (value: bigint) => void;
 }
 
 /** Plain snapshot data (STYLE.md rule 2): KVM_GET_LAPIC's page plus what KVM keeps beside it. */
@@ -146,10 +153,10 @@ function range(first: number, count: number): number[] {
 
 export class Lapic implements ApicTarget, PendingInterrupt, ApicEvents {
   readonly vcpuId: number;
-  readonly regs = new Uint32Array(KVM_APIC_REG_SIZE / 4);
-  readonly irr = new VectorSet(this.regs, ApicReg.IRR);
-  readonly isr = new VectorSet(this.regs, ApicReg.ISR);
-  readonly tmr = new VectorSet(this.regs, ApicReg.TMR);
+  readonly regs: Uint32Array;
+  readonly irr: VectorSet;
+  readonly isr: VectorSet;
+  readonly tmr: VectorSet;
   readonly timer: LapicTimer;
   /** IA32_APIC_BASE (SDM Vol. 3A 11.4.4). */
   apicBase = MSR_IA32_APICBASE_ENABLE;
@@ -170,6 +177,12 @@ export class Lapic implements ApicTarget, PendingInterrupt, ApicEvents {
   constructor(opts: LapicOptions) {
     this.opts = opts;
     this.vcpuId = opts.id;
+    if (opts.regs !== undefined && opts.regs.length !== KVM_APIC_REG_SIZE / 4)
+      throw new RangeError(`Lapic: register page of ${opts.regs.length} words`);
+    this.regs = opts.regs ?? new Uint32Array(KVM_APIC_REG_SIZE / 4);
+    this.irr = new VectorSet(this.regs, ApicReg.IRR);
+    this.isr = new VectorSet(this.regs, ApicReg.ISR);
+    this.tmr = new VectorSet(this.regs, ApicReg.TMR);
     this.nrLvtEntries = KVM_APIC_MAX_NR_LVT_ENTRIES - (opts.cmci ? 0 : 1);
     this.timer = new LapicTimer(
       { regs: this.regs, timerExpired: () => this.deliverLocal(Lvt.Timer) },
@@ -322,6 +335,7 @@ export class Lapic implements ApicTarget, PendingInterrupt, ApicEvents {
     this.apicBase = value;
     this.hwEnabled = (value & MSR_IA32_APICBASE_ENABLE) !== 0n;
     this.x2apicMode = apicMode(value) === ApicMode.X2apic;
+    this.opts.onApicBaseChange?.(value);
     if (changed & MSR_IA32_APICBASE_ENABLE && value & MSR_IA32_APICBASE_ENABLE) this.setXapicId(this.vcpuId);
     if (changed & X2APIC_ENABLE) {
       if (value & X2APIC_ENABLE) this.setX2apicId(this.vcpuId);

@@ -1,6 +1,8 @@
 // The 256-bit IRR, ISR and TMR of a local APIC (SDM Vol. 3A 11.8.4, Figure 11-20), viewed
 // in place in the APIC register page: vector v is bit (v % 32) of the 32-bit register at
 // base + 0x10 * (v >> 5), so KVM_GET/SET_LAPIC see exactly the guest-visible layout.
+// With the in-kernel irqchip the page is in shared memory and other threads set IRR and
+// TMR bits (shared-apic.ts): every read-modify-write here is atomic.
 
 const VECTORS_PER_REG = 32;
 const REGS = 8;
@@ -21,13 +23,11 @@ export class VectorSet {
   }
 
   set(vector: number): void {
-    const w = this.word(vector);
-    this.regs[w] = this.regs[w]! | (1 << (vector & 31));
+    Atomics.or(this.regs, this.word(vector), 1 << (vector & 31));
   }
 
   clear(vector: number): void {
-    const w = this.word(vector);
-    this.regs[w] = this.regs[w]! & ~(1 << (vector & 31));
+    Atomics.and(this.regs, this.word(vector), ~(1 << (vector & 31)));
   }
 
   /** The highest set vector, or -1: bits 7:4 of a vector are its priority class (11.8.3). */

@@ -65,3 +65,40 @@ export function packageOf(elements: readonly number[][]): number[] {
 export function defName(name: string, object: number[]): number[] {
   return [AML_NAME_OP, ...nameString(name), ...object];
 }
+
+// Named objects and data for the PCI root bridge (20.2.5.1-20.2.5.2, 20.2.3).
+export const AML_BUFFER_OP = 0x11;
+export const AML_SCOPE_OP = 0x10;
+export const AML_EXT_OP_PREFIX = 0x5b;
+export const AML_DEVICE_OP = 0x82; // after ExtOpPrefix
+
+/** DefScope := ScopeOp PkgLength NameString TermList. */
+export function scope(name: string, terms: readonly number[][]): number[] {
+  const body = [...nameString(name), ...terms.flat()];
+  return [AML_SCOPE_OP, ...pkgLength(body.length), ...body];
+}
+
+/** DefDevice := ExtOpPrefix DeviceOp PkgLength NameString TermList. */
+export function device(name: string, terms: readonly number[][]): number[] {
+  const body = [...nameString(name), ...terms.flat()];
+  return [AML_EXT_OP_PREFIX, AML_DEVICE_OP, ...pkgLength(body.length), ...body];
+}
+
+/** DefBuffer := BufferOp PkgLength BufferSize ByteList. */
+export function buffer(bytes: readonly number[]): number[] {
+  const body = [...integer(bytes.length), ...bytes];
+  return [AML_BUFFER_OP, ...pkgLength(body.length), ...body];
+}
+
+/**
+ * EISAID("PNP0A03") as the 32-bit integer ASL's EISAID() makes (19.6.35): three letters
+ * in 5 bits each (A = 1) and four hex digits, stored big-endian.
+ */
+export function eisaId(id: string): number[] {
+  if (!/^[A-Z]{3}[0-9A-F]{4}$/.test(id)) throw new RangeError(`aml: bad EISA ID "${id}"`);
+  const c = (i: number) => id.charCodeAt(i) - 0x40;
+  const vendor = (c(0) << 10) | (c(1) << 5) | c(2);
+  const product = parseInt(id.slice(3), 16);
+  const bytes = [vendor >> 8, vendor & 0xff, product >> 8, product & 0xff];
+  return integer((bytes[0] | (bytes[1] << 8) | (bytes[2] << 16) | (bytes[3] << 24)) >>> 0);
+}

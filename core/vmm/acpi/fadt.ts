@@ -117,7 +117,7 @@ export function buildFadt(
     (c.msiSupported ? 0 : ACPI_FADT_NO_MSI);
   const none: GenericAddress = ioBlock(0, 0, 0);
   const w = new ByteWriter()
-    .u32(facsAddress) // FIRMWARE_CTRL
+    .u32(facsAddress < 2 ** 32 ? facsAddress : 0) // FIRMWARE_CTRL
     .u32(dsdtAddress) // DSDT
     .u8(0) // reserved (INT_MODEL in ACPI 1.0)
     .u8(0) // Preferred_PM_Profile: unspecified
@@ -159,7 +159,9 @@ export function buildFadt(
   w.u8(c.resetValue)
     .u16(0) // ARM_BOOT_ARCH
     .u8(FADT_MINOR_REVISION)
-    .u64(facsAddress) // X_FIRMWARE_CTRL: the same FACS
+    // X_FIRMWARE_CTRL: "If the FIRMWARE_CTRL field contains a non zero value then this field
+    // must be zero" (Table 5.9); OSPM would otherwise see the FACS twice.
+    .u64(facsAddress < 2 ** 32 ? 0 : facsAddress)
     .u64(dsdtAddress); // X_DSDT
   writeGas(w, ioBlock(c.pm1aEvtBlk, PM1_EVT_LEN, ACPI_ACCESS_WORD));
   writeGas(w, none); // X_PM1b_EVT_BLK

@@ -4,7 +4,7 @@
 // or the BIOS area 0xE0000-0xFFFFF where OSPM scans for the RSDP, 5.2.5.1) and may pass
 // `rsdpAddress` through the boot protocol (boot_params.acpi_rsdp_addr).
 
-import { buildDsdt, PIIX4_SLP_TYP_S5 } from './dsdt.ts';
+import { buildDsdt, PIIX4_SLP_TYP_S5, type DsdtPlatform } from './dsdt.ts';
 import { buildFacs, FACS_ALIGN } from './facs.ts';
 import { buildFadt, FADT_SIZE, type FadtConfig } from './fadt.ts';
 import { buildMadt, type MadtConfig } from './madt.ts';
@@ -20,6 +20,8 @@ export interface AcpiConfig {
   /** PM1_CNT.SLP_TYP value for S5 in \_S5 (PIIX4: 0). */
   readonly slpTypS5?: number;
   readonly oem?: AcpiOemIds;
+  /** \_S3 and the PCI root bridge (PCI0 with _CRS and _PRT); without it the DSDT holds \_S5 only. */
+  readonly platform?: DsdtPlatform;
 }
 
 /** QEMU's pc machine values: IOAPIC at 0xFEC00000, GSI base 0, ID 0; LAPIC at 0xFEE00000. */
@@ -77,7 +79,7 @@ export function buildAcpiTables(address: number, config: AcpiConfig): AcpiTables
   if (apicIds.length !== config.cpus || config.cpus < 1) throw new RangeError(`acpi: ${config.cpus} CPUs`);
   const fadtConfig: FadtConfig = { ...DEFAULT_FADT, ...config.fadt };
   const madt = buildMadt({ ...DEFAULT_MADT, ...config.madt, apicIds }, ids);
-  const dsdt = buildDsdt(config.slpTypS5 ?? PIIX4_SLP_TYP_S5, ids);
+  const dsdt = buildDsdt(config.slpTypS5 ?? PIIX4_SLP_TYP_S5, ids, config.platform);
   const facs = buildFacs();
 
   // Offsets: the RSDP first, the FACS on its 64-byte boundary, then 16-byte aligned tables.

@@ -86,8 +86,34 @@ function allOnes(size: AccessSize): number {
   return size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
 }
 
+/**
+ * A BAR access wider than the region implements (`maxAccessSize`) becomes little-endian
+ * pieces at consecutive offsets, as the buses split them (bus.ts; QEMU
+ * access_with_adjusted_size), so a byte-wide device answers a dword read with four bytes.
+ */
+function regionRead(region: PioDevice, offset: number, size: AccessSize): number {
+  const max = region.maxAccessSize ?? 4;
+  if (size <= max) return region.read(offset, size);
+  let value = 0;
+  for (let i = 0; i < size; i += max) value += region.read(offset + i, max) * 2 ** (8 * i);
+  return value;
+}
+
+function regionWrite(region: PioDevice, offset: number, size: AccessSize, value: number): void {
+  const max = region.maxAccessSize ?? 4;
+  if (size <= max) return region.write(offset, size, value);
+  for (let i = 0; i < size; i += max)
+    region.write(offset + i, max, Math.floor(value / 2 ** (8 * i)) % 2 ** (8 * max));
+}
+
 export class PciHost {
   private configAddress = 0;
+  /**
+   * Bits 1:0 of the last CONFIG_ADDRESS write. They read back as 0, but QEMU's host bridge
+   * (hw/pci/pci_host.c: config_reg | (addr & 3)) ORs them into the register number of the
+   * data access, and kvm-unit-tests' pci_config_readw(dev, 2) + inw(0xCFC) relies on it.
+   */
+  private configLowBits = 0;
   private readonly slots = new Map<number, Slot>(); // key: device << 3 | function
   private readonly wires = new Map<IrqLine, WireOr>();
   private decoded: DecodedBar[] = [];
@@ -144,8 +170,10 @@ export class PciHost {
       return this.passThroughRead(offset, size);
     },
     write: (offset, size, value) => {
-      if (offset === 0 && size === 4) this.configAddress = (value & PCI_CONFIG_ADDRESS_MASK) >>> 0;
-      else this.passThroughWrite(offset, size, value);
+      if (offset === 0 && size === 4) {
+        this.configAddress = (value & PCI_CONFIG_ADDRESS_MASK) >>> 0;
+        this.configLowBits = value & 3;
+      } else this.passThroughWrite(offset, size, value);
     },
   };
 
@@ -210,6 +238,7 @@ export class PciHost {
   /** Platform reset (RST#): every function to power-on state, then firmware setup again. */
   reset(): void {
     this.configAddress = 0;
+    this.configLowBits = 0;
     for (const slot of this.slots.values()) {
       slot.func.reset();
       this.initSlot(slot);
@@ -241,7 +270,7 @@ export class PciHost {
     const bus = (address >>> 16) & 0xff;
     const key = (address >>> 8) & 0xff; // device << 3 | function
     const slot = bus === 0 ? this.slots.get(key) : undefined;
-    const register = (address & 0xfc) + dataOffset;
+    const register = (address & 0xfc) | this.configLowBits | dataOffset;
     if (slot === undefined || register >= PCI_CONFIG_SPACE_SIZE) {
       this.metrics.configMasterAborts++;
       return undefined;
@@ -285,13 +314,13 @@ export class PciHost {
       this.countAbort(kind);
       return allOnes(size);
     }
-    return bar.region.read(addr - bar.base, size);
+    return regionRead(bar.region, addr - bar.base, size);
   }
 
   private cycleWrite(kind: 'io' | 'mem32', addr: number, size: AccessSize, value: number): void {
     const bar = this.claim(kind, addr, size);
     if (bar === undefined) this.countAbort(kind);
-    else bar.region.write(addr - bar.base, size, value);
+    else regionWrite(bar.region, addr - bar.base, size, value);
   }
 
   private countAbort(kind: 'io' | 'mem32'): void {

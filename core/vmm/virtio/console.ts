@@ -48,6 +48,11 @@ export class VirtioConsole implements VirtioDevice {
     this.fillReceiveBuffers();
   }
 
+  /** A driver has set DRIVER_OK and not reset the device since. */
+  get active(): boolean {
+    return this.ctx !== undefined;
+  }
+
   /** Host input still waiting for a receive buffer. */
   get pendingInput(): number {
     return this.pending.length;

@@ -1,21 +1,24 @@
 /*
- * Native CPU oracle: runs test cases on the host CPU in 32-bit user mode and
- * prints the final registers, EFLAGS and memory buffer (or the exception).
+ * Native CPU oracle: runs test cases on the host CPU in 32-bit user mode (or,
+ * built for x86-64, in 64-bit mode) and prints the final registers, EFLAGS and
+ * memory buffer (or the exception).
  *
- * Built by tests/harness/record.ts:
+ * Built by tests/harness/record.ts, once per mode:
  *   gcc -m32 -O1 -no-pie -DCODE_BASE=.. -DMEM_BASE=.. -DMEM_SIZE=.. -DSCRATCH_SP=..
  *       runner.c trampoline.S
+ *   gcc -m64 -O1 -no-pie -D...same... -DGS_BASE=.. runner.c trampoline64.S
  * The layout numbers come from tests/harness/fixture-format.ts (one source).
  *
  * Input, one case per line, all numbers hex without 0x:
- *   <code> <eax> <ebx> <ecx> <edx> <esi> <edi> <ebp> <esp> <eflags> <mem|->
+ *   32-bit: <code> <eax> <ebx> <ecx> <edx> <esi> <edi> <ebp> <esp> <eflags> <mem|->
+ *   64-bit: <code> <rax> <rcx> <rdx> <rbx> <rsp> <rbp> <rsi> <rdi> <r8> ... <r15> <rflags> <mem|->
  * where <code> is the instruction bytes and <mem> the MEM_SIZE-byte buffer
  * contents ("-": zeros). Output, one line per case, in order:
- *   ok <eax> <ebx> <ecx> <edx> <esi> <edi> <ebp> <esp> <eflags> <mem>
- *   fault <vector> <eip> <eax> ... <esp> <eflags> <mem>
+ *   ok <registers as in the input> <eflags> <mem>
+ *   fault <vector> <eip> <registers> <eflags> <mem>
  *   error <what>            (the case escaped its sandbox: generator bug)
- * `eflags` is the full 32-bit value (PUSHFD at exit, or the saved image of a
- * fault), `vector` the CPU exception number the kernel saw (trapno).
+ * `eflags` is the full EFLAGS/RFLAGS value (PUSHF at exit, or the saved image
+ * of a fault), `vector` the CPU exception number the kernel saw (trapno).
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -27,6 +30,10 @@
 #include <sys/mman.h>
 #include <ucontext.h>
 #include <unistd.h>
+#ifdef __x86_64__
+#include <asm/prctl.h>
+#include <sys/syscall.h>
+#endif
 
 #if !defined(CODE_BASE) || !defined(MEM_BASE) || !defined(MEM_SIZE) || !defined(SCRATCH_SP)
 #error "build through tests/harness/record.ts, which passes the layout"
@@ -41,17 +48,45 @@
 #define CANARY 0xa5
 #define MAX_CODE 60 /* 4 instructions of at most 15 bytes (SDM Vol. 1, 2.x) */
 
+#ifdef __x86_64__
+#ifndef GS_BASE
+#error "the 64-bit runner needs GS_BASE (the GS segment base cases see)"
+#endif
+/* The 16 registers in ModRM encoding order, then RFLAGS (trampoline64.S). */
+#define NREGS 16
+typedef uint64_t reg_t;
+static const int greg_index[NREGS] = {
+	REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI,
+	REG_R8, REG_R9, REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15,
+};
+#define REG_FMT "%016lx"
+#define REG_SCAN "%lx"
+#define REG_IP REG_RIP
+#else
+/* eax, ebx, ecx, edx, esi, edi, ebp, esp, then EFLAGS (trampoline.S). */
+#define NREGS 8
+typedef uint32_t reg_t;
+static const int greg_index[NREGS] = {
+	REG_EAX, REG_EBX, REG_ECX, REG_EDX, REG_ESI, REG_EDI, REG_EBP, REG_UESP,
+};
+#define REG_FMT "%08x"
+#define REG_SCAN "%x"
+#define REG_IP REG_EIP
+#endif
+
 struct guest_regs {
-	uint32_t eax, ebx, ecx, edx, esi, edi, ebp, esp, eflags;
+	reg_t r[NREGS];
+	reg_t eflags;
 };
 
 extern void run_code(struct guest_regs *regs, const void *entry);
-extern uint32_t tramp_exit_ptr;
+extern reg_t tramp_exit_ptr;
 
 static sigjmp_buf fault_env;
 static volatile sig_atomic_t in_case;
 static struct guest_regs fault_regs;
-static uint32_t fault_vector, fault_eip;
+static uint32_t fault_vector;
+static reg_t fault_eip;
 static uint8_t *code_page, *mem_region;
 static uint8_t canary_page[MEM_REGION_SIZE];
 
@@ -67,16 +102,10 @@ static void on_signal(int sig, siginfo_t *info, void *ctx)
 		raise(sig);
 		return;
 	}
-	fault_regs.eax = g[REG_EAX];
-	fault_regs.ebx = g[REG_EBX];
-	fault_regs.ecx = g[REG_ECX];
-	fault_regs.edx = g[REG_EDX];
-	fault_regs.esi = g[REG_ESI];
-	fault_regs.edi = g[REG_EDI];
-	fault_regs.ebp = g[REG_EBP];
-	fault_regs.esp = g[REG_UESP];
-	fault_regs.eflags = g[REG_EFL];
-	fault_eip = g[REG_EIP];
+	for (int i = 0; i < NREGS; i++)
+		fault_regs.r[i] = (reg_t)g[greg_index[i]];
+	fault_regs.eflags = (reg_t)g[REG_EFL];
+	fault_eip = (reg_t)g[REG_IP];
 	/* SIGALRM is our watchdog, not a CPU exception. */
 	fault_vector = sig == SIGALRM ? 0xffffffffu : (uint32_t)g[REG_TRAPNO];
 	in_case = 0;
@@ -119,6 +148,12 @@ static void setup(void)
 	for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		if (sigaction(sigs[i], &sa, NULL))
 			die("sigaction");
+#ifdef __x86_64__
+	/* x86-64 Linux leaves GS free in user space (glibc's TLS is FS), so the
+	 * GS-override cases get a base of our choosing. */
+	if (syscall(SYS_arch_prctl, ARCH_SET_GS, (unsigned long)GS_BASE))
+		die("arch_prctl(ARCH_SET_GS)");
+#endif
 }
 
 static int parse_hex_bytes(const char *s, uint8_t *out, size_t max)
@@ -137,8 +172,9 @@ static int parse_hex_bytes(const char *s, uint8_t *out, size_t max)
 
 static void print_regs(const struct guest_regs *r)
 {
-	printf("%08x %08x %08x %08x %08x %08x %08x %08x %08x", r->eax, r->ebx,
-	       r->ecx, r->edx, r->esi, r->edi, r->ebp, r->esp, r->eflags);
+	for (int i = 0; i < NREGS; i++)
+		printf(REG_FMT " ", r->r[i]);
+	printf(REG_FMT, r->eflags);
 }
 
 static void print_mem(void)
@@ -171,9 +207,22 @@ static void run_case(char *line)
 	int code_len;
 	volatile int faulted = 0;
 
-	if (sscanf(line, "%121s %x %x %x %x %x %x %x %x %x %129s", code_hex,
-		   &r.eax, &r.ebx, &r.ecx, &r.edx, &r.esi, &r.edi, &r.ebp,
-		   &r.esp, &r.eflags, mem_hex) != 11) {
+	char *p = line;
+	int used;
+	if (sscanf(p, "%121s%n", code_hex, &used) != 1) {
+		printf("error bad-input-line\n");
+		return;
+	}
+	p += used;
+	for (int i = 0; i <= NREGS; i++) {
+		reg_t *dst = i < NREGS ? &r.r[i] : &r.eflags;
+		if (sscanf(p, " " REG_SCAN "%n", dst, &used) != 1) {
+			printf("error bad-input-line\n");
+			return;
+		}
+		p += used;
+	}
+	if (sscanf(p, " %129s", mem_hex) != 1) {
 		printf("error bad-input-line\n");
 		return;
 	}
@@ -190,14 +239,21 @@ static void run_case(char *line)
 		return;
 	}
 
-	/* Case bytes, then `jmp dword ptr [tramp_exit_ptr]` (FF /4, SDM Vol. 2A
-	 * JMP); INT3 padding catches a case that jumps past its own end. */
+	/* Case bytes, then an indirect JMP through tramp_exit_ptr (FF /4, SDM
+	 * Vol. 2A JMP): `jmp dword ptr [abs32]` (FF 25) in 32-bit code, `jmp qword
+	 * ptr [abs32]` (FF 24 25, SIB without base or index: FF 25 would be
+	 * RIP-relative) in 64-bit code. The non-PIE binary's data lies below 2 GiB.
+	 * INT3 padding catches a case that jumps past its own end. */
 	memset(code_page, 0xcc, PAGE);
 	memcpy(code_page, code, code_len);
-	code_page[code_len] = 0xff;
-	code_page[code_len + 1] = 0x25;
+	uint8_t *tail = code_page + code_len;
+	*tail++ = 0xff;
+#ifdef __x86_64__
+	*tail++ = 0x24;
+#endif
+	*tail++ = 0x25;
 	uint32_t target = (uint32_t)(uintptr_t)&tramp_exit_ptr;
-	memcpy(code_page + code_len + 2, &target, 4);
+	memcpy(tail, &target, 4);
 
 	if (sigsetjmp(fault_env, 1) == 0) {
 		in_case = 1;
@@ -218,7 +274,7 @@ static void run_case(char *line)
 			printf("error timeout\n");
 			return;
 		}
-		printf("fault %x %08x ", fault_vector, fault_eip);
+		printf("fault %x " REG_FMT " ", fault_vector, fault_eip);
 		print_regs(&fault_regs);
 	} else {
 		printf("ok ");

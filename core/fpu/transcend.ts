@@ -1,0 +1,282 @@
+// The transcendental functions FSIN FCOS FSINCOS FPTAN FPATAN F2XM1 FYL2X FYL2XP1 (SDM Vol.
+// 2A/2B pages and their special-value tables). Each is computed in fixed point far beyond 64
+// bits (core/fpu/bigmath.ts) and rounded once to the full 64-bit significand; precision
+// control does not apply (SDM Vol. 1 8.1.5.2). Real processors use their own polynomials
+// and a finite-precision pi for the argument reduction, so a result may differ from the
+// host in the last bit; tests/unit/x87-fixtures.test.ts reports by how much.
+import { atanhSeries, atanP, divP, expm1P, ln2, lnP, mulP, one, pi, sinCosP } from './bigmath.ts';
+import { checkOne, checkTwo, type Result } from './arith.ts';
+import { bitLength, EXP_BIAS, type F80, finite, INDEFINITE, INF, Kind, kind, withSign } from './float80.ts';
+import { type FpEnv, roundExtended } from './round.ts';
+import { Sw } from './status.ts';
+
+/** Working precision: bits below the binary point beyond what the argument's own exponent needs. */
+const WORK_BITS = 256;
+/** The trigonometric instructions accept |x| < 2^63 (SDM Vol. 2A FSIN: C2 = 1 otherwise). */
+export const TRIG_LIMIT_EXP = 63;
+
+/**
+ * Below this exponent sin(x) = x - x^3/6 ... and tan(x) = x + x^3/3 ... differ from x, and
+ * cos(x) from 1, by less than 2^-130 relative: the result is x (or 1) with a sticky bit on
+ * the right side, which decides directed rounding.
+ */
+const TINY_EXP = -66;
+
+/** |x| just below (-1) or just above (+1) its own value: a register result. */
+function nudged(a: F80, dir: number, env: FpEnv): F80 {
+  const f = finite(a);
+  return roundExtended(a.sign, (f.sig << 2n) + BigInt(dir), f.scale - 2, env);
+}
+
+const isTiny = (a: F80): boolean => {
+  const f = finite(a);
+  return f.scale + bitLength(f.sig) - 1 < TINY_EXP;
+};
+
+/** A fixed-point value v / 2^p rounded as a register result; `exact` when v is the exact value. */
+function fromFixed(v: bigint, p: number, env: FpEnv, exact = false): F80 {
+  if (v === 0n) return { sign: 0, exp: 0, mant: 0n };
+  const sign = v < 0n ? 1 : 0;
+  const m = sign ? -v : v;
+  return exact ? roundExtended(sign, m, -p, env) : roundExtended(sign, (m << 1n) | 1n, -p - 1, env);
+}
+
+/** A finite value as fixed point at precision p (exact when p >= -scale). */
+function toFixed(a: F80, p: number): bigint {
+  if (kind(a) === Kind.Zero) return 0n;
+  const f = finite(a);
+  const s = f.scale + p;
+  const m = s >= 0 ? f.sig << BigInt(s) : f.sig >> BigInt(-s);
+  return a.sign ? -m : m;
+}
+
+/** Precision that keeps every bit of `a` and WORK_BITS more. */
+function precisionFor(a: F80): number {
+  const f = finite(a);
+  return WORK_BITS + Math.max(0, -f.scale);
+}
+
+/** Whether |a| >= 2^63: the trigonometric instructions leave such an operand alone with C2 = 1. */
+export function outOfTrigRange(a: F80): boolean {
+  const k = kind(a);
+  return (k === Kind.Normal || k === Kind.Denormal) && a.exp - EXP_BIAS >= TRIG_LIMIT_EXP;
+}
+
+/**
+ * The pi of the argument reduction: the host reduces with pi truncated to 66 significant
+ * bits (SDM Vol. 1 8.3.10 "a 66-bit approximation of pi"; bits 67-69 of pi are zero, so AMD's
+ * 68-bit value is the same number). Measured on the fixtures: this truncation matches where
+ * the exact pi and a rounded 69/70-bit pi do not.
+ */
+const REDUCTION_PI_BITS = 66;
+
+/** pi/2 as the reduction uses it, in fixed point at q. */
+function reductionHalfPi(q: number): bigint {
+  // pi has two integer bits.
+  const drop = BigInt(q + 2 - REDUCTION_PI_BITS);
+  return ((pi(q) >> drop) << drop) >> 1n;
+}
+
+/** x reduced by the nearest multiple k of pi/2: [r, k mod 4] in fixed point at p. */
+function reduce(a: F80, p: number): [bigint, number] {
+  const x = toFixed(a, p);
+  const halfPi = reductionHalfPi(p + 80);
+  const xx = x << 80n;
+  let k = (xx + (halfPi >> 1n)) / halfPi;
+  if (xx + (halfPi >> 1n) < 0n && (xx + (halfPi >> 1n)) % halfPi !== 0n) k -= 1n;
+  const r = (xx - k * halfPi) >> 80n;
+  return [r, Number(((k % 4n) + 4n) % 4n)];
+}
+
+/** sin and cos of a finite in-range operand, in fixed point at the returned precision. */
+function sinCosFixed(a: F80): { s: bigint; c: bigint; p: number } {
+  const p = precisionFor(a) + 64;
+  const [r, q] = reduce(a, p);
+  const [s, c] = sinCosP(r, p);
+  switch (q) {
+    case 0:
+      return { s, c, p };
+    case 1:
+      return { s: c, c: -s, p };
+    case 2:
+      return { s: -s, c: -c, p };
+    default:
+      return { s: -c, c: s, p };
+  }
+}
+
+/** Special operands of FSIN/FCOS/FSINCOS/FPTAN: NaNs propagate, infinities are invalid. */
+function trigSpecial(a: F80, env: FpEnv): Result | undefined {
+  const early = checkOne(a, env);
+  if (early !== undefined) return early;
+  if (kind(a) === Kind.Inf) return env.raise(Sw.IE) ? null : INDEFINITE;
+  return undefined;
+}
+
+export function fsin(a: F80, env: FpEnv): Result {
+  const sp = trigSpecial(a, env);
+  if (sp !== undefined) return sp;
+  if (kind(a) === Kind.Zero) return a;
+  if (isTiny(a)) return nudged(a, -1, env);
+  const { s, p } = sinCosFixed(a);
+  return fromFixed(s, p, env);
+}
+
+export function fcos(a: F80, env: FpEnv): Result {
+  const sp = trigSpecial(a, env);
+  if (sp !== undefined) return sp;
+  if (kind(a) === Kind.Zero) return { sign: 0, exp: EXP_BIAS, mant: 1n << 63n };
+  if (isTiny(a)) return nudged({ sign: 0, exp: EXP_BIAS, mant: 1n << 63n }, -1, env);
+  const { c, p } = sinCosFixed(a);
+  return fromFixed(c, p, env);
+}
+
+export function ftan(a: F80, env: FpEnv): Result {
+  const sp = trigSpecial(a, env);
+  if (sp !== undefined) return sp;
+  if (kind(a) === Kind.Zero) return a;
+  if (isTiny(a)) return nudged(a, 1, env);
+  const { s, c, p } = sinCosFixed(a);
+  return fromFixed(divP(s, c, p), p, env);
+}
+
+/** FPATAN: atan2(y, x) with y = ST(1), x = ST(0) (SDM Vol. 2A FPATAN Table 3-29). */
+export function fpatan(y: F80, x: F80, env: FpEnv): Result {
+  const early = checkTwo(y, x, env);
+  if (early !== undefined) return early;
+  const ky = kind(y);
+  const kx = kind(x);
+  const p0 = WORK_BITS + 64;
+  const piR = (num: bigint, den: bigint, p: number): bigint => (pi(p) * num) / den;
+  let v: bigint;
+  let p = p0;
+  if (ky === Kind.Zero || ky === Kind.Inf || kx === Kind.Zero || kx === Kind.Inf) {
+    if (ky === Kind.Zero) {
+      if (x.sign === 0) return withSign({ sign: 0, exp: 0, mant: 0n }, y.sign);
+      v = pi(p);
+    } else if (ky === Kind.Inf) v = kx === Kind.Inf ? piR(x.sign ? 3n : 1n, 4n, p) : piR(1n, 2n, p);
+    else if (kx === Kind.Zero) v = piR(1n, 2n, p);
+    else if (x.sign === 0) return withSign({ sign: 0, exp: 0, mant: 0n }, y.sign);
+    else v = pi(p);
+    return fromFixed(y.sign ? -v : v, p, env);
+  }
+  const fy = finite(y);
+  const fx = finite(x);
+  const ey = fy.scale + bitLength(fy.sig);
+  const ex = fx.scale + bitLength(fx.sig);
+  p = p0 + Math.max(0, ex - ey);
+  const yy = fy.sig << BigInt(Math.max(0, fy.scale - fx.scale));
+  const xx = fx.sig << BigInt(Math.max(0, fx.scale - fy.scale));
+  const smallOverLarge = yy <= xx;
+  const ratio = smallOverLarge ? divP(yy, xx, p) : divP(xx, yy, p);
+  let t = atanP(ratio, p);
+  if (!smallOverLarge) t = (pi(p) >> 1n) - t;
+  if (x.sign) t = pi(p) - t;
+  return fromFixed(y.sign ? -t : t, p, env);
+}
+
+/** F2XM1: 2^x - 1, defined for -1 <= x <= +1 (SDM Vol. 2A F2XM1). */
+export function f2xm1(a: F80, env: FpEnv): Result {
+  const early = checkOne(a, env);
+  if (early !== undefined) return early;
+  const k = kind(a);
+  if (k === Kind.Zero) return a;
+  if (k === Kind.Inf) return a.sign ? { sign: 1, exp: EXP_BIAS, mant: 1n << 63n } : a;
+  // 2^1 - 1 = 1 and 2^-1 - 1 = -1/2 are exact.
+  if (a.exp === EXP_BIAS && a.mant === 1n << 63n) return a.sign ? { sign: 1, exp: EXP_BIAS - 1, mant: 1n << 63n } : a;
+  const p = precisionFor(a) + 64;
+  const x = toFixed(a, p);
+  // 2^x = 2^n × 2^f with n = floor(x), 0 <= f < 1.
+  const n = x >> BigInt(p);
+  const f = x - (n << BigInt(p));
+  const t = mulP(f, ln2(p), p);
+  const pow = expm1P(t, p) + one(p);
+  const nn = Number(n);
+  if (nn === 0) return fromFixed(expm1P(mulP(x, ln2(p), p), p), p, env);
+  const scaled = nn > 0 ? pow << BigInt(Math.min(nn, 20000)) : pow >> BigInt(Math.min(-nn, p + 1));
+  return fromFixed(scaled - one(p), p, env);
+}
+
+/** log2 of a finite positive value in fixed point at p, and whether it is exact (a power of two). */
+function log2Fixed(a: F80, p: number): { v: bigint; exact: boolean } {
+  return log2Of(finite(a), p);
+}
+
+/** log2(sig × 2^scale) for sig > 0. */
+function log2Of(f: { sig: bigint; scale: number }, p: number): { v: bigint; exact: boolean } {
+  const n = bitLength(f.sig);
+  const e = f.scale + n - 1;
+  const exact = f.sig === 1n << BigInt(n - 1);
+  const m = f.sig << BigInt(p - (n - 1));
+  const frac = exact ? 0n : divP(lnP(m, p), ln2(p), p);
+  return { v: (BigInt(e) << BigInt(p)) + frac, exact };
+}
+
+/** y × L for L in fixed point at p; exact when L is. */
+function timesY(y: F80, l: bigint, p: number, exact: boolean, env: FpEnv): F80 {
+  if (l === 0n || kind(y) === Kind.Zero) return { sign: y.sign ^ (l < 0n ? 1 : 0), exp: 0, mant: 0n };
+  const fy = finite(y);
+  const sign = y.sign ^ (l < 0n ? 1 : 0);
+  const m = (l < 0n ? -l : l) * fy.sig;
+  return exact ? roundExtended(sign, m, fy.scale - p, env) : roundExtended(sign, (m << 1n) | 1n, fy.scale - p - 1, env);
+}
+
+/** FYL2X: ST(1) × log2(ST(0)) (SDM Vol. 2B FYL2X Table 3-55). */
+export function fyl2x(x: F80, y: F80, env: FpEnv): Result {
+  const early = checkTwo(x, y, env, false);
+  if (early !== undefined) return early;
+  const kx = kind(x);
+  const ky = kind(y);
+  const invalid = (): Result => (env.raise(Sw.IE) ? null : INDEFINITE);
+  // A negative x is invalid before any operand is a denormal (no DE; as the host does).
+  if (x.sign === 1 && kx !== Kind.Zero) return invalid();
+  if ((kx === Kind.Denormal || ky === Kind.Denormal) && env.raise(Sw.DE)) return null;
+  if (kx === Kind.Zero) {
+    if (ky === Kind.Zero) return invalid();
+    if (ky === Kind.Inf) return withSign(INF, y.sign ^ 1);
+    return env.raise(Sw.ZE) ? null : withSign(INF, y.sign ^ 1);
+  }
+  if (kx === Kind.Inf) return ky === Kind.Zero ? invalid() : withSign(INF, y.sign);
+  const isOne = x.exp === EXP_BIAS && x.mant === 1n << 63n;
+  if (ky === Kind.Inf) {
+    if (isOne) return invalid();
+    return withSign(INF, y.sign ^ (x.exp < EXP_BIAS ? 1 : 0));
+  }
+  const p = WORK_BITS + 64;
+  const l = log2Fixed(x, p);
+  const r = timesY(y, l.v, p, l.exact, env);
+  // The host reports PE even when x is a power of two and the product is exact.
+  if (kind(r) !== Kind.Zero) env.flags |= Sw.PE;
+  return r;
+}
+
+/** FYL2XP1: ST(1) × log2(ST(0) + 1), defined for |x| < 1 - sqrt(2)/2 (SDM Vol. 2B FYL2XP1). */
+export function fyl2xp1(x: F80, y: F80, env: FpEnv): Result {
+  const early = checkTwo(x, y, env);
+  if (early !== undefined) return early;
+  const kx = kind(x);
+  const ky = kind(y);
+  if (kx === Kind.Zero) {
+    if (ky === Kind.Inf) return env.raise(Sw.IE) ? null : INDEFINITE;
+    return { sign: x.sign ^ y.sign, exp: 0, mant: 0n };
+  }
+  if (kx === Kind.Inf) return env.raise(Sw.IE) ? null : INDEFINITE;
+  if (ky === Kind.Inf) return withSign(INF, y.sign ^ x.sign);
+  if (ky === Kind.Zero) return { sign: x.sign ^ y.sign, exp: 0, mant: 0n };
+  if (x.exp >= EXP_BIAS - 1) {
+    // Outside the documented range (|x| >= 1/2): log2 of the exact 1 + x; invalid when it is not positive.
+    const f = finite(x);
+    const s = f.scale < 0 ? f.scale : 0;
+    const sum = (1n << BigInt(-s)) + (x.sign ? -f.sig : f.sig) * (1n << BigInt(f.scale - s));
+    if (sum <= 0n) return env.raise(Sw.IE) ? null : INDEFINITE;
+    const p = WORK_BITS + 64;
+    const l = log2Of({ sig: sum, scale: s }, p);
+    return timesY(y, l.v, p, l.exact, env);
+  }
+  const p = precisionFor(x) + 64;
+  const xf = toFixed(x, p);
+  // ln(1 + x) = 2 atanh(x / (2 + x)), |x / (2 + x)| < 1/3 here.
+  const z = divP(xf, 2n * one(p) + xf, p);
+  const l = divP(2n * atanhSeries(z, p), ln2(p), p);
+  return timesY(y, l, p, false, env);
+}

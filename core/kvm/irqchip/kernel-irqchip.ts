@@ -1,0 +1,183 @@
+// KVM_CREATE_IRQCHIP and KVM_CREATE_PIT2 on the VMM thread: the 8259A pair, the IOAPIC and
+// the 8254 with port 0x61 live here, where KVM_IRQ_LINE is called; each vCPU's local APIC
+// lives in its worker (vcpu-apic.ts) and is reached through shared memory (shared-apic.ts).
+//
+//  - KVM_IRQ_LINE follows KVM's default GSI routing (arch/x86/kvm/irq_comm.c
+//    kvm_setup_default_irq_routing): GSI 0-15 drive the 8259A input of the same number
+//    (IRQ 2 is the cascade) and GSI 0-23 the IOAPIC pin of the same number.
+//  - The 8259A's INTR reaches vCPU 0 through LINT0 in ExtINT mode (virtual wire, SDM Vol.
+//    3A 11.5.1): this thread runs the INTA cycle for the vCPU and leaves the vector in its
+//    `extIntVector`, one at a time; the vCPU takes it when IF allows and rings the doorbell
+//    for the next one.
+//  - A pump waits on the VM doorbell (Atomics.waitAsync) for level-triggered EOIs to pass to
+//    the IOAPIC, a freed ExtINT slot, and local-timer deadlines the vCPUs publish: a vCPU
+//    inside Wasm cannot run its own timers, so the pump raises ApicEvent.Timer at the
+//    deadline and the dispatcher returns at the next block boundary.
+//  - Port and MMIO accesses to these devices still leave the vCPU as exits, but the kernel
+//    side of Vcpu.run() (vcpu.ts) serves them and re-enters the guest: the VMM never sees them.
+import { MAX_VCPUS, vcpuField, vmField } from '../../cpu/layout.ts';
+import type { Clock, TimerQueue } from '../clock.ts';
+import { ApicBus, TriggerMode } from './apic-bus.ts';
+import { APIC_LVT_MASKED, APIC_MODE_MASK, ApicReg, DeliveryMode } from './apic-regs.ts';
+import { HostClock, HostTimerQueue, hostNowMs, vmClockEpochMs } from './host-clock.ts';
+import { Ioapic, IOAPIC_MEM_LENGTH, IOAPIC_NUM_PINS } from './ioapic.ts';
+import { Pic8259Pair, PIC8259_PORTS } from './i8259.ts';
+import { Pit8254, PIT8254_IOBASE, PIT8254_PORTS } from './i8254.ts';
+import { Port61, PORT61_IOBASE } from './port61.ts';
+import { ApicEvent, SharedApic } from './shared-apic.ts';
+import { KernelIoBus } from './kernel-io.ts';
+
+/** KVM's PIC input that is the slave's cascade: not a device line. */
+const PIC_CASCADE_IRQ = 2;
+const PIC_IRQS = 16;
+/** How often the pump looks again when Atomics.waitAsync is missing (some browsers). */
+const POLL_FALLBACK_MS = 2;
+
+type WaitAsync = (i32: Int32Array, index: number, value: number, timeoutMs?: number) => { async: boolean; value: Promise<string> | string };
+
+export interface KernelIrqchipOptions {
+  /** The guest clock of the VMM-thread devices (IOAPIC, PIT); default the host clock. */
+  clock?: Clock & Partial<TimerQueue>;
+  timers?: TimerQueue;
+}
+
+export class KernelIrqchip {
+  readonly pic = new Pic8259Pair();
+  readonly ioapic: Ioapic;
+  readonly bus = new ApicBus();
+  readonly apics: SharedApic[] = [];
+  readonly io = new KernelIoBus();
+  readonly clock: Clock;
+  readonly timers: TimerQueue;
+  pit: Pit8254 | undefined;
+  port61: Port61 | undefined;
+  private readonly i32: Int32Array;
+  private readonly u32: Uint32Array;
+  private readonly deadlines: BigInt64Array;
+  private readonly lastRaised = new Map<number, bigint>();
+  private stopped = false;
+  private pumpWake: (() => void) | undefined;
+
+  constructor(memory: WebAssembly.Memory, opts: KernelIrqchipOptions = {}) {
+    const buffer = memory.buffer;
+    this.i32 = new Int32Array(buffer);
+    this.u32 = new Uint32Array(buffer);
+    this.deadlines = new BigInt64Array(buffer);
+    // Guest time 0, the same for every thread (host-clock.ts).
+    const host = new HostClock(vmClockEpochMs(buffer));
+    this.clock = opts.clock ?? host;
+    this.timers = opts.timers ?? new HostTimerQueue(this.clock);
+    for (let id = 0; id < MAX_VCPUS; id++) {
+      const apic = new SharedApic(buffer, id);
+      this.apics.push(apic);
+      this.bus.attach(apic);
+    }
+    this.ioapic = new Ioapic({ bus: this.bus, clock: this.clock, timers: this.timers });
+    this.pic.onInterruptChange = () => this.offerExtInt();
+    this.io.registerPorts(PIC8259_PORTS.master, 2, this.pic.master);
+    this.io.registerPorts(PIC8259_PORTS.slave, 2, this.pic.slave);
+    this.io.registerPorts(PIC8259_PORTS.elcr, 2, this.pic.elcr);
+    this.io.registerMmio(this.ioapic.baseAddress, IOAPIC_MEM_LENGTH, this.ioapic);
+    void this.pump();
+  }
+
+  /** KVM_CREATE_PIT2: the 8254 on GSI 0 and port 0x61's gate and speaker bits. */
+  createPit(): void {
+    if (this.pit) return;
+    const pit = new Pit8254({ setLevel: (level) => this.irqLine(0, level) }, this.clock, this.timers);
+    this.pit = pit;
+    this.port61 = new Port61(pit, this.clock);
+    this.io.registerPorts(PIT8254_IOBASE, PIT8254_PORTS, pit);
+    this.io.registerPorts(PORT61_IOBASE, 1, this.port61);
+  }
+
+  /**
+   * KVM_IRQ_LINE with the default routing. Returns KVM_IRQ_LINE_STATUS's value: the
+   * IOAPIC's answer (> 0 delivered, 0 coalesced, -1 masked or no destination).
+   */
+  irqLine(gsi: number, level: boolean): number {
+    if (!Number.isInteger(gsi) || gsi < 0 || gsi >= IOAPIC_NUM_PINS) throw new RangeError(`KVM_IRQ_LINE: GSI ${gsi}`);
+    if (gsi < PIC_IRQS && gsi !== PIC_CASCADE_IRQ) this.pic.setIrq(gsi, level);
+    return this.ioapic.setIrq(gsi, level);
+  }
+
+  /** Whether vCPU 0's LINT0 passes the 8259A's INTR (kvm_apic_accept_pic_intr). */
+  private bspAcceptsPic(): boolean {
+    const bsp = this.apics[0]!;
+    if (!bsp.isPresent()) return true;
+    const lvt0 = Atomics.load(bsp.shared.page, ApicReg.LVT0 >>> 2);
+    return (lvt0 & APIC_LVT_MASKED) === 0 && (lvt0 & APIC_MODE_MASK) === DeliveryMode.ExtInt;
+  }
+
+  /** Runs the INTA cycle for vCPU 0 when its ExtINT slot is free (see the header). */
+  offerExtInt(): void {
+    const sh = this.apics[0]!.shared;
+    const slot = sh.index('extIntVector');
+    if (Atomics.load(sh.i32, slot) >= 0 || !this.pic.hasInterrupt() || !this.bspAcceptsPic()) return;
+    Atomics.store(sh.i32, slot, this.pic.acknowledge());
+    sh.raise(ApicEvent.Poke);
+  }
+
+  /** Level-triggered EOIs the vCPUs posted: clear Remote IRR and re-deliver (SDM Vol. 3A 11.8.5). */
+  private takeEois(): void {
+    const base = vmField('eoiVectors') >>> 2;
+    for (let w = 0; w < 8; w++) {
+      let bits = Atomics.exchange(this.u32, base + w, 0);
+      while (bits !== 0) {
+        const b = 31 - Math.clz32(bits);
+        bits &= ~(1 << b);
+        this.ioapic.eoi(w * 32 + b, TriggerMode.Level, this.apics[0]!);
+      }
+    }
+  }
+
+  /** Raises ApicEvent.Timer on every vCPU whose published deadline has passed; returns ms to the next. */
+  private serviceDeadlines(): number {
+    const nowUs = BigInt(Math.floor(hostNowMs() * 1000));
+    let next = Infinity;
+    for (let id = 0; id < MAX_VCPUS; id++) {
+      const d = Atomics.load(this.deadlines, vcpuField(id, 'timerDeadlineUs') >>> 3);
+      if (d === 0n) continue;
+      if (d <= nowUs) {
+        if (this.lastRaised.get(id) !== d) {
+          this.lastRaised.set(id, d);
+          this.apics[id]!.shared.raise(ApicEvent.Timer);
+        }
+      } else {
+        next = Math.min(next, Number(d - nowUs) / 1000);
+      }
+    }
+    return next;
+  }
+
+  private async pump(): Promise<void> {
+    const bell = vmField('vmmDoorbell') >>> 2;
+    const waitAsync = (Atomics as unknown as { waitAsync?: WaitAsync }).waitAsync;
+    while (!this.stopped) {
+      const seen = Atomics.load(this.i32, bell);
+      this.takeEois();
+      this.offerExtInt();
+      const nextMs = this.serviceDeadlines();
+      const timeout = Number.isFinite(nextMs) ? Math.max(0, nextMs) : undefined;
+      if (waitAsync) {
+        const r = waitAsync(this.i32, bell, seen, timeout);
+        if (r.async) await r.value;
+      } else {
+        await new Promise<void>((resolve) => {
+          this.pumpWake = resolve;
+          setTimeout(resolve, Math.min(timeout ?? POLL_FALLBACK_MS, POLL_FALLBACK_MS));
+        });
+      }
+    }
+  }
+
+  /** Stops the pump and the timers (the VM is being destroyed). */
+  destroy(): void {
+    this.stopped = true;
+    const bell = vmField('vmmDoorbell') >>> 2;
+    Atomics.add(this.i32, bell, 1);
+    Atomics.notify(this.i32, bell);
+    this.pumpWake?.();
+    if (this.timers instanceof HostTimerQueue) this.timers.cancelAll();
+  }
+}

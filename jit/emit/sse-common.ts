@@ -1,0 +1,286 @@
+// What every MMX and SSE emitter shares: the #UD/#NM checks, where XMM and MMX registers
+// live, and reading/writing a vector operand (register or memory) as a Wasm v128.
+//
+// XMMn is the state field `xmm` at quadwords 2n (low) and 2n+1 (high); MMn is the
+// significand of the physical x87 register Rn (SDM Vol. 1 9.5). MMX operands are handled as
+// a v128 whose low 64 bits hold the register; only those are written back.
+import { Cr0, Cr4, Vector } from '../../core/cpu/registers.ts';
+import { ValType, Op } from '../wasm/encoder.ts';
+import type { BlockContext, Location } from '../context.ts';
+import { Simd, simd, simdLane, simdMem, v128Const } from './sse-wasm.ts';
+
+export type Emit = (ctx: BlockContext) => void;
+
+/** x87 status word: TOP in bits 13:11, ES (error summary) in bit 7 (SDM Vol. 1 8.1.3). */
+const FSW_TOP_MASK = 7 << 11;
+const FSW_ES = 1 << 7;
+/** Bits 79:64 of an x87 register an MMX write sets to all ones (SDM Vol. 1 9.5.1). */
+const MMX_EXPONENT = 0xffff;
+
+/** MMX operands: P (ModRM.reg), Q (r/m), N (r/m register). */
+export function isMmxOperand(op: string): boolean {
+  return op[0] === 'P' || op[0] === 'Q' || op[0] === 'N';
+}
+
+/** Whether the current form works on MMX registers (its first vector operand is P/Q/N). */
+export function isMmxForm(ctx: BlockContext): boolean {
+  return ctx.instr.form.operands.some(isMmxOperand);
+}
+
+/**
+ * SSE instructions: CR0.EM = 1 or CR4.OSFXSR = 0 is #UD, then CR0.TS = 1 is #NM (SDM Vol. 3A
+ * 13.1 Table 13-1, "Action Taken for Combinations of OSFXSR, OSXMMEXCPT, SSE, SSE2, SSE3,
+ * EM, MP, and TS"; Vol. 2 exception tables, class 4 and 5). Checked when the instruction
+ * runs: CR0 and CR4 may change between the translation of a block and its execution.
+ */
+export function checkSse(ctx: BlockContext): void {
+  const fb = ctx.fb;
+  fb.i32Const(0).mem(Op.i32_load, ctx.addr('cr0')).i32Const(Cr0.EM | Cr0.TS).op(Op.i32_and);
+  fb.i32Const(0).mem(Op.i32_load, ctx.addr('cr4')).i32Const(Cr4.OSFXSR).op(Op.i32_and).op(Op.i32_eqz).op(Op.i32_or);
+  fb.if_();
+  fb.i32Const(0).mem(Op.i32_load, ctx.addr('cr0')).i32Const(Cr0.EM).op(Op.i32_and);
+  fb.i32Const(0).mem(Op.i32_load, ctx.addr('cr4')).i32Const(Cr4.OSFXSR).op(Op.i32_and).op(Op.i32_eqz).op(Op.i32_or);
+  fb.if_();
+  ctx.raise(Vector.UD, 0);
+  fb.end();
+  ctx.raise(Vector.NM, 0);
+  fb.end();
+}
+
+/**
+ * MMX instructions: CR0.EM = 1 is #UD, CR0.TS = 1 is #NM, a pending unmasked x87 exception
+ * is #MF (SDM Vol. 3A chapter 12, "Intel MMX Technology System Programming", the action
+ * table for EM, MP and TS; Vol. 2 MMX exception class). Then the x87 unit enters MMX mode:
+ * TOP = 0 and every tag valid (SDM Vol. 1 9.5.1).
+ */
+export function checkMmx(ctx: BlockContext): void {
+  const fb = ctx.fb;
+  fb.i32Const(0).mem(Op.i32_load, ctx.addr('cr0')).i32Const(Cr0.EM).op(Op.i32_and);
+  fb.if_();
+  ctx.raise(Vector.UD, 0);
+  fb.end();
+  fb.i32Const(0).mem(Op.i32_load, ctx.addr('cr0')).i32Const(Cr0.TS).op(Op.i32_and);
+  fb.if_();
+  ctx.raise(Vector.NM, 0);
+  fb.end();
+  fb.i32Const(0).mem(Op.i32_load16_u, ctx.addr('fpuSw')).i32Const(FSW_ES).op(Op.i32_and);
+  fb.if_();
+  ctx.raise(Vector.MF, 0);
+  fb.end();
+  enterMmxMode(ctx);
+}
+
+/** TOP = 0 and all tags valid (00B): what every MMX instruction but EMMS does (SDM Vol. 1 9.5.1). */
+export function enterMmxMode(ctx: BlockContext): void {
+  const fb = ctx.fb;
+  fb.i32Const(0).i32Const(0).mem(Op.i32_load16_u, ctx.addr('fpuSw')).i32Const(~FSW_TOP_MASK).op(Op.i32_and).mem(Op.i32_store16, ctx.addr('fpuSw'));
+  fb.i32Const(0).i32Const(0).mem(Op.i32_store16, ctx.addr('fpuTw'));
+}
+
+/** The check for this form's register file. */
+export function checkVector(ctx: BlockContext): void {
+  if (isMmxForm(ctx)) checkMmx(ctx);
+  else checkSse(ctx);
+}
+
+/** Register number of vector operand `n` (V/P from ModRM.reg, U/W/N/Q from r/m). MMX ignores REX (8 registers). */
+export function vecReg(ctx: BlockContext, n: number): number {
+  const op = ctx.instr.form.operands[n];
+  const i = ctx.instr;
+  switch (op[0]) {
+    case 'V':
+      return i.reg;
+    case 'P':
+      return i.reg & 7;
+    case 'U':
+    case 'W':
+      return i.rm;
+    case 'N':
+    case 'Q':
+      return i.rm & 7;
+  }
+  throw new Error(`operand ${op} is not a vector register`);
+}
+
+/** Memory bytes an operand occupies by its size suffix (SDM Vol. 2D A.2.2). */
+export function vecMemSize(ctx: BlockContext, op: string): 1 | 2 | 4 | 8 | 16 {
+  const s = op.slice(1);
+  if (s === 'x' || s === 'dq' || s === 'ps' || s === 'pd') return 16;
+  if (s === 'q' || s === 'sd') return 8;
+  if (s === 'd' || s === 'ss') return 4;
+  if (s === 'w') return 2;
+  if (s === 'b') return 1;
+  if (s === 'y') return ctx.instr.opSize === 8 ? 8 : 4;
+  return 16;
+}
+
+/**
+ * Legacy SSE instructions with a 16-byte memory operand require it 16-byte aligned, else
+ * #GP(0) (SDM Vol. 1 11.6.7 "Checking for Alignment of 128-Bit Data"), except these, which take any
+ * address (SDM Vol. 2 MOVUPS, MOVUPD, MOVDQU, LDDQU, PCMPESTRI...).
+ */
+const UNALIGNED = new Set(['movups', 'movupd', 'movdqu', 'lddqu', 'pcmpestri', 'pcmpestrm', 'pcmpistri', 'pcmpistrm']);
+
+/** Pushes the i64 linear address of a 16-byte memory operand after the limit and alignment checks. */
+function linear16(ctx: BlockContext, loc: Extract<Location, { kind: 'mem' }>): number {
+  const fb = ctx.fb;
+  const lin = ctx.i64();
+  ctx.linear(loc.seg, loc.offset, 8);
+  fb.set(lin);
+  // The limit check covers the whole operand.
+  if (ctx.mode.codeSize !== 8) {
+    const end = ctx.i64();
+    fb.get(loc.offset).i64Const(8).op(Op.i64_add).set(end);
+    ctx.linear(loc.seg, end, 8);
+    fb.op(Op.drop);
+  }
+  if (!UNALIGNED.has(ctx.instr.form.mnemonic)) {
+    fb.get(lin).i64Const(15).op(Op.i64_and).op(Op.i64_eqz).op(Op.i32_eqz);
+    fb.if_();
+    ctx.raise(Vector.GP, 0);
+    fb.end();
+  }
+  return lin;
+}
+
+/** The linear address 8 bytes on, wrapped at 4 GiB outside 64-bit mode. */
+function nextQword(ctx: BlockContext, lin: number): number {
+  const fb = ctx.fb;
+  const hi = ctx.i64();
+  fb.get(lin).i64Const(8).op(Op.i64_add);
+  if (ctx.mode.codeSize !== 8) fb.i64Const(0xffffffffn).op(Op.i64_and);
+  fb.set(hi);
+  return hi;
+}
+
+/** The memory location of operand `n` (computes the effective address once), or null for a register. */
+export function vecMemLocation(ctx: BlockContext, n: number): Extract<Location, { kind: 'mem' }> | null {
+  const i = ctx.instr;
+  if (i.mem === null) return null;
+  const op = i.form.operands[n];
+  const size = vecMemSize(ctx, op);
+  const loc = ctx.memLocation(i.mem, size === 16 ? 8 : size);
+  return loc as Extract<Location, { kind: 'mem' }>;
+}
+
+/** Pushes v128: 16 bytes at `loc` (low quadword first). */
+export function readMem16(ctx: BlockContext, loc: Extract<Location, { kind: 'mem' }>): void {
+  const fb = ctx.fb;
+  const lin = linear16(ctx, loc);
+  const hiLin = nextQword(ctx, lin);
+  const lo = ctx.i64();
+  const hi = ctx.i64();
+  ctx.readLinear(lin, 8);
+  fb.set(lo);
+  ctx.readLinear(hiLin, 8);
+  fb.set(hi);
+  fb.get(lo);
+  simd(fb, Simd.i64x2_splat);
+  fb.get(hi);
+  simdLane(fb, Simd.i64x2_replace_lane, 1);
+}
+
+/** Writes the v128 local `value` as 16 bytes at `loc`. */
+export function writeMem16(ctx: BlockContext, loc: Extract<Location, { kind: 'mem' }>, value: number): void {
+  const fb = ctx.fb;
+  const lin = linear16(ctx, loc);
+  const hiLin = nextQword(ctx, lin);
+  const lo = ctx.i64();
+  const hi = ctx.i64();
+  fb.get(value);
+  simdLane(fb, Simd.i64x2_extract_lane, 0);
+  fb.set(lo);
+  fb.get(value);
+  simdLane(fb, Simd.i64x2_extract_lane, 1);
+  fb.set(hi);
+  ctx.writeLinear(lin, 8, lo);
+  ctx.writeLinear(hiLin, 8, hi);
+}
+
+/** Pushes the v128 of XMM register `r`. */
+export function loadXmm(ctx: BlockContext, r: number): void {
+  ctx.fb.i32Const(0);
+  simdMem(ctx.fb, Simd.v128_load, ctx.addr('xmm', 2 * r));
+}
+
+/** Pushes MMX register `r` as a v128 with the upper 64 bits zero. */
+export function loadMmx(ctx: BlockContext, r: number): void {
+  ctx.fb.i32Const(0);
+  simdMem(ctx.fb, Simd.v128_load64_zero, ctx.addr('fpuMant', r));
+}
+
+export function storeXmm(ctx: BlockContext, r: number, value: number): void {
+  ctx.fb.i32Const(0).get(value);
+  simdMem(ctx.fb, Simd.v128_store, ctx.addr('xmm', 2 * r));
+}
+
+/** Stores the low 64 bits of v128 `value` into MMn and sets bits 79:64 of Rn to ones. */
+export function storeMmx(ctx: BlockContext, r: number, value: number): void {
+  const fb = ctx.fb;
+  fb.i32Const(0).get(value);
+  simdLane(fb, Simd.i64x2_extract_lane, 0);
+  fb.mem(Op.i64_store, ctx.addr('fpuMant', r));
+  fb.i32Const(0).i32Const(MMX_EXPONENT).mem(Op.i32_store16, ctx.addr('fpuSignExp', r));
+}
+
+/** Pushes a v128 with the i64 on the stack in the low quadword and zero above. */
+export function i64ToV128(ctx: BlockContext): void {
+  const t = ctx.i64();
+  ctx.fb.set(t);
+  v128Const(ctx.fb, []);
+  ctx.fb.get(t);
+  simdLane(ctx.fb, Simd.i64x2_replace_lane, 0);
+}
+
+/**
+ * Pushes operand `n` as a v128: a vector register, or memory of the operand's size (zero
+ * above it), read with the alignment rule of this instruction.
+ */
+export function readVec(ctx: BlockContext, n: number): void {
+  const op = ctx.instr.form.operands[n];
+  const loc = 'WQM'.includes(op[0]) ? vecMemLocation(ctx, n) : null;
+  if (loc !== null) {
+    const size = vecMemSize(ctx, op);
+    if (size === 16) readMem16(ctx, loc);
+    else {
+      ctx.readMem(loc.seg, loc.offset, size);
+      i64ToV128(ctx);
+    }
+    return;
+  }
+  if (isMmxOperand(op)) loadMmx(ctx, vecReg(ctx, n));
+  else loadXmm(ctx, vecReg(ctx, n));
+}
+
+/** readVec into a fresh v128 local. */
+export function readVecTo(ctx: BlockContext, n: number): number {
+  const l = ctx.fb.local(ValType.v128);
+  readVec(ctx, n);
+  ctx.fb.set(l);
+  return l;
+}
+
+/** Writes v128 `value` to operand `n`: a whole XMM register, an MMX register, or memory of the operand's size. */
+export function writeVec(ctx: BlockContext, n: number, value: number): void {
+  const op = ctx.instr.form.operands[n];
+  const loc = 'WQM'.includes(op[0]) ? vecMemLocation(ctx, n) : null;
+  if (loc !== null) {
+    const size = vecMemSize(ctx, op);
+    if (size === 16) writeMem16(ctx, loc, value);
+    else {
+      const v = ctx.i64();
+      ctx.fb.get(value);
+      simdLane(ctx.fb, Simd.i64x2_extract_lane, 0);
+      ctx.fb.set(v);
+      ctx.writeMem(loc.seg, loc.offset, size as 1 | 2 | 4 | 8, v);
+    }
+    return;
+  }
+  if (isMmxOperand(op)) storeMmx(ctx, vecReg(ctx, n), value);
+  else storeXmm(ctx, vecReg(ctx, n), value);
+}
+
+/** A fresh v128 local. */
+export function v128Local(ctx: BlockContext): number {
+  return ctx.fb.local(ValType.v128);
+}
