@@ -2,7 +2,7 @@
 // (SDM Vol. 2A chapter 2, "Instruction Format"). Reads the opcode table and nothing else.
 import { Seg } from './registers.ts';
 import {
-  ONE_BYTE, ONE_BYTE_64, THREE_BYTE_38, THREE_BYTE_3A, TWO_BYTE, VEX_MAPS, isGroup, isPrefixSelect,
+  ONE_BYTE, ONE_BYTE_64, XCHG_90_REX_B, THREE_BYTE_38, THREE_BYTE_3A, TWO_BYTE, VEX_MAPS, isGroup, isPrefixSelect,
   type MandatoryPrefix, type OpcodeEntry, type OpcodeForm, type OpcodeGroup, type Operand,
 } from './opcodes.ts';
 
@@ -125,6 +125,14 @@ export function decode(fetch: FetchByte, mode: DecodeMode): DecodeResult {
     let rex = 0;
     let b = next();
     for (;;) {
+      // REX is a prefix too: one followed by a legacy prefix is ignored, and of several REX
+      // prefixes the last counts (SDM Vol. 2A 2.2.1, "Only one REX prefix is allowed ... must
+      // immediately precede the opcode"; real CPUs ignore the others rather than fault).
+      if (long && (b & 0xf0) === 0x40) {
+        rex = b;
+        b = next();
+        continue;
+      }
       if (b === 0x66) opsizePrefix = true;
       else if (b === 0x67) addrPrefix = true;
       else if (b === 0xf0) lock = true;
@@ -137,12 +145,10 @@ export function decode(fetch: FetchByte, mode: DecodeMode): DecodeResult {
       rex = 0; // a REX prefix only counts immediately before the opcode
       b = next();
     }
-    if (long && (b & 0xf0) === 0x40) {
-      rex = b;
-      b = next();
-    }
     let opcode = b;
     let entry: OpcodeEntry | undefined = (long && ONE_BYTE_64[b]) || ONE_BYTE[b];
+    // 90 is NOP only without REX.B; with it, XCHG r8, rAX (SDM Vol. 2B NOP and XCHG "90+rd").
+    if (b === 0x90 && (rex & 1) !== 0) entry = XCHG_90_REX_B;
     let vex: VexFields | null = null;
     let vexPrefix: MandatoryPrefix = 'none';
     // C4/C5 are VEX in 64-bit mode; elsewhere only when the next byte has mod == 11, which

@@ -377,6 +377,9 @@ const vexMaps = buildVex();
 const legacyMaps: Record<OpcodeMapName, Record<number, OpcodeEntry>> = { '0F': twoByte, '0F38': threeByte38, '0F3A': threeByte3A };
 for (const row of SSE_FORMS) withPrefix(row.vex ? vexMaps[row.map] : legacyMaps[row.map], row.opcode, row.prefix, row.entry);
 
+/** 90 with REX.B: XCHG r8, rAX, not NOP (SDM Vol. 2B XCHG "90+rd"; the decoder picks it). */
+export const XCHG_90_REX_B: OpcodeForm = f('xchg', ['Zv', 'rAX']);
+
 /** Two-byte opcode map, 0F xx (SDM Vol. 2D Table A-3). */
 export const TWO_BYTE: Readonly<Record<number, OpcodeEntry>> = twoByte;
 /** Three-byte opcode map 0F 38 xx (SDM Vol. 2D Table A-4). */

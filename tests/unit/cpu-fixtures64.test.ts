@@ -21,17 +21,11 @@ export const PENDING_FAMILIES: readonly string[] = [];
  * engineer who owns that part of the CPU. The goal is an empty list.
  */
 export const KNOWN_DIFFERENCES: Readonly<Record<string, string>> = {
-  xchgacc64:
-    '90+r with REX.B (41 90, 49 90, 66 41 90) is XCHG R8, rAX (SDM Vol. 2D XCHG; Vol. 2B NOP: only 90 without REX.B is NOP); ' +
-    'core/cpu/opcodes.ts maps 90 to "nop" whatever REX.B says, so R8 and RAX are not exchanged (24 of 384 cases).',
   smc64:
     'A store into a later instruction of the running block (66 C7 05 ..., C6 05 ..., 88 0B, STOSB into the next ' +
     'instruction) is not seen at tiers block and dispatch: the block goes on with the bytes it was translated from ' +
     '(SDM Vol. 3A §11.6: the modified instruction executes); tier single agrees with the host. 576 of 672 cases per ' +
     'tier; the case with a JMP between store and target passes.',
-  rexorder64:
-    'A REX prefix followed by a legacy prefix is ignored and of two REX prefixes the last counts (SDM Vol. 2A §2.2.1); ' +
-    'the decoder raises #UD instead (48 66 01 C8, 41 F3 01 C8, 41 48 01 C8, 48 41 01 C8, 4C 40 88 E0: all 448 cases).',
 };
 
 const families64 = listFixtureFamilies('64');
