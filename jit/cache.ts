@@ -18,6 +18,15 @@ export interface Block {
 
 const MODE_BITS = 256; // mode.ts uses 8 bits; bit 8 marks single-instruction blocks
 
+/**
+ * Live blocks per vCPU before the whole cache is flushed (QEMU's tb_flush when its code
+ * buffer fills). Each block is its own Wasm module, and V8 maps every module's code
+ * separately: a Linux boot compiles well over 65,530 blocks, the kernel's default
+ * vm.max_map_count, and V8 then aborts the process ("Commit wasm code space"). Flushed
+ * modules are unreachable and V8 frees their code.
+ */
+export const MAX_LIVE_BLOCKS = 8192;
+
 /** The Wasm module of one translated block: imports memory and the runtime, exports `run`. */
 export function encodeBlock(t: Translation): Uint8Array<ArrayBuffer> {
   return encodeModule({
@@ -36,6 +45,8 @@ export class CodeCache {
   private readonly byPage = new Map<number, Set<number>>();
   compiled = 0;
   invalidated = 0;
+  /** Whole-cache flushes because MAX_LIVE_BLOCKS was reached. */
+  flushes = 0;
   /** Function table the dispatcher calls blocks through; slot 0 stays empty. */
   readonly table = new WebAssembly.Table({ element: 'anyfunc', initial: 1024 });
   private readonly freeSlots: number[] = [];
@@ -68,6 +79,10 @@ export class CodeCache {
 
   /** Compiles a translation into a callable block and files it under its pages. */
   install(key: number, t: Translation, pages: number[]): Block {
+    if (this.blocks.size >= MAX_LIVE_BLOCKS) {
+      this.clear();
+      this.flushes++;
+    }
     const bytes = encodeBlock(t);
     const helpers = t.helpers;
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {

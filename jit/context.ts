@@ -75,6 +75,10 @@ export class BlockContext {
   readonly helpers: HelperFn[] = [];
   /** Set by an emitter when it wrote RIP and the block ends with it. */
   ended = false;
+  /** The current instruction stores to memory (inline or through a helper); reset per instruction. */
+  wroteMemory = false;
+  /** i32 local: a cold-path store of this block invalidated translated code (state smcHit), or -1 before first use. */
+  private smcLocal = -1;
   private scratch: number[] = [];
 
   constructor(
@@ -279,6 +283,7 @@ export class BlockContext {
   /** Writes `value` (i64 local) as `size` bytes at linear address `lin` (i64 local). */
   writeLinear(lin: number, size: Size, value: number, stack = false): void {
     const fb = this.fb;
+    this.wroteMemory = true;
     const idx = this.tlbIndex(lin);
     this.tlbHit(lin, idx, size, 'tlbWrite');
     fb.if_();
@@ -291,7 +296,18 @@ export class BlockContext {
     fb.i32Const(size | (stack ? STACK_ACCESS : 0));
     fb.get(value).op(Op.i32_wrap_i64).get(value).i64Const(32).op(Op.i64_shr_u).op(Op.i32_wrap_i64);
     fb.i32Const(this.delta).call(Import.WriteSlow);
+    this.noteCodeModified();
     fb.end();
+  }
+
+  /**
+   * After a cold-path store: copies the state's smcHit into a block local. Code pages never
+   * sit in the TLB's write entries, so only cold-path stores can modify code, and the
+   * end-of-instruction check costs a local read on the hot path.
+   */
+  private noteCodeModified(): void {
+    if (this.smcLocal < 0) this.smcLocal = this.i32();
+    this.fb.i32Const(0).mem(Op.i32_load, this.addr('smcHit')).set(this.smcLocal);
   }
 
   /** Slow paths take 64-bit values as two i32 halves so that no BigInt is created in JS. */
@@ -440,11 +456,13 @@ export class BlockContext {
    */
   callHelper(fn: HelperFn, mayEndBlock = true): void {
     const fb = this.fb;
+    this.wroteMemory = true; // a helper may store (FXSAVE, far calls, string I/O...)
     this.resolveLazyFlags();
     this.flags.materialize();
     const id = this.helpers.length;
     this.helpers.push(fn);
     fb.i32Const(id).call(Import.Helper);
+    this.noteCodeModified();
     if (mayEndBlock) {
       fb.if_();
       this.leave();
@@ -508,6 +526,25 @@ export class BlockContext {
   }
 
   /** Stores the next instruction's RIP and ends the block (events are looked at between blocks). */
+  /**
+   * Ends the block after the current instruction if one of its stores invalidated
+   * translated code (cpu.ts sets smcHit), so that modified instructions run as written.
+   */
+  endIfCodeModified(): void {
+    if (!this.wroteMemory || this.ended || this.smcLocal < 0) return;
+    const fb = this.fb;
+    fb.get(this.smcLocal).if_();
+    fb.i32Const(0).i32Const(0).mem(Op.i32_store, this.addr('smcHit'));
+    this.resolveLazyFlags();
+    this.flags.materializeKeeping();
+    const next = this.i64();
+    this.nextRip();
+    fb.set(next);
+    this.storeField('rip', next);
+    this.leave();
+    fb.end();
+  }
+
   endAtNext(): void {
     const next = this.i64();
     this.nextRip();

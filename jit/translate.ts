@@ -66,10 +66,12 @@ export function translateBlock(req: TranslateRequest): Translation {
       return finish(ctx, instructions, instr.length);
     }
     ctx.instr = instr;
+    ctx.wroteMemory = false;
     const locked = isLocked(instr);
     if (locked) acquireBusLock(ctx);
     emit(ctx);
     if (locked) releaseBusLock(ctx);
+    ctx.endIfCodeModified();
     instructions.push(instr);
     offset += instr.length;
     if (ctx.ended) return finish(ctx, instructions, offset, true);

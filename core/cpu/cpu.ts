@@ -204,9 +204,16 @@ export class Cpu {
     return out;
   }
 
+  /**
+   * Drops translated code on the page of `gpa` and tells the running block to stop after
+   * this instruction: the stored-over bytes may be its own next instructions, which must
+   * execute as modified (SDM Vol. 3A 11.6 "Self-Modifying Code").
+   */
   private invalidateCode(gpa: number): void {
     const page = Math.floor(gpa / 4096);
-    if (this.cache.hasCode(page)) this.cache.invalidatePage(page);
+    if (!this.cache.hasCode(page)) return;
+    this.cache.invalidatePage(page);
+    this.state.setU32('smcHit', 1);
   }
 
   // ---- MMIO: exit to the VMM, then replay the instruction with the completed data ------------

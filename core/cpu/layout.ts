@@ -98,6 +98,9 @@ export const VCPU_STATE = layOut([
   { name: 'lazyKind', type: 'u32' },
   // Slow-path memory reads return their value here (no BigInt crosses the Wasm/JS boundary).
   { name: 'scratch', type: 'i64' },
+  // Set by the cold write path when a store invalidated translated code (self-modifying
+  // code): the running block ends after the storing instruction (jit/translate.ts).
+  { name: 'smcHit', type: 'u32' },
   // x87 FPU (SDM Vol. 1 8.1): the physical registers R0..R7, each a 64-bit significand and
   // a 16-bit sign+exponent; MMX registers alias the significands (Vol. 1 9.5). fpuTw is the
   // full two-bit tag word FSTENV stores; TOP lives in fpuSw bits 13:11. fpuIp/fpuDp and

@@ -228,8 +228,16 @@ export class VcpuCore {
       if (pending >= 0 && canInject) {
         s.setI32('pendingIrq', -1);
         // In-kernel irqchip: the INTA cycle picks the vector now (pendingIrq only said "some").
+        const seq = this.apic?.wakeSeq() ?? 0;
         const vector = this.apic ? this.apic.acknowledge() : pending;
-        if (vector >= 0 && !this.deliver(() => deliverEvent(cpu, { vector, kind: 'external' }))) return this.lastResult!;
+        if (vector >= 0) {
+          if (!this.deliver(() => deliverEvent(cpu, { vector, kind: 'external' }))) return this.lastResult!;
+        } else if (this.apic?.extIntRequested()) {
+          // The VMM thread runs the 8259A's INTA cycle for us (kernel-irqchip.ts): wait for
+          // it in a worker; from the VMM's own thread, return so that it can (Vcpu.run).
+          if (!this.canBlock) return this.exit(ExitReason.IRQ_WINDOW_OPEN);
+          Atomics.wait(s.i32, s.addr('wakeSeq') >>> 2, seq, 1);
+        }
         continue;
       }
       if (s.getU8('runRequestInterruptWindow') && canInject && pending < 0) return this.exit(ExitReason.IRQ_WINDOW_OPEN);

@@ -38,7 +38,13 @@ export class Vcpu {
       for (;;) {
         const r = await this.backend.run();
         const exit = decodeExit(this.s, r.detail);
-        if (!this.irqchip || !this.serveInKernel(this.irqchip, exit)) return exit;
+        if (!this.irqchip) return exit;
+        // An inline vCPU asks this thread for the 8259A's INTA cycle (vcpu-core.ts).
+        if (exit.reason === ExitReason.IRQ_WINDOW_OPEN) {
+          this.irqchip.offerExtInt();
+          continue;
+        }
+        if (!this.serveInKernel(this.irqchip, exit)) return exit;
       }
     } finally {
       this.running = false;

@@ -5,7 +5,7 @@ import { GuestMemory } from './guest-memory.ts';
 import { KvmError } from './errors.ts';
 import type { KvmUserspaceMemoryRegion } from './types.ts';
 import { Vcpu } from './vcpu.ts';
-import { KernelIrqchip, type KernelIrqchipOptions } from './irqchip/kernel-irqchip.ts';
+import { KernelIrqchip, type GsiRoute, type KernelIrqchipOptions } from './irqchip/kernel-irqchip.ts';
 import { Cap } from './cap.ts';
 import { VcpuState } from '../cpu/state.ts';
 import { MSR_EXIT_REASONS_VALID } from '../cpu/msr-exit.ts';
@@ -92,6 +92,16 @@ export class Vm {
   irqLine(gsi: number, level: boolean): number {
     if (!this.irqchip) throw new KvmError('ENXIO', 'KVM_IRQ_LINE without an in-kernel irqchip');
     return this.irqchip.irqLine(gsi, level);
+  }
+
+  /** KVM_SET_GSI_ROUTING (irqchip entries): replaces the default GSI -> 8259A/IOAPIC table. */
+  setGsiRouting(entries: readonly GsiRoute[]): void {
+    if (!this.irqchip) throw new KvmError('ENXIO', 'KVM_SET_GSI_ROUTING without an in-kernel irqchip');
+    try {
+      this.irqchip.setGsiRouting(entries);
+    } catch (e) {
+      throw new KvmError('EINVAL', (e as Error).message);
+    }
   }
 
   /** KVM_CREATE_PIT2: the 8254 on GSI 0 with port 0x61 (needs the in-kernel irqchip). */

@@ -159,6 +159,7 @@ export class Machine {
     vm.setUserMemoryRegion({ slot: 0, flags: 0, guestPhysAddr: 0, memorySize: mem, userspaceAddr: host });
     // In-kernel 8259A pair, IOAPIC and local APICs, and the 8254 on GSI 0.
     vm.createIrqchip();
+    vm.setGsiRouting(pcGsiRouting());
     vm.createPit2();
     const vcpus: Vcpu[] = [];
     for (let id = 0; id < smp; id++) vcpus.push(await vm.createVcpu(id));
@@ -402,6 +403,21 @@ export class Machine {
       this.wakeHalted = done;
     });
   }
+}
+
+/**
+ * GSI routing as QEMU's PC sets it with KVM's irqchip (hw/i386/kvm/ioapic.c): ISA IRQ n on
+ * 8259A input n (not 2, the cascade) and, since the MADT overrides ISA IRQ 0 to GSI 2
+ * (acpi/madt.ts), GSI 0 (the PIT) on IOAPIC pin 2; every other GSI n on pin n.
+ */
+function pcGsiRouting(): { gsi: number; irqchip: 'pic' | 'ioapic'; pin: number }[] {
+  const routes: { gsi: number; irqchip: 'pic' | 'ioapic'; pin: number }[] = [];
+  for (let gsi = 0; gsi < 24; gsi++) {
+    if (gsi < 16 && gsi !== 2) routes.push({ gsi, irqchip: 'pic', pin: gsi });
+    if (gsi === 0) routes.push({ gsi, irqchip: 'ioapic', pin: 2 });
+    else if (gsi !== 2) routes.push({ gsi, irqchip: 'ioapic', pin: gsi });
+  }
+  return routes;
 }
 
 /** How long an inline vCPU's HLT exit yields the thread before it runs (and checks) again. */

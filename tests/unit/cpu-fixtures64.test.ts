@@ -21,11 +21,6 @@ export const PENDING_FAMILIES: readonly string[] = [];
  * engineer who owns that part of the CPU. The goal is an empty list.
  */
 export const KNOWN_DIFFERENCES: Readonly<Record<string, string>> = {
-  smc64:
-    'A store into a later instruction of the running block (66 C7 05 ..., C6 05 ..., 88 0B, STOSB into the next ' +
-    'instruction) is not seen at tiers block and dispatch: the block goes on with the bytes it was translated from ' +
-    '(SDM Vol. 3A §11.6: the modified instruction executes); tier single agrees with the host. 576 of 672 cases per ' +
-    'tier; the case with a JMP between store and target passes.',
 };
 
 const families64 = listFixtureFamilies('64');

@@ -202,6 +202,24 @@ describe('KVM_IRQ_LINE through the IOAPIC (82093AA) and the 8259A', () => {
     await g.vm.destroy();
   });
 
+  it('KVM_SET_GSI_ROUTING: GSI 0 routed to IOAPIC pin 2 (an MADT override of ISA IRQ 0) delivers pin 2\'s vector', async () => {
+    const g = await irqGuest(0x1000, { platform: inline });
+    g.vm.setGsiRouting([{ gsi: 0, irqchip: 'ioapic', pin: 2 }]);
+    g.load(0x1000, [
+      ...movMemImm(SVR, SVR_ENABLE), ...movMemImm(IOAPIC, 0x14), ...movMemImm(IOAPIC + 0x10, 0x32), // IOREDTBL[2]: vector 0x32, edge
+      ...STI, ...HLT, ...movEaxMem(DATA), ...outAl(DONE_PORT),
+    ]);
+    g.load(0x1100, [...movMemImm(DATA, 0x32), ...movMemImm(EOI, 0), ...IRETD]);
+    g.gate(0x32, 0x1100);
+    const vcpu = g.vcpus[0]!;
+    expect((await vcpu.run()).reason).toBe(ExitReason.HLT);
+    expect(g.vm.irqLine(2, true)).toBe(-1); // GSI 2 is not connected any more
+    expect(g.vm.irqLine(0, true)).toBe(1);
+    expect(expectIoOut(await vcpu.run(), DONE_PORT)).toBe(0x32);
+    expect(() => g.vm.setGsiRouting([{ gsi: 0, irqchip: 'pic', pin: 2 }])).toThrow(/EINVAL/); // the cascade input
+    await g.vm.destroy();
+  });
+
   it('KVM_CREATE_IRQCHIP after a vCPU exists is EINVAL; KVM_IRQ_LINE without an irqchip is ENXIO', async () => {
     const vm = Kvm.open(inline).createVm();
     await vm.createVcpu(0);

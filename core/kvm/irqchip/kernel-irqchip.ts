@@ -24,16 +24,28 @@ import { Ioapic, IOAPIC_MEM_LENGTH, IOAPIC_NUM_PINS } from './ioapic.ts';
 import { Pic8259Pair, PIC8259_PORTS } from './i8259.ts';
 import { Pit8254, PIT8254_IOBASE, PIT8254_PORTS } from './i8254.ts';
 import { Port61, PORT61_IOBASE } from './port61.ts';
-import { ApicEvent, SharedApic } from './shared-apic.ts';
+import type { PioDevice } from './io-device.ts';
+import { ApicEvent, EXTINT_NONE, EXTINT_REQUEST, SharedApic } from './shared-apic.ts';
 import { KernelIoBus } from './kernel-io.ts';
 
 /** KVM's PIC input that is the slave's cascade: not a device line. */
 const PIC_CASCADE_IRQ = 2;
 const PIC_IRQS = 16;
+/** 8259A ICW1 is a write to the even port with bit 4 set (8259A datasheet, "Initialization Command Words"). */
+const PIC_ICW1 = 0x10;
+/** EFLAGS.IF (SDM Vol. 1 3.4.3). */
+const EFLAGS_IF = 1 << 9;
 /** How often the pump looks again when Atomics.waitAsync is missing (some browsers). */
 const POLL_FALLBACK_MS = 2;
 
 type WaitAsync = (i32: Int32Array, index: number, value: number, timeoutMs?: number) => { async: boolean; value: Promise<string> | string };
+
+/** One irqchip entry of KVM_SET_GSI_ROUTING (struct kvm_irq_routing_irqchip). */
+export interface GsiRoute {
+  gsi: number;
+  irqchip: 'pic' | 'ioapic';
+  pin: number;
+}
 
 export interface KernelIrqchipOptions {
   /** The guest clock of the VMM-thread devices (IOAPIC, PIT); default the host clock. */
@@ -55,6 +67,7 @@ export class KernelIrqchip {
   private readonly u32: Uint32Array;
   private readonly deadlines: BigInt64Array;
   private readonly lastRaised = new Map<number, bigint>();
+  private readonly routing = new Map<number, { irqchip: 'pic' | 'ioapic'; pin: number }[]>();
   private stopped = false;
   private pumpWake: (() => void) | undefined;
 
@@ -73,12 +86,32 @@ export class KernelIrqchip {
       this.bus.attach(apic);
     }
     this.ioapic = new Ioapic({ bus: this.bus, clock: this.clock, timers: this.timers });
+    this.setGsiRouting(KernelIrqchip.defaultRouting());
     this.pic.onInterruptChange = () => this.offerExtInt();
-    this.io.registerPorts(PIC8259_PORTS.master, 2, this.pic.master);
-    this.io.registerPorts(PIC8259_PORTS.slave, 2, this.pic.slave);
+    this.io.registerPorts(PIC8259_PORTS.master, 2, this.reinitDropsExtInt(this.pic.master));
+    this.io.registerPorts(PIC8259_PORTS.slave, 2, this.reinitDropsExtInt(this.pic.slave));
     this.io.registerPorts(PIC8259_PORTS.elcr, 2, this.pic.elcr);
     this.io.registerMmio(this.ioapic.baseAddress, IOAPIC_MEM_LENGTH, this.ioapic);
     void this.pump();
+  }
+
+  /**
+   * This thread runs the INTA cycle ahead of the CPU (see the header). A vector taken before
+   * the guest initialized the 8259A (ICW1: bit 4 at offset 0) carries the old vector base, so
+   * initialization drops it, as the reset of IRR and ISR drops the request on hardware.
+   */
+  private reinitDropsExtInt(ports: PioDevice): PioDevice {
+    return {
+      maxAccessSize: 1,
+      read: (offset, size) => ports.read(offset, size),
+      write: (offset, size, value) => {
+        if (offset === 0 && value & PIC_ICW1) {
+          const sh = this.apics[0]!.shared;
+          Atomics.store(sh.i32, sh.index('extIntVector'), EXTINT_NONE);
+        }
+        ports.write(offset, size, value);
+      },
+    };
   }
 
   /** KVM_CREATE_PIT2: the 8254 on GSI 0 and port 0x61's gate and speaker bits. */
@@ -97,8 +130,43 @@ export class KernelIrqchip {
    */
   irqLine(gsi: number, level: boolean): number {
     if (!Number.isInteger(gsi) || gsi < 0 || gsi >= IOAPIC_NUM_PINS) throw new RangeError(`KVM_IRQ_LINE: GSI ${gsi}`);
-    if (gsi < PIC_IRQS && gsi !== PIC_CASCADE_IRQ) this.pic.setIrq(gsi, level);
-    return this.ioapic.setIrq(gsi, level);
+    const routes = this.routing.get(gsi);
+    if (routes === undefined) return -1;
+    let status = -1;
+    for (const r of routes) {
+      if (r.irqchip === 'pic') this.pic.setIrq(r.pin, level);
+      else status = this.ioapic.setIrq(r.pin, level);
+    }
+    return status;
+  }
+
+  /**
+   * KVM_SET_GSI_ROUTING for irqchip entries: replaces the whole table (GSIs not named are
+   * not connected). A VMM whose MADT moves ISA IRQ 0 to GSI 2 routes GSI 0 to IOAPIC pin
+   * 2, as QEMU does (hw/i386/kvm/ioapic.c kvm_pc_setup_irq_routing).
+   */
+  setGsiRouting(entries: readonly GsiRoute[]): void {
+    for (const e of entries) {
+      const max = e.irqchip === 'pic' ? PIC_IRQS : IOAPIC_NUM_PINS;
+      if (!Number.isInteger(e.gsi) || e.gsi < 0 || e.gsi >= IOAPIC_NUM_PINS || !Number.isInteger(e.pin) || e.pin < 0 || e.pin >= max || (e.irqchip === 'pic' && e.pin === PIC_CASCADE_IRQ))
+        throw new RangeError(`KVM_SET_GSI_ROUTING: ${JSON.stringify(e)}`);
+    }
+    this.routing.clear();
+    for (const e of entries) {
+      const list = this.routing.get(e.gsi) ?? [];
+      list.push({ irqchip: e.irqchip, pin: e.pin });
+      this.routing.set(e.gsi, list);
+    }
+  }
+
+  /** KVM's default routing (irq_comm.c): GSI n to 8259A input n (0-15, not 2) and IOAPIC pin n. */
+  static defaultRouting(): GsiRoute[] {
+    const out: GsiRoute[] = [];
+    for (let gsi = 0; gsi < IOAPIC_NUM_PINS; gsi++) {
+      if (gsi < PIC_IRQS && gsi !== PIC_CASCADE_IRQ) out.push({ gsi, irqchip: 'pic', pin: gsi });
+      out.push({ gsi, irqchip: 'ioapic', pin: gsi });
+    }
+    return out;
   }
 
   /** Whether vCPU 0's LINT0 passes the 8259A's INTR (kvm_apic_accept_pic_intr). */
@@ -109,11 +177,29 @@ export class KernelIrqchip {
     return (lvt0 & APIC_LVT_MASKED) === 0 && (lvt0 & APIC_MODE_MASK) === DeliveryMode.ExtInt;
   }
 
-  /** Runs the INTA cycle for vCPU 0 when its ExtINT slot is free (see the header). */
+  /**
+   * Runs the INTA cycle for vCPU 0 when its ExtINT slot is free and the CPU would take the
+   * interrupt now (EFLAGS.IF = 1): a CPU never acknowledges while IF = 0, and a guest that
+   * masks a line at the 8259A meanwhile must not get it. With IF = 0 the slot says
+   * EXTINT_REQUEST instead, and the vCPU rings the doorbell once IF is 1 (vcpu-apic.ts).
+   */
   offerExtInt(): void {
     const sh = this.apics[0]!.shared;
     const slot = sh.index('extIntVector');
-    if (Atomics.load(sh.i32, slot) >= 0 || !this.pic.hasInterrupt() || !this.bspAcceptsPic()) return;
+    const current = Atomics.load(sh.i32, slot);
+    if (current >= 0) return;
+    if (!this.pic.hasInterrupt() || !this.bspAcceptsPic()) {
+      if (current === EXTINT_REQUEST) Atomics.compareExchange(sh.i32, slot, EXTINT_REQUEST, EXTINT_NONE);
+      return;
+    }
+    const rflags = Atomics.load(sh.u32, vcpuField(0, 'rflags') >>> 2);
+    if ((rflags & EFLAGS_IF) === 0) {
+      if (current !== EXTINT_REQUEST) {
+        Atomics.store(sh.i32, slot, EXTINT_REQUEST);
+        sh.raise(ApicEvent.Poke);
+      }
+      return;
+    }
     Atomics.store(sh.i32, slot, this.pic.acknowledge());
     sh.raise(ApicEvent.Poke);
   }

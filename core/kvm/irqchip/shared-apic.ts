@@ -28,6 +28,10 @@ export const enum ApicEvent {
   Poke = 1 << 6,
 }
 
+/** `extIntVector` besides a vector: nothing, or "the 8259A has a request; ask when IF = 1" (kernel-irqchip.ts). */
+export const EXTINT_NONE = -1;
+export const EXTINT_REQUEST = -2;
+
 /** IA32_APIC_BASE bits 11 (EN) and 10 (EXTD) in `apicBaseLo` (SDM Vol. 3A Figure 11-5). */
 const APIC_BASE_EN = 1 << 11;
 const APIC_BASE_EXTD = 1 << 10;

@@ -21,7 +21,7 @@ import {
 } from './apic-regs.ts';
 import { HostClock, PolledTimerQueue, vmClockEpochMs } from './host-clock.ts';
 import { Lapic } from './lapic.ts';
-import { ApicEvent, SharedVcpuIrq, ringVmmDoorbell, sharedApics } from './shared-apic.ts';
+import { ApicEvent, EXTINT_NONE, EXTINT_REQUEST, SharedVcpuIrq, ringVmmDoorbell, sharedApics } from './shared-apic.ts';
 import type { Clock } from '../clock.ts';
 
 /** KVM's struct kvm_mp_state values (include/uapi/linux/kvm.h). */
@@ -86,7 +86,7 @@ export class VcpuApic {
         ringVmmDoorbell(this.i32);
       },
     });
-    Atomics.store(this.shared.i32, this.shared.index('extIntVector'), -1);
+    Atomics.store(this.shared.i32, this.shared.index('extIntVector'), EXTINT_NONE);
   }
 
   /** Power-on reset of the APIC (KVM_CREATE_VCPU) and the vCPU's run state. */
@@ -191,9 +191,14 @@ export class VcpuApic {
     return Atomics.load(this.shared.i32, this.shared.index('extIntVector'));
   }
 
-  /** Sets `pendingIrq` to a deliverable vector class (the dispatcher's IF=1 check), else -1. */
+  /**
+   * Sets `pendingIrq` to a deliverable vector class (the dispatcher's IF=1 check), else -1.
+   * An 8259A request not yet acknowledged (EXTINT_REQUEST) counts: with IF = 1 the run loop
+   * asks the VMM thread for the INTA cycle (acknowledge()).
+   */
   updatePending(): void {
-    const deliverable = (this.extIntWaiting() >= 0 && this.lapic.acceptsPicInterrupt()) || this.lapic.hasInterrupt();
+    const ext = this.extIntWaiting();
+    const deliverable = ((ext >= 0 || ext === EXTINT_REQUEST) && this.lapic.acceptsPicInterrupt()) || this.lapic.hasInterrupt();
     this.cpu.state.setI32('pendingIrq', deliverable ? 0 : -1);
   }
 
@@ -224,8 +229,13 @@ export class VcpuApic {
   acknowledge(): number {
     let vector = -1;
     if (this.lapic.acceptsPicInterrupt()) {
-      vector = Atomics.exchange(this.shared.i32, this.shared.index('extIntVector'), -1);
-      if (vector >= 0) {
+      const slot = this.shared.index('extIntVector');
+      const ext = Atomics.load(this.shared.i32, slot);
+      if (ext === EXTINT_REQUEST) {
+        // IF = 1 now: the VMM thread runs the INTA cycle and fills the slot (kernel-irqchip.ts).
+        ringVmmDoorbell(this.i32);
+      } else if (ext >= 0) {
+        vector = Atomics.exchange(this.shared.i32, slot, EXTINT_NONE);
         this.lapic.extIntAcknowledged();
         // The VMM thread offers the next 8259A interrupt, if any.
         ringVmmDoorbell(this.i32);
@@ -234,6 +244,11 @@ export class VcpuApic {
     if (vector < 0) vector = this.lapic.acknowledge();
     this.updatePending();
     return vector;
+  }
+
+  /** Whether the 8259A has a request the VMM thread has not acknowledged yet (EXTINT_REQUEST). */
+  extIntRequested(): boolean {
+    return this.extIntWaiting() === EXTINT_REQUEST && this.lapic.acceptsPicInterrupt();
   }
 
   /** Whether a halted CPU has a reason to wake (kvm_vcpu_has_events): IF is the caller's. */
