@@ -20,6 +20,7 @@ import { identityEmitters } from './emit/identity.ts';
 import { farEmitters } from './emit/far.ts';
 import { enterEmitters } from './emit/enter.ts';
 import { syscallEmitters } from './emit/syscall.ts';
+import { hypercallEmitters } from './emit/hypercall.ts';
 import { sseMoveEmitters } from './emit/sse-move.ts';
 import { sseIntEmitters } from './emit/sse-int.ts';
 import { sseFloatEmitters } from './emit/sse-float.ts';
@@ -50,6 +51,7 @@ export const EMITTERS: Readonly<Record<string, Emitter>> = {
   ...farEmitters,
   ...enterEmitters,
   ...syscallEmitters,
+  ...hypercallEmitters,
   ...sseMoveEmitters,
   ...sseIntEmitters,
   ...sseFloatEmitters,

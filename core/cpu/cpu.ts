@@ -368,7 +368,11 @@ export interface CpuEnv {
   cpuid: { query(leaf: number, subleaf: number): [number, number, number, number] };
   /** MSR access; `host` is the VMM's view (KVM_GET/SET_MSRS), which sees MSRs the guest's CPUID hides. */
   msrs: { get(index: number, host?: boolean): bigint | undefined; set(index: number, value: bigint, host: boolean): boolean; tsc(): bigint };
-  vcpu: { pendingCompletion: (() => void) | null };
+  vcpu: {
+    pendingCompletion: (() => void) | null;
+    /** VMCALL/VMMCALL: KVM's hypercall ABI (core/kvm/hypercall.ts); `long` = 64-bit mode. */
+    hypercall(long: boolean): void;
+  };
 }
 
 const PAGE_SIZE = 4096;

@@ -209,7 +209,10 @@ function buildTwoByte(): Record<number, OpcodeEntry> {
       4: Array(8).fill(f('smsw', ['Rv'])),
       6: Array(8).fill(f('lmsw', ['Ew'])),
       // Register forms of group 7 (SDM Vol. 2D Table A-6, "11B" rows). MONITOR/MWAIT are
-      // not implemented and not advertised: #UD.
+      // not implemented and not advertised: #UD. VMCALL (Intel) and VMMCALL (AMD) are KVM
+      // hypercalls whatever the vendor, as KVM makes them (core/kvm/hypercall.ts).
+      0: [undefined, f('vmcall')],
+      3: [undefined, f('vmmcall')],
       1: [undefined, undefined, f('clac', [], { feature: 'smap' }), f('stac', [], { feature: 'smap' })],
       2: [f('xgetbv', [], { feature: 'xsave' }), f('xsetbv', [], { feature: 'xsave' })],
       5: [undefined, undefined, undefined, undefined, undefined, undefined, f('rdpkru', [], { feature: 'pku' }), f('wrpkru', [], { feature: 'pku' })],

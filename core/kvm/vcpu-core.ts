@@ -16,6 +16,7 @@ import { REG_NAMES, type KvmCpuidEntry2, type KvmMsrEntry, type KvmRegs, type Kv
 import { handleDoubleFault } from '../cpu/double-fault.ts';
 import { DispatchResult } from '../../jit/dispatcher.ts';
 import { MpState, VcpuApic } from './irqchip/vcpu-apic.ts';
+import { emulateHypercall } from './hypercall.ts';
 import { Kvmclock } from './irqchip/kvmclock.ts';
 import { HostClock, vmClockEpochMs } from './irqchip/host-clock.ts';
 
@@ -49,6 +50,11 @@ export class VcpuCore {
   readonly msrs: MsrModel;
   /** Work that completes the instruction that exited (IN data into rAX), run at the next KVM_RUN. */
   pendingCompletion: (() => void) | null = null;
+
+  /** VMCALL/VMMCALL (CpuEnv.vcpu.hypercall): KVM's hypercall ABI, with the in-kernel APIC for PV IPIs. */
+  hypercall(long: boolean): void {
+    emulateHypercall(this.cpu, long, this.apic?.hypercallTarget());
+  }
   private lastExitWasMmio = false;
   /** The in-kernel local APIC once KVM_CREATE_IRQCHIP ran (enableIrqchip). */
   apic: VcpuApic | undefined;

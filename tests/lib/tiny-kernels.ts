@@ -18,6 +18,10 @@ export function kernelWithCode(code: number[]): Uint8Array {
 export const tripleFaultKernel = (): Uint8Array => kernelWithCode([0x90, 0xcc]);
 export const TRIPLE_FAULT_RIP = LOAD + HEADER + 1;
 
-/** FNINIT (DB E3) on a CPU model without an FPU and CR0.EM clear: an internal error. */
-export const fpuKernel = (): Uint8Array => kernelWithCode([0x90, 0x90, 0xdb, 0xe3]);
-export const FPU_RIP = LOAD + HEADER + 2;
+/**
+ * Jumps to 0xC0000000, a hole in the default memory map: an instruction fetch from MMIO,
+ * which KVM cannot emulate either (KVM_EXIT_INTERNAL_ERROR, KVM_INTERNAL_ERROR_EMULATION).
+ * mov eax, 0xc0000000; jmp eax
+ */
+export const mmioFetchKernel = (): Uint8Array => kernelWithCode([0xb8, 0x00, 0x00, 0x00, 0xc0, 0xff, 0xe0]);
+export const MMIO_FETCH_RIP = 0xc0000000;

@@ -82,6 +82,11 @@ export function isLowestPriority(msg: ApicMessage): boolean {
 
 export class ApicBus {
   private readonly targets: ApicTarget[] = [];
+
+  /** APICs on the bus: with APIC ID = vCPU id, the highest ID is this minus one. */
+  get targetCount(): number {
+    return this.targets.length;
+  }
   private readonly eoiListeners: EoiListener[] = [];
   /**
    * KVM's `vector_hashing` module parameter (default on): a lowest-priority message goes to

@@ -638,6 +638,25 @@ export class Lapic implements ApicTarget, PendingInterrupt, ApicEvents {
   // ---- IPIs out ------------------------------------------------------------------------------
 
   /** kvm_apic_send_ipi(): the ICR's fields as a bus message (SDM Vol. 3A 11.6.1, Figure 11-12). */
+  /**
+   * KVM_HC_SEND_IPI's delivery to one physical APIC ID (kvm_pv_send_ipi: the ICR's vector,
+   * delivery mode, level and trigger, no shorthand); returns how many APICs took it.
+   */
+  sendPvIpi(icrLow: number, apicId: number): number {
+    return this.opts.bus.deliver(
+      {
+        vector: icrLow & APIC_VECTOR_MASK,
+        deliveryMode: (icrLow & APIC_MODE_MASK) as DeliveryMode,
+        destMode: DestMode.Physical,
+        dest: apicId,
+        level: (icrLow & APIC_INT_ASSERT) !== 0,
+        trigger: icrLow & APIC_INT_LEVELTRIG ? TriggerMode.Level : TriggerMode.Edge,
+        shorthand: Shorthand.None,
+      },
+      this,
+    );
+  }
+
   private sendIpi(icrLow: number, icrHigh: number): void {
     this.opts.bus.deliver(
       {

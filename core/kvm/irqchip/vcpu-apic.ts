@@ -21,6 +21,7 @@ import {
 } from './apic-regs.ts';
 import { HostClock, PolledTimerQueue, vmClockEpochMs } from './host-clock.ts';
 import { Lapic } from './lapic.ts';
+import type { HypercallTarget } from '../hypercall.ts';
 import { ApicEvent, EXTINT_NONE, EXTINT_REQUEST, SharedVcpuIrq, ringVmmDoorbell, sharedApics } from './shared-apic.ts';
 import type { Clock } from '../clock.ts';
 
@@ -87,6 +88,14 @@ export class VcpuApic {
       },
     });
     Atomics.store(this.shared.i32, this.shared.index('extIntVector'), EXTINT_NONE);
+  }
+
+  /** What KVM_HC_SEND_IPI reaches through this vCPU's APIC (core/kvm/hypercall.ts). */
+  hypercallTarget(): HypercallTarget {
+    return {
+      sendIpi: (icrLow, apicId) => this.lapic.sendPvIpi(icrLow, apicId),
+      maxApicId: () => this.bus.targetCount - 1,
+    };
   }
 
   /** Power-on reset of the APIC (KVM_CREATE_VCPU) and the vCPU's run state. */
