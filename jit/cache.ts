@@ -25,7 +25,7 @@ const MODE_BITS = 256; // mode.ts uses 8 bits; bit 8 marks single-instruction bl
  * vm.max_map_count, and V8 then aborts the process ("Commit wasm code space"). Flushed
  * modules are unreachable and V8 frees their code.
  */
-export const MAX_LIVE_BLOCKS = 8192;
+export const MAX_LIVE_BLOCKS = 16384;
 
 /** The Wasm module of one translated block: imports memory and the runtime, exports `run`. */
 export function encodeBlock(t: Translation): Uint8Array<ArrayBuffer> {

@@ -79,22 +79,7 @@ const xchg: Emit = (ctx) => {
   }
 };
 
-/** REX.B (SDM Vol. 2A 2.2.1.2). */
-const REX_B = 1;
-
-const nop: Emit = (ctx) => {
-  // 90 is NOP only without REX.B; with it, it is XCHG r8, rAX (SDM Vol. 2B NOP, XCHG).
-  const i = ctx.instr;
-  if (i.opcode !== 0x90 || !(i.rex & REX_B)) return;
-  const r8 = ctx.i64();
-  const ax = ctx.i64();
-  ctx.readReg(Reg.R8, i.opSize);
-  ctx.fb.set(r8);
-  ctx.readReg(Reg.RAX, i.opSize);
-  ctx.fb.set(ax);
-  ctx.writeReg(Reg.R8, i.opSize, ax);
-  ctx.writeReg(Reg.RAX, i.opSize, r8);
-};
+const nop: Emit = () => {};
 
 const cbw: Emit = (ctx) => {
   // CBW / CWDE / CDQE: sign-extend the lower half of rAX into rAX.

@@ -75,10 +75,22 @@ const popOp: Emit = (ctx) => {
   const i = ctx.instr;
   if (SEGMENT_OPERANDS.includes(i.form.operands[0])) return popSegment(ctx);
   const [value, next] = pop(ctx, i.opSize);
-  // POP r/m with an RSP-based address uses RSP after the pop (SDM Vol. 2B POP).
-  ctx.writeReg(Reg.RSP, ctx.mode.stackSize, next);
   const dst = ctx.operand(0, i.opSize);
+  if (dst.kind === 'reg') {
+    // POP rSP: the popped value wins over the increment (SDM Vol. 2B POP).
+    ctx.writeReg(Reg.RSP, ctx.mode.stackSize, next);
+    ctx.write(dst, value);
+    return;
+  }
+  // POP m with an RSP-based address uses RSP after the pop (SDM Vol. 2B POP); RSP itself is
+  // committed only after the store, which may fault or exit (MMIO) and restart the instruction.
+  if (dst.kind === 'mem' && i.mem?.base === Reg.RSP) {
+    ctx.fb.get(dst.offset).i64Const(i.opSize).op(Op.i64_add);
+    ctx.mask(i.addrSize);
+    ctx.fb.set(dst.offset);
+  }
   ctx.write(dst, value);
+  ctx.writeReg(Reg.RSP, ctx.mode.stackSize, next);
 };
 
 const pusha: Emit = (ctx) => {

@@ -202,6 +202,26 @@ describe('KVM_IRQ_LINE through the IOAPIC (82093AA) and the 8259A', () => {
     await g.vm.destroy();
   });
 
+  it('the 8259A is not acknowledged while IF = 0: IRQ0 raised with IF = 0 and masked (OCW1) before STI is never delivered', async () => {
+    const clock = new VirtualClock();
+    const g = await irqGuest(0x1000, { platform: inline, irqchip: { clock, timers: clock }, pit: true });
+    g.load(0x1000, [
+      ...movAl(0x11), ...outAl(0x20), ...movAl(0x20), ...outAl(0x21), ...movAl(0x04), ...outAl(0x21),
+      ...movAl(0x01), ...outAl(0x21), ...movAl(0xfe), ...outAl(0x21), // IRQ0 unmasked
+      ...movAl(0x34), ...outAl(0x43), ...movAl(100), ...outAl(0x40), ...movAl(0), ...outAl(0x40), // 8254: mode 2, count 100
+      ...outAl(DONE_PORT), // with IF = 0: the test lets the 8254 fire here
+      ...movAl(0xff), ...outAl(0x21), ...STI, ...HLT, ...movEaxMem(DATA), ...outAl(DONE_PORT),
+    ]);
+    g.load(0x1100, [...incMem(DATA), ...movAl(0x20), ...outAl(0x20), ...IRETD]);
+    g.gate(0x20, 0x1100);
+    const vcpu = g.vcpus[0]!;
+    expectIoOut(await vcpu.run(), DONE_PORT);
+    clock.advanceTo(1_000_000); // many 8254 periods: IRQ0 is requested at the 8259A
+    expect((await vcpu.run()).reason).toBe(ExitReason.HLT);
+    expect(g.u32(DATA)).toBe(0);
+    await g.vm.destroy();
+  });
+
   it('KVM_SET_GSI_ROUTING: GSI 0 routed to IOAPIC pin 2 (an MADT override of ISA IRQ 0) delivers pin 2\'s vector', async () => {
     const g = await irqGuest(0x1000, { platform: inline });
     g.vm.setGsiRouting([{ gsi: 0, irqchip: 'ioapic', pin: 2 }]);
