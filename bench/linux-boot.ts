@@ -16,8 +16,8 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CACHE = process.env.GUEST_CACHE ?? join(ROOT, '.cache', 'guests');
 /** The prompt of busybox's ash as the initramfs's /init starts it. */
 const PROMPT = '/ # ';
-/** dmesg lines the issue asks to list: anything that warns or fails. */
-const WARNING = /warn|error|fail/i;
+/** Boot-log lines the issue asks to list: warnings, errors, failures, and the clock checks Linux gives up on. */
+const WARNING = /warn|error|fail|invalid rate|unstable/i;
 
 interface BootResult {
   arch: string;
