@@ -284,3 +284,34 @@ export function writeVec(ctx: BlockContext, n: number, value: number): void {
 export function v128Local(ctx: BlockContext): number {
   return ctx.fb.local(ValType.v128);
 }
+
+/**
+ * The prologue of a two-operand SSE float form (ADDPS, MINSD, CMPSS...): checks, then the
+ * source operand, the destination register as it was (`dst`), and both operands as `a`
+ * (destination) and `b` (source). A scalar form has lane 0 broadcast to every lane, so
+ * lane-wise checks on `a` and `b` see only the lane it computes.
+ */
+export function floatOperands(
+  ctx: BlockContext,
+  lanes: { readonly extract: Simd; readonly splat: Simd },
+  scalar: boolean,
+): { src: number; d: number; dst: number; a: number; b: number } {
+  const fb = ctx.fb;
+  checkSse(ctx);
+  const src = readVecTo(ctx, 1);
+  const d = vecReg(ctx, 0);
+  const dst = v128Local(ctx);
+  loadXmm(ctx, d);
+  fb.set(dst);
+  const a = v128Local(ctx);
+  const b = v128Local(ctx);
+  for (const [from, to] of [[dst, a], [src, b]] as const) {
+    fb.get(from);
+    if (scalar) {
+      simdLane(fb, lanes.extract, 0);
+      simd(fb, lanes.splat);
+    }
+    fb.set(to);
+  }
+  return { src, d, dst, a, b };
+}

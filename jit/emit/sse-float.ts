@@ -6,7 +6,7 @@
 import { execAddSub, execDot, execFp, type FpInstr } from '../../core/simd/fp-exec.ts';
 import type { BlockContext } from '../context.ts';
 import { Op } from '../wasm/encoder.ts';
-import { checkMmx, checkSse, isMmxOperand, loadXmm, readVecTo, storeXmm, v128Local, vecReg, type Emit } from './sse-common.ts';
+import { checkMmx, checkSse, floatOperands, isMmxOperand, readVecTo, storeXmm, v128Local, vecReg, type Emit } from './sse-common.ts';
 import { Simd, simd, simdLane, simdMem, v128Const, v128Splat } from './sse-wasm.ts';
 import { Mxcsr } from '../../core/simd/mxcsr.ts';
 import { sseScalarEmitters } from './sse-scalar.ts';
@@ -231,23 +231,8 @@ function fastArith(op: FastOp, l: Lanes, scalar: boolean): Emit {
   return (ctx) => {
     const fb = ctx.fb;
     const i = ctx.instr;
-    checkSse(ctx);
-    const src = readVecTo(ctx, 1);
-    const d = vecReg(ctx, 0);
-    const dst = v128Local(ctx);
-    loadXmm(ctx, d);
-    fb.set(dst);
-    const a = v128Local(ctx);
-    const b = v128Local(ctx);
+    const { src, d, dst, a, b } = floatOperands(ctx, l, scalar);
     const r = v128Local(ctx);
-    for (const [from, to] of [[dst, a], [src, b]] as const) {
-      fb.get(from);
-      if (scalar) {
-        simdLane(fb, l.extract, 0);
-        simd(fb, l.splat);
-      }
-      fb.set(to);
-    }
     if (op !== 'sqrt') fb.get(a);
     fb.get(b);
     simd(fb, op === 'sqrt' ? l.sqrt : l.ops[op]);

@@ -9,7 +9,7 @@ import { Mxcsr } from '../../core/simd/mxcsr.ts';
 import { Flag, STATUS_FLAGS } from '../../core/cpu/registers.ts';
 import type { BlockContext } from '../context.ts';
 import { Op, ValType } from '../wasm/encoder.ts';
-import { checkSse, loadXmm, readVecTo, storeXmm, v128Local, vecReg, type Emit } from './sse-common.ts';
+import { checkSse, floatOperands, loadXmm, readVecTo, storeXmm, v128Local, vecReg, type Emit } from './sse-common.ts';
 import { Num, Simd, f64Const, shuffle, simd, simdLane, simdMem, v128Const, v128Splat } from './sse-wasm.ts';
 
 const F32_MIN_NORMAL = 2 ** -126;
@@ -220,22 +220,7 @@ function vecNormalOrZero(ctx: BlockContext, l: CmpLanes, v: number): void {
  */
 const minMaxCmp = (kind: 'min' | 'max' | 'cmp', l: CmpLanes, scalar: boolean): Emit => (ctx) => {
   const fb = ctx.fb;
-  checkSse(ctx);
-  const src = readVecTo(ctx, 1);
-  const d = vecReg(ctx, 0);
-  const dst = v128Local(ctx);
-  loadXmm(ctx, d);
-  fb.set(dst);
-  const a = v128Local(ctx);
-  const b = v128Local(ctx);
-  for (const [from, to] of [[dst, a], [src, b]] as const) {
-    fb.get(from);
-    if (scalar) {
-      simdLane(fb, l.extract, 0);
-      simd(fb, l.splat);
-    }
-    fb.set(to);
-  }
+  const { src, d, dst, a, b } = floatOperands(ctx, l, scalar);
   vecNormalOrZero(ctx, l, a);
   vecNormalOrZero(ctx, l, b);
   simd(fb, Simd.v128_and);

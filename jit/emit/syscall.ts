@@ -11,9 +11,6 @@ type Emit = (ctx: BlockContext) => void;
 
 /** REX.W selects the 64-bit forms (SDM Vol. 2A 2.2.1.2). */
 const REX_W = 8;
-/** Bits above the linear-address width shifted out and back: 64 - 48, or 64 - 57 with CR4.LA57 (SDM Vol. 1 3.3.7.1). */
-const NON_LINEAR_BITS = 16;
-const NON_LINEAR_BITS_LA57 = 7;
 
 /** SYSRET and SYSEXIT return to 64-bit mode with REX.W and to 32-bit code without it. */
 const returnSize = (ctx: BlockContext): 4 | 8 => (ctx.instr.rex & REX_W ? 8 : 4);
@@ -37,16 +34,6 @@ const sysexitOp: Emit = (ctx) => {
 
 /** The GS base is read from the state at every access, so the block goes on after SWAPGS. */
 const swapgsOp: Emit = (ctx) => coldHelper(ctx, (cpu) => swapgs(cpu), false);
-
-/** Pushes i32 1 when the i64 in `value` is not canonical. */
-function nonCanonical(ctx: BlockContext, value: number): void {
-  const fb = ctx.fb;
-  const shift = ctx.i64();
-  fb.i64Const(NON_LINEAR_BITS).i64Const(NON_LINEAR_BITS_LA57);
-  ctx.loadField('cr4');
-  fb.i64Const(Cr4.LA57).op(Op.i64_and).op(Op.i64_eqz).op(Op.select).set(shift);
-  fb.get(value).get(shift).op(Op.i64_shl).get(shift).op(Op.i64_shr_s).get(value).op(Op.i64_ne);
-}
 
 /**
  * RDFSBASE/RDGSBASE r32/r64 and WRFSBASE/WRGSBASE r32/r64: #UD outside 64-bit mode, without
@@ -77,7 +64,7 @@ function fsgsBase(seg: Seg.FS | Seg.GS, write: boolean): Emit {
     ctx.readReg(i.rm, size);
     fb.set(value);
     if (size === 8) {
-      nonCanonical(ctx, value);
+      ctx.nonCanonical(value);
       fb.if_();
       ctx.raise(Vector.GP, 0);
       fb.end();
