@@ -5,7 +5,7 @@
 // --only re-records some families; --keep leaves the temporary directory (runner, inputs).
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,11 +17,10 @@ import {
   generateFamily64,
   type Family,
 } from './gen-cases.ts';
-import { buildRunner64, recordFamily64, RecordError as RecordError64 } from './record64.ts';
+import { buildRunner64, recordFamily64, RecordError, saveFixture } from './record64.ts';
 import {
   DEFAULT_REGISTERS,
   EFLAGS_RECORDED,
-  FIXTURE_DIR,
   FIXTURE_FORMAT,
   LAYOUT,
   REGISTERS,
@@ -98,7 +97,6 @@ function runnerLine(spec: CaseSpec): string {
   return `${Buffer.from(spec.code).toString('hex')} ${regs.join(' ')} ${spec.mem ? bytesToHex(spec.mem) : '-'}`;
 }
 
-class RecordError extends Error {}
 
 /** Turn one runner output line into the stored (sparse) case. */
 function storeCase(family: string, index: number, spec: CaseSpec, line: string): StoredCase {
@@ -192,18 +190,7 @@ function recordFamily(
   // Read it back through the loader and check it against an independent model of the
   // instructions where we have one; a wrong trampoline or parser shows up here.
   const file = parseFixtureText(text);
-  const problems = selfCheck(file);
-  if (problems.length)
-    throw new RecordError(
-      `${family.name}: self-check failed:\n  ${problems.slice(0, 20).join('\n  ')}${problems.length > 20 ? `\n  ... ${problems.length - 20} more` : ''}`,
-    );
-
-  const path = `${FIXTURE_DIR}${family.name}.jsonl`;
-  writeFileSync(path, text);
-  const faults = new Map<number, number>();
-  for (const c of file.cases)
-    if (c.final.fault !== undefined) faults.set(c.final.fault, (faults.get(c.final.fault) ?? 0) + 1);
-  return { count: stored.length, bytes: statSync(path).size, faults };
+  return saveFixture(family.name, text, selfCheck(file), file.cases);
 }
 
 function main(): void {
@@ -258,7 +245,7 @@ function main(): void {
 try {
   main();
 } catch (e) {
-  if (e instanceof RecordError || e instanceof RecordError64) {
+  if (e instanceof RecordError) {
     console.error(e.message);
     process.exit(1);
   }

@@ -168,15 +168,26 @@ export function recordFamily64(
   };
   const text = [header, ...stored].map((o) => JSON.stringify(o)).join('\n') + '\n';
   const file = parseFixtureText64(text);
-  const problems = selfCheck64(file);
+  return saveFixture(family.name, text, selfCheck64(file), file.cases);
+}
+
+/**
+ * Writes a family's fixture file once its self-check passed (a failed check writes
+ * nothing), and counts the exceptions its cases recorded. Shared by record.ts.
+ */
+export function saveFixture(
+  name: string,
+  text: string,
+  problems: string[],
+  cases: readonly { final: { fault?: number } }[],
+): { count: number; bytes: number; faults: Map<number, number> } {
   if (problems.length)
     throw new RecordError(
-      `${family.name}: self-check failed:\n  ${problems.slice(0, 20).join('\n  ')}${problems.length > 20 ? `\n  ... ${problems.length - 20} more` : ''}`,
+      `${name}: self-check failed:\n  ${problems.slice(0, 20).join('\n  ')}${problems.length > 20 ? `\n  ... ${problems.length - 20} more` : ''}`,
     );
-  const path = `${FIXTURE_DIR}${family.name}.jsonl`;
+  const path = `${FIXTURE_DIR}${name}.jsonl`;
   writeFileSync(path, text);
   const faults = new Map<number, number>();
-  for (const c of file.cases)
-    if (c.final.fault !== undefined) faults.set(c.final.fault, (faults.get(c.final.fault) ?? 0) + 1);
-  return { count: stored.length, bytes: statSync(path).size, faults };
+  for (const c of cases) if (c.final.fault !== undefined) faults.set(c.final.fault, (faults.get(c.final.fault) ?? 0) + 1);
+  return { count: cases.length, bytes: statSync(path).size, faults };
 }
