@@ -35,7 +35,8 @@ function onTop(fn: (a: F80, env: FpEnv) => Result, trig: boolean): (f: FormInfo)
     merge(outer, env);
     if (trig) fpu.setCc(0, Sw.C2);
     if (r !== null) fpu.setSt(0, r);
-    fpu.commit(outer, r === null ? undefined : outer.roundedUp);
+    // An unmasked exception that suppresses the result clears C1 (recorded on the host).
+    fpu.commit(outer, r === null ? false : outer.roundedUp);
   };
 }
 
@@ -66,7 +67,7 @@ function twoResults(fn: (a: F80, env: FpEnv) => [Result, Result] | null): (f: Fo
     const r = fn(fpu.st(0), env);
     merge(outer, env);
     fpu.setCc(0, Sw.C2);
-    if (r === null || r[0] === null || r[1] === null) return fpu.commit(outer);
+    if (r === null || r[0] === null || r[1] === null) return fpu.commit(outer, false);
     fpu.setSt(0, r[0]);
     fpu.push(r[1]);
     fpu.commit(outer, outer.roundedUp);
@@ -83,7 +84,7 @@ function onTwo(fn: (st0: F80, st1: F80, env: FpEnv) => Result): (f: FormInfo) =>
     if (fpu.isEmpty(0) || fpu.isEmpty(1)) r = stackUnderflow(env);
     else r = fn(fpu.st(0), fpu.st(1), env);
     merge(outer, env);
-    if (r === null) return fpu.commit(outer, outer.flags & Sw.SF ? false : undefined);
+    if (r === null) return fpu.commit(outer, false);
     fpu.setSt(1, r);
     fpu.pop();
     fpu.commit(outer, outer.flags & Sw.SF ? false : outer.roundedUp);
