@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['core/**/*.test.ts', 'jit/**/*.test.ts', 'workers/**/*.test.ts', 'tests/unit/**/*.test.ts', 'cli/**/*.test.ts', 'docs/**/*.test.ts', 'bench/**/*.test.ts', 'guests/**/*.test.ts'],
+          include: ['core/**/*.test.ts', 'jit/**/*.test.ts', 'workers/**/*.test.ts', 'tests/unit/**/*.test.ts', 'tests/system/**/*.test.ts', 'cli/**/*.test.ts', 'docs/**/*.test.ts', 'bench/**/*.test.ts', 'guests/**/*.test.ts'],
           testTimeout: 30_000,
         },
       },

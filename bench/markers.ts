@@ -1,6 +1,6 @@
 // The bench guest's COM1 protocol (guests/bench/main.asm), timestamped on the host:
 //
-//   BENCH <name> BEGIN
+//   BENCH <name> BEGIN <kind: int or float>
 //   BENCH <name> END <checksum, 8 hex digits>
 //   BENCH DONE
 //
@@ -11,6 +11,8 @@
 
 export interface WorkloadTiming {
   name: string;
+  /** Which geometric mean the workload joins: "int" or "float". */
+  kind: string;
   checksum: string;
   ms: number;
   /** What `sample()` returned at the start and at the end, when a sampler was given. */
@@ -26,7 +28,7 @@ export class MarkerParser {
   private line: number[] = [];
   private lineStart = 0;
   private lineStartSample: number | undefined;
-  private open: { name: string; t: number; sample?: number } | undefined;
+  private open: { name: string; kind: string; t: number; sample?: number } | undefined;
 
   /**
    * @param now host clock in ms (performance.now)
@@ -65,10 +67,15 @@ export class MarkerParser {
 
   private onLine(text: string, t: number): void {
     let m: RegExpExecArray | null;
-    if ((m = /^BENCH (\S+) BEGIN$/.exec(text))) {
-      this.open = { name: m[1], t, sample: this.sample?.() };
+    if ((m = /^BENCH (\S+) BEGIN (\S+)$/.exec(text))) {
+      this.open = { name: m[1], kind: m[2], t, sample: this.sample?.() };
     } else if ((m = /^BENCH (\S+) END ([0-9a-f]{8})$/.exec(text)) && this.open?.name === m[1]) {
-      const w: WorkloadTiming = { name: m[1], checksum: m[2], ms: this.lineStart - this.open.t };
+      const w: WorkloadTiming = {
+        name: m[1],
+        kind: this.open.kind,
+        checksum: m[2],
+        ms: this.lineStart - this.open.t,
+      };
       if (this.open.sample !== undefined && this.lineStartSample !== undefined) {
         w.startSample = this.open.sample;
         w.endSample = this.lineStartSample;

@@ -1,5 +1,6 @@
 // The native baseline: guests/bench/workloads.asm assembled for Linux i386 and linked with
-// bench/native/driver.c, built into a temporary directory and run on the host CPU. Also
+// bench/native/driver.c and the float workloads' objects (guests/bench/float-objects.sh, the
+// same objects the guest links), built into a temporary directory and run on the host CPU. Also
 // rebuilds the guest there, to tell whether the committed bench/guests/bench.elf is stale.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -45,6 +46,13 @@ export async function runNative(o: NativeOptions): Promise<{ result: EngineResul
       'apt-get install -y nasm',
     );
     if (asm) return fail(asm);
+    const floats = await tool(
+      'bash',
+      ['guests/bench/float-objects.sh', dir],
+      'guests/bench/float-objects.sh',
+      'apt-get install -y gcc-multilib',
+    );
+    if (floats) return fail(floats);
     const cc = await tool(
       'gcc',
       [
@@ -60,6 +68,8 @@ export async function runNative(o: NativeOptions): Promise<{ result: EngineResul
         exe,
         'bench/native/driver.c',
         obj,
+        join(dir, 'float-sse2.o'),
+        join(dir, 'float-x87.o'),
       ],
       'gcc -m32',
       'apt-get install -y gcc-multilib',
@@ -90,8 +100,8 @@ export async function runNative(o: NativeOptions): Promise<{ result: EngineResul
       .trim()
       .split('\n')
       .map((line) => {
-        const [name, checksum, ...ns] = line.trim().split(/\s+/);
-        return { name, checksum, samplesMs: ns.map((x) => Number(x) / 1e6) };
+        const [name, kind, checksum, ...ns] = line.trim().split(/\s+/);
+        return { name, kind, checksum, samplesMs: ns.map((x) => Number(x) / 1e6) };
       });
     return { result: { engine: 'native', ok: true, workloads }, staleGuest };
   } catch (e) {

@@ -1,9 +1,11 @@
-// The comparison: one row per workload, checksums checked across engines, as a text table
-// or as JSON.
+// The comparison: one row per workload, checksums checked across engines, geometric means
+// per kind of workload (integer, float), as a text table or as JSON.
 import { best, type EngineName, type EngineResult } from './result.ts';
 
 export interface Row {
   name: string;
+  /** "int" or "float" (the guest's bench_table). */
+  kind: string;
   checksum?: string;
   /** Best time of each engine that ran the workload, ms. */
   ms: Partial<Record<EngineName, number>>;
@@ -18,10 +20,15 @@ export interface Row {
   mips?: number;
 }
 
+export type Ratios = Pick<Row, 'wasmkvmOverNative' | 'v86OverNative' | 'v86OverWasmkvm'>;
+
 export interface Comparison {
   rows: Row[];
-  /** Geometric means of the ratio columns, over the workloads where both sides ran. */
-  geomean: Pick<Row, 'wasmkvmOverNative' | 'v86OverNative' | 'v86OverWasmkvm'>;
+  /**
+   * Geometric means of the ratio columns for each kind of workload, in the order the kinds
+   * first appear, over the workloads where both sides ran.
+   */
+  geomean: Record<string, Ratios>;
   /** Checksum disagreements, one line each. */
   mismatches: string[];
 }
@@ -40,12 +47,13 @@ export function compare(engines: EngineResult[]): Comparison {
   for (const e of engines) for (const w of e.workloads) if (!names.includes(w.name)) names.push(w.name);
   const mismatches: string[] = [];
   const rows = names.map((name): Row => {
-    const row: Row = { name, ms: {} };
+    const row: Row = { name, kind: '?', ms: {} };
     const sums = new Map<string, EngineName[]>();
     for (const e of engines) {
       const w = e.workloads.find((x) => x.name === name);
       if (!w) continue;
       row.ms[e.engine] = best(w);
+      row.kind = w.kind;
       sums.set(w.checksum, [...(sums.get(w.checksum) ?? []), e.engine]);
       if (e.engine === 'wasmkvm' && w.instructions !== undefined) {
         row.instructions = w.instructions;
@@ -61,15 +69,16 @@ export function compare(engines: EngineResult[]): Comparison {
     row.v86OverWasmkvm = ratio(row.ms.v86, row.ms.wasmkvm);
     return row;
   });
-  return {
-    rows,
-    mismatches,
-    geomean: {
-      wasmkvmOverNative: geomean(rows.map((r) => r.wasmkvmOverNative)),
-      v86OverNative: geomean(rows.map((r) => r.v86OverNative)),
-      v86OverWasmkvm: geomean(rows.map((r) => r.v86OverWasmkvm)),
-    },
-  };
+  const kinds: Record<string, Ratios> = {};
+  for (const kind of new Set(rows.map((r) => r.kind))) {
+    const of = rows.filter((r) => r.kind === kind);
+    kinds[kind] = {
+      wasmkvmOverNative: geomean(of.map((r) => r.wasmkvmOverNative)),
+      v86OverNative: geomean(of.map((r) => r.v86OverNative)),
+      v86OverWasmkvm: geomean(of.map((r) => r.v86OverWasmkvm)),
+    };
+  }
+  return { rows, mismatches, geomean: kinds };
 }
 
 function ms(x: number | undefined): string {
@@ -106,18 +115,19 @@ export function formatTable(c: Comparison): string {
     r.mips === undefined ? '-' : r.mips.toFixed(r.mips >= 100 ? 0 : 1),
     r.checksum ?? '-',
   ]);
-  lines.push([
-    'geomean',
-    '',
-    '',
-    '',
-    times(c.geomean.wasmkvmOverNative),
-    times(c.geomean.v86OverNative),
-    times(c.geomean.v86OverWasmkvm),
-    '',
-    '',
-    '',
-  ]);
+  for (const [kind, g] of Object.entries(c.geomean))
+    lines.push([
+      `geomean ${kind}`,
+      '',
+      '',
+      '',
+      times(g.wasmkvmOverNative),
+      times(g.v86OverNative),
+      times(g.v86OverWasmkvm),
+      '',
+      '',
+      '',
+    ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const fmt = (cells: string[]): string =>
     cells

@@ -6,6 +6,8 @@ export const ENGINES: readonly EngineName[] = ['native', 'v86', 'wasmkvm'];
 
 export interface WorkloadResult {
   name: string;
+  /** "int" or "float": which geometric mean of the report the workload joins. */
+  kind: string;
   checksum: string;
   /** Wall-clock milliseconds of each run. */
   samplesMs: number[];
@@ -43,7 +45,7 @@ export function mergeRun(into: WorkloadResult[], run: WorkloadTiming[]): string 
       t.startSample !== undefined && t.endSample !== undefined ? t.endSample - t.startSample : undefined;
     const w = into.find((x) => x.name === t.name);
     if (!w) {
-      into.push({ name: t.name, checksum: t.checksum, samplesMs: [t.ms], instructions });
+      into.push({ name: t.name, kind: t.kind, checksum: t.checksum, samplesMs: [t.ms], instructions });
       continue;
     }
     if (w.checksum !== t.checksum)

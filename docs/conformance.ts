@@ -40,9 +40,11 @@ function fixtureCounts(): Map<string, number> {
     const header = JSON.parse(lines[0]) as { mode?: string | number };
     const fileMode = String(header.mode ?? '32');
     for (const line of lines.slice(1)) {
-      const c = JSON.parse(line) as { code?: string; mode?: string | number };
-      if (typeof c.code !== 'string') continue;
-      const bytes = c.code.match(/../g)?.map((h) => parseInt(h, 16)) ?? [];
+      // The integer and SSE fixtures name the case's bytes `code`; the x87 ones (format 2) `c`.
+      const c = JSON.parse(line) as { code?: string; c?: string; mode?: string | number };
+      const code = c.code ?? c.c;
+      if (typeof code !== 'string') continue;
+      const bytes = code.match(/../g)?.map((h) => parseInt(h, 16)) ?? [];
       const mode = String(c.mode ?? fileMode);
       const r = decode((i) => bytes[i] ?? 0x90, { codeSize: mode === '64' ? 8 : mode === '16' ? 2 : 4 });
       if (!r.ok) continue;

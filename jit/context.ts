@@ -9,7 +9,7 @@
 // - An instruction performs every memory access (each of which may fault) before it writes
 //   any register, so a faulting instruction has no architectural effect and restarts cleanly.
 // - Before any call that may leave the block (slow paths, helpers), pending flags are
-//   materialized (jit/flags.ts).
+//   materialized (jit/flags.ts) and XMM registers held in locals are stored (jit/xmm-cache.ts).
 import { VCPU_STATE, TLB_ENTRIES, vcpuField, type VcpuFieldName } from '../core/cpu/layout.ts';
 import type { CpuMode } from '../core/cpu/mode.ts';
 import type { Instr, MemOperand } from '../core/cpu/decoder.ts';
@@ -18,6 +18,8 @@ import type { Cpu } from '../core/cpu/cpu.ts';
 import { ExitSignal, GuestFault, InternalError } from '../core/cpu/faults.ts';
 import { ExitReason } from '../core/kvm/exit-reason.ts';
 import { DeferredFlags, sizeMask } from './flags.ts';
+import { XmmCache, type XmmEffect } from './xmm-cache.ts';
+import type { LockedRmw } from './locked-rmw.ts';
 import { FunctionBuilder, Op, ValType } from './wasm/encoder.ts';
 
 /** Indices of the functions every block module imports (see jit/imports.ts). */
@@ -66,17 +68,26 @@ export type Location =
 export class BlockContext {
   readonly fb = new FunctionBuilder(0);
   readonly flags: DeferredFlags;
+  /** XMM registers in v128 locals within the block. */
+  readonly xmm: XmmCache;
   /** i64 local: RIP at block entry. */
   readonly rip0: number;
+  private current!: Instr;
   /** The instruction being translated and its offset from the block start. */
-  instr!: Instr;
+  get instr(): Instr {
+    return this.current;
+  }
+  set instr(i: Instr) {
+    this.current = i;
+    this.xmm.beginInstruction();
+  }
   delta = 0;
-  /** Cold-path closures referenced by `Helper` calls, by index. */
-  readonly helpers: HelperFn[] = [];
   /** Set by an emitter when it wrote RIP and the block ends with it. */
   ended = false;
   /** The current instruction stores to memory (inline or through a helper); reset per instruction. */
   wroteMemory = false;
+  /** Set by translate.ts while a locked instruction is emitted: its store is atomic (jit/locked-rmw.ts). */
+  locked: LockedRmw | null = null;
   /** i32 local: a cold-path store of this block invalidated translated code (state smcHit), or -1 before first use. */
   private smcLocal = -1;
   private scratch: number[] = [];
@@ -84,8 +95,11 @@ export class BlockContext {
   constructor(
     readonly cpu: Cpu,
     readonly mode: CpuMode,
+    /** Cold-path closures referenced by `Helper` calls, by index (shared by the blocks of one module). */
+    readonly helpers: HelperFn[] = [],
   ) {
     this.flags = new DeferredFlags(this.fb, vcpuField(cpu.id, 'rflags'));
+    this.xmm = new XmmCache(this.fb, (reg) => vcpuField(cpu.id, 'xmm', 2 * reg));
     this.rip0 = this.fb.local(ValType.i64);
     this.fb.i32Const(0).mem(Op.i64_load, this.addr('rip')).set(this.rip0);
   }
@@ -187,12 +201,13 @@ export class BlockContext {
 
   /**
    * Pushes the linear address of `offset` (i64 local) in `seg` after the segment limit check
-   * (#GP(0), or #SS(0) for SS; SDM Vol. 3A 5.3). In 64-bit mode only FS/GS add a base and
+   * (#GP(0), or #SS(0) for SS; SDM Vol. 3A 5.3); with `write`, against the write bounds, which
+   * are empty for code and read-only data segments (5.4.1). In 64-bit mode only FS/GS add a base and
    * no limit applies; the canonical check costs nothing here: the TLB holds canonical pages
    * only, so a non-canonical address always misses and the slow path raises #GP(0) or, for
    * an SS-relative access, #SS(0) (Cpu.readSlow).
    */
-  linear(seg: Seg, offset: number, size: Size): void {
+  linear(seg: Seg, offset: number, size: Size | 16, write = false): void {
     const fb = this.fb;
     if (this.mode.codeSize === 8) {
       fb.get(offset);
@@ -204,10 +219,10 @@ export class BlockContext {
     }
     // lo <= offset && offset + size - 1 <= hi, else fault.
     fb.get(offset);
-    this.loadField('segLo', seg);
+    this.loadField(write ? 'segWriteLo' : 'segLo', seg);
     fb.op(Op.i64_lt_u);
     fb.get(offset).i64Const(size - 1).op(Op.i64_add);
-    this.loadField('segHi', seg);
+    this.loadField(write ? 'segWriteHi' : 'segHi', seg);
     fb.op(Op.i64_gt_u).op(Op.i32_or);
     fb.if_();
     this.raise(seg === Seg.SS ? Vector.SS : Vector.GP, 0);
@@ -252,6 +267,7 @@ export class BlockContext {
   raise(vector: number, errorCode: number): void {
     this.resolveLazyFlags();
     this.flags.materializeKeeping();
+    this.xmm.spillForFault();
     this.fb.i32Const(vector).i32Const(errorCode).i32Const(this.delta).call(Import.Raise).op(Op.unreachable);
   }
 
@@ -269,15 +285,19 @@ export class BlockContext {
     const idx = this.tlbIndex(lin);
     this.tlbHit(lin, idx, size, 'tlbRead');
     fb.if_(ValType.i64);
-    this.hostAddress(lin, idx);
+    this.hostAddress(lin, idx, 'tlbHost');
+    this.locked?.fastLoad(size);
     fb.mem(size === 8 ? Op.i64_load : size === 4 ? Op.i64_load32_u : size === 2 ? Op.i64_load16_u : Op.i64_load8_u, 0);
     fb.else_();
     this.resolveLazyFlags();
     this.flags.materializeKeeping();
+    this.xmm.spillForFault();
     this.pushLinearHalves(lin);
     fb.i32Const(size | (stack ? STACK_ACCESS : 0)).i32Const(this.delta).call(Import.ReadSlow);
+    this.locked?.slowLoad(lin, idx, size);
     fb.i32Const(0).mem(Op.i64_load, this.addr('scratch'));
     fb.end();
+    this.locked?.loaded();
   }
 
   /** Writes `value` (i64 local) as `size` bytes at linear address `lin` (i64 local). */
@@ -287,11 +307,13 @@ export class BlockContext {
     const idx = this.tlbIndex(lin);
     this.tlbHit(lin, idx, size, 'tlbWrite');
     fb.if_();
-    this.hostAddress(lin, idx);
-    fb.get(value).mem(size === 8 ? Op.i64_store : size === 4 ? Op.i64_store32 : size === 2 ? Op.i64_store16 : Op.i64_store8, 0);
+    this.hostAddress(lin, idx, 'tlbWriteHost');
+    if (!this.locked?.store(size, value))
+      fb.get(value).mem(size === 8 ? Op.i64_store : size === 4 ? Op.i64_store32 : size === 2 ? Op.i64_store16 : Op.i64_store8, 0);
     fb.else_();
     this.resolveLazyFlags();
     this.flags.materializeKeeping();
+    this.xmm.spillForFault();
     this.pushLinearHalves(lin);
     fb.i32Const(size | (stack ? STACK_ACCESS : 0));
     fb.get(value).op(Op.i32_wrap_i64).get(value).i64Const(32).op(Op.i64_shr_u).op(Op.i32_wrap_i64);
@@ -315,7 +337,7 @@ export class BlockContext {
     this.fb.get(lin).op(Op.i32_wrap_i64).get(lin).i64Const(32).op(Op.i64_shr_u).op(Op.i32_wrap_i64);
   }
 
-  private tlbIndex(lin: number): number {
+  tlbIndex(lin: number): number {
     const fb = this.fb;
     const idx = this.i32();
     fb.get(lin).i64Const(12).op(Op.i64_shr_u).op(Op.i32_wrap_i64).i32Const(TLB_ENTRIES - 1).op(Op.i32_and).set(idx);
@@ -323,7 +345,7 @@ export class BlockContext {
   }
 
   /** Pushes i32: the tag matches and the access does not cross the page. */
-  private tlbHit(lin: number, idx: number, size: Size, table: 'tlbRead' | 'tlbWrite'): void {
+  tlbHit(lin: number, idx: number, size: Size | 16, table: 'tlbRead' | 'tlbWrite'): void {
     const fb = this.fb;
     fb.get(idx).i32Const(3).op(Op.i32_shl).mem(Op.i64_load, this.addr(table));
     fb.get(lin).i64Const(~0xfffn).op(Op.i64_and).i64Const(this.tlbKey()).op(Op.i64_or).op(Op.i64_eq);
@@ -333,9 +355,9 @@ export class BlockContext {
     }
   }
 
-  private hostAddress(lin: number, idx: number): void {
+  hostAddress(lin: number, idx: number, table: 'tlbHost' | 'tlbWriteHost'): void {
     const fb = this.fb;
-    fb.get(idx).i32Const(2).op(Op.i32_shl).mem(Op.i32_load, this.addr('tlbHost'));
+    fb.get(idx).i32Const(2).op(Op.i32_shl).mem(Op.i32_load, this.addr(table));
     fb.get(lin).op(Op.i32_wrap_i64).i32Const(0xfff).op(Op.i32_and).op(Op.i32_add);
   }
 
@@ -349,7 +371,7 @@ export class BlockContext {
 
   writeMem(seg: Seg, offset: number, size: Size, value: number): void {
     const lin = this.i64();
-    this.linear(seg, offset, size);
+    this.linear(seg, offset, size, true);
     this.fb.set(lin);
     this.writeLinear(lin, size, value, seg === Seg.SS);
   }
@@ -454,14 +476,16 @@ export class BlockContext {
    * Calls a cold-path closure. All pending flags are written first (the helper may read them
    * or fault). When the helper returns true the block ends at once (it has set RIP).
    */
-  callHelper(fn: HelperFn, mayEndBlock = true): void {
+  callHelper(fn: HelperFn, mayEndBlock = true, xmm: XmmEffect = 'all'): void {
     const fb = this.fb;
     this.wroteMemory = true; // a helper may store (FXSAVE, far calls, string I/O...)
     this.resolveLazyFlags();
     this.flags.materialize();
+    this.xmm.spillForFault();
     const id = this.helpers.length;
     this.helpers.push(fn);
     fb.i32Const(id).call(Import.Helper);
+    this.xmm.afterHelper(xmm);
     this.noteCodeModified();
     if (mayEndBlock) {
       fb.if_();
@@ -475,9 +499,10 @@ export class BlockContext {
    * is still the block's entry RIP while it runs: a helper that transfers control writes
    * RIP (and calls cpu.refreshMode() if CS/SS/CR0/EFLAGS.VM changed) and returns true, which
    * ends the block. A helper that throws GuestFault(vector, code, site.delta) faults at this
-   * instruction with no other effect.
+   * instruction with no other effect. `xmm` names the XMM registers it may write in the
+   * state (default: any), which the block reloads into its locals afterwards.
    */
-  helper(fn: (cpu: Cpu, site: InsnSite) => boolean | void, mayEndBlock = true): void {
+  helper(fn: (cpu: Cpu, site: InsnSite) => boolean | void, mayEndBlock = true, xmm: XmmEffect = 'all'): void {
     const cpu = this.cpu;
     const delta = this.delta;
     const length = this.instr.length;
@@ -504,7 +529,7 @@ export class BlockContext {
         }
         throw e;
       }
-    }, mayEndBlock);
+    }, mayEndBlock, xmm);
   }
 
   /** Pushes the i64 RIP of the instruction after the current one, wrapped to the code size. */
@@ -553,8 +578,9 @@ export class BlockContext {
     this.ended = true;
   }
 
-  /** Returns from the block function (counters are updated by the caller loop). */
+  /** Returns from the block function (counters are updated by the caller loop), XMM locals stored first. */
   leave(): void {
+    this.xmm.spill();
     this.fb.op(Op.return_);
   }
 

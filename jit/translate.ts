@@ -9,7 +9,7 @@ import { Op } from './wasm/encoder.ts';
 import { lazyKindCode } from './lazy-flags.ts';
 import { InternalError } from '../core/cpu/faults.ts';
 import type { Cpu } from '../core/cpu/cpu.ts';
-import { vmField } from '../core/cpu/layout.ts';
+import { LockedRmw, isLocked } from './locked-rmw.ts';
 
 export interface TranslateRequest {
   cpu: Cpu;
@@ -19,6 +19,8 @@ export interface TranslateRequest {
   /** Bytes left on the first page: instructions may not start beyond it. */
   bytesLeftOnPage: number;
   maxInstructions: number;
+  /** Helper table shared by the blocks compiled into one module (helper ids index it). */
+  helpers?: HelperFn[];
 }
 
 export interface Translation {
@@ -27,10 +29,12 @@ export interface Translation {
   instructions: Instr[];
   /** Total bytes covered (the last instruction may extend onto the next page). */
   length: number;
+  /** The last instruction wrote RIP (a branch, or an instruction after which the block must end). */
+  ended: boolean;
 }
 
 export function translateBlock(req: TranslateRequest): Translation {
-  const ctx = new BlockContext(req.cpu, req.mode);
+  const ctx = new BlockContext(req.cpu, req.mode, req.helpers);
   const instructions: Instr[] = [];
   let offset = 0;
   while (instructions.length < req.maxInstructions && offset < req.bytesLeftOnPage) {
@@ -67,10 +71,10 @@ export function translateBlock(req: TranslateRequest): Translation {
     }
     ctx.instr = instr;
     ctx.wroteMemory = false;
-    const locked = isLocked(instr);
-    if (locked) acquireBusLock(ctx);
+    if (isLocked(instr)) ctx.locked = LockedRmw.begin(ctx);
     emit(ctx);
-    if (locked) releaseBusLock(ctx);
+    ctx.locked?.end();
+    ctx.locked = null;
     ctx.endIfCodeModified();
     instructions.push(instr);
     offset += instr.length;
@@ -79,49 +83,13 @@ export function translateBlock(req: TranslateRequest): Translation {
   return finish(ctx, instructions, offset);
 }
 
-// ---- LOCK across vCPU workers ---------------------------------------------------------------
-//
-// A locked read-modify-write is atomic for every processor (SDM Vol. 3A 9.1.2.2 "Software
-// Controlled Bus Locking"): LOCK-prefixed instructions and XCHG with memory. Each vCPU runs
-// in its own worker on the shared memory, so those instructions hold a VM-wide bus lock
-// (layout.ts `busLock`) taken with a Wasm atomic compare-exchange. A holder that leaves the
-// block by an exception releases it in the run loop (core/kvm/vcpu-core.ts), and finding
-// its own id in the lock counts as holding it, so a vCPU never waits for itself.
-
-/** i32.atomic.rmw.cmpxchg and i32.atomic.store (threads proposal; 0xFE prefix), natural alignment 2^2. */
-const ATOMIC_PREFIX = 0xfe;
-const I32_ATOMIC_RMW_CMPXCHG = 0x48;
-const I32_ATOMIC_STORE = 0x17;
-const ALIGN_4 = 2;
-
-function isLocked(instr: Instr): boolean {
-  return instr.lock || (instr.form.mnemonic === 'xchg' && instr.mod !== 3 && instr.form.operands[0] !== 'Zv');
-}
-
-function acquireBusLock(ctx: BlockContext): void {
-  const fb = ctx.fb;
-  const me = ctx.cpu.id + 1;
-  const old = ctx.i32();
-  fb.block().loop();
-  fb.i32Const(0).i32Const(0).i32Const(me);
-  fb.byte(ATOMIC_PREFIX).u32(I32_ATOMIC_RMW_CMPXCHG).u32(ALIGN_4).u32(vmField('busLock'));
-  fb.tee(old).op(Op.i32_eqz).brIf(1);
-  fb.get(old).i32Const(me).op(Op.i32_eq).brIf(1);
-  fb.br(0);
-  fb.end().end();
-}
-
-function releaseBusLock(ctx: BlockContext): void {
-  ctx.fb.i32Const(0).i32Const(0);
-  ctx.fb.byte(ATOMIC_PREFIX).u32(I32_ATOMIC_STORE).u32(ALIGN_4).u32(vmField('busLock'));
-}
-
 function fmtOpcode(op: number): string {
   return op >= 0x100 ? `0f ${(op & 0xff).toString(16).padStart(2, '0')}` : op.toString(16).padStart(2, '0');
 }
 
 function finish(ctx: BlockContext, instructions: Instr[], length: number, ripWritten = false): Translation {
   const fb = ctx.fb;
+  ctx.xmm.endOfBlock();
   // The last producer of all status flags is stored for later (lazy-flags.ts), not computed.
   ctx.flags.endOfBlock(lazyKindCode, (p, code) => {
     // A logic producer may have no a/b locals (its flags depend on res only).
@@ -147,5 +115,28 @@ function finish(ctx: BlockContext, instructions: Instr[], length: number, ripWri
   // A block that reads or writes RFLAGS in memory first brings lazily stored flags up to date.
   if (ctx.flags.memoryTouched) ctx.resolveLazyFlags();
   fb.append(body);
-  return { fb, helpers: ctx.helpers, instructions, length };
+  return { fb, helpers: ctx.helpers, instructions, length, ended: ripWritten };
+}
+
+// ---- statically known successors ------------------------------------------------------------
+
+/** Relative branches whose not-taken path (or return address) is the next instruction. */
+const CONDITIONAL = new Set(['loop', 'loope', 'loopne', 'jcxz', 'call']);
+
+/**
+ * The instruction pointers a translated block can continue at that are known without running
+ * it: the next instruction after a block that ran into its size limit, the target of a final
+ * relative JMP, Jcc, LOOPcc, JCXZ or CALL (SDM Vol. 2A "JMP", "Jcc", "CALL": next IP plus the
+ * sign-extended displacement, truncated to the operand size) and the fall-through of all but
+ * JMP. `ip` is the block's IP (RIP, or EIP/IP as an unsigned number) and `codeSize` its mode's.
+ */
+export function successorIps(t: Translation, ip: number, codeSize: 2 | 4 | 8): number[] {
+  const wrap = (v: number, size: number): number => (size === 8 ? v : ((v % 2 ** (8 * size)) + 2 ** (8 * size)) % 2 ** (8 * size));
+  const next = wrap(ip + t.length, codeSize);
+  if (!t.ended) return t.instructions.length > 0 ? [next] : [];
+  const last = t.instructions[t.instructions.length - 1];
+  if (last === undefined || !/^J[bz]$/.test(last.form.operands[0] ?? '')) return [];
+  const m = last.form.mnemonic;
+  const target = wrap(next + last.imm, codeSize === 8 ? 8 : last.opSize);
+  return m === 'jmp' ? [target] : m.startsWith('j') || CONDITIONAL.has(m) ? [target, next] : [];
 }

@@ -29,6 +29,8 @@ export function remoteBackend(api: Remote<VcpuApi>, died: Promise<string>, termi
     setCpuid2: (e) => call(() => api.setCpuid2(e)),
     interrupt: (v) => call(() => api.interrupt(v)),
     enableIrqchip: () => call(() => api.enableIrqchip()),
+    getLapic: () => call(() => api.getLapic()),
+    setLapic: (regs) => call(() => api.setLapic(regs)),
     reset: () => call(() => api.reset()),
     destroy: async () => terminate(),
   };

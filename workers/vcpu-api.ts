@@ -25,6 +25,8 @@ export function createVcpuApi(onDestroy: () => void) {
     setCpuid2: (e: KvmCpuidEntry2[]) => need().setCpuid2(e),
     interrupt: (v: number) => need().interrupt(v),
     enableIrqchip: () => need().enableIrqchip(),
+    getLapic: () => need().getLapic(),
+    setLapic: (regs: Uint8Array) => need().setLapic(regs),
     reset: () => need().reset(),
     destroy: () => onDestroy(),
   };

@@ -1,21 +1,23 @@
 /* The native baseline: the guest's workload functions (guests/bench/workloads.asm,
- * assembled for Linux i386) timed on the host CPU. bench/native.ts builds this with
- * `gcc -m32 -no-pie` into a temporary directory at bench time.
+ * assembled for Linux i386, and guests/bench/float.c in the objects that
+ * guests/bench/float-objects.sh builds) timed on the host CPU. bench/native.ts builds
+ * this with `gcc -m32 -no-pie` into a temporary directory at bench time.
  *
  * Usage: driver [RUNS]   (default 5)
  * Prints one line per workload:
- *   <name> <checksum, 8 hex digits> <ns of run 1> ... <ns of run RUNS>
+ *   <name> <kind> <checksum, 8 hex digits> <ns of run 1> ... <ns of run RUNS>
  * and exits 2 if a workload returned different checksums across runs. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
-/* workloads.asm: struc bench { name, fn, arg }, all dwords on i386. */
+/* workloads.asm: struc bench { name, fn, arg, kind }, all dwords on i386. */
 struct bench {
     const char *name;
     uint32_t (*fn)(uint32_t arg); /* cdecl */
     uint32_t arg;
+    const char *kind; /* "int" or "float" */
 };
 
 extern const struct bench bench_table[];
@@ -39,7 +41,7 @@ int main(int argc, char **argv)
     for (uint32_t i = 0; i < bench_count; i++) {
         const struct bench *b = &bench_table[i];
         uint32_t first = 0;
-        printf("%s", b->name);
+        printf("%s %s", b->name, b->kind);
         for (int r = 0; r < runs; r++) {
             uint64_t t0 = now_ns();
             uint32_t sum = b->fn(b->arg);

@@ -1,17 +1,18 @@
 // One vCPU's execution engine: finds or compiles the block at CS:RIP, runs it, and serves
 // what generated code cannot do alone (TLB misses, MMIO, faults, cold instructions).
 // The KVM_RUN semantics around it (exits, completions, injection) are in core/kvm/vcpu-core.ts.
-import { CodeCache, blockKey, type Block } from '../../jit/cache.ts';
-import { translateBlock } from '../../jit/translate.ts';
+import { CodeCache, MAX_MODULE_BLOCKS, blockKey, type Block, type BlockSource } from '../../jit/cache.ts';
+import { successorIps, translateBlock, type Translation } from '../../jit/translate.ts';
+import type { HelperFn } from '../../jit/context.ts';
 import { buildDispatcher, jitHashIndex, type DispatchResult } from '../../jit/dispatcher.ts';
 import { JIT_HASH_ENTRIES } from './layout.ts';
 import { buildFlagResolver } from '../../jit/lazy-flags.ts';
 import { ExitReason } from '../kvm/exit-reason.ts';
 import { ExitSignal, GuestFault, InternalError } from './faults.ts';
 import { Access, Mmu } from './mmu.ts';
-import { decodeMode, refreshMode } from './mode.ts';
+import { decodeMode, refreshMode, type CpuMode } from './mode.ts';
 import { PhysicalMemory } from './physmem.ts';
-import { Cr4, Seg, SegAttr, Vector } from './registers.ts';
+import { Cr0, Cr4, Seg, SegAttr, Vector } from './registers.ts';
 import { isCanonical, linearFromHalves } from './paging/canonical.ts';
 import { ACCESS_SIZE_MASK, STACK_ACCESS } from '../../jit/context.ts';
 import { VcpuState } from './state.ts';
@@ -43,6 +44,8 @@ export class Cpu {
   env!: CpuEnv;
   /** MMIO served inside the vCPU without an exit (the in-kernel local APIC page). */
   localMmio: LocalMmio | undefined;
+  /** Port reads served inside the vCPU without an exit (port 0x61, the PM timer: core/cpu/io.ts portIn). */
+  localPio: LocalPio | undefined;
 
   constructor(
     readonly memory: WebAssembly.Memory,
@@ -54,8 +57,19 @@ export class Cpu {
     this.resolveFlags = buildFlagResolver(memory, id);
     this.cache = new CodeCache(memory, { read: this.readSlow, write: this.writeSlow, raise: this.raise, resolveFlags: this.resolveFlags });
     this.dispatch = buildDispatcher(memory, this.cache.table, id);
-    this.mmu.onFlush = () => this.clearJitHash();
-    this.cache.onInvalidate = () => this.clearJitHash();
+    this.mmu.onFlush = () => {
+      this.fetchTag.fill(NaN);
+      this.clearJitHash();
+    };
+    this.mmu.onInvalidatePage = (lin) => {
+      this.fetchTag.fill(NaN);
+      this.dropJitHashPage(lin);
+    };
+    this.mmu.onFlushNonGlobal = () => {
+      for (let i = 0; i < FETCH_ENTRIES; i++) if (!this.fetchGlobal[i]) this.fetchTag[i] = NaN;
+      this.dropJitHashNonGlobal();
+    };
+    this.cache.onInvalidate = (slots) => (slots === undefined ? this.clearJitHash() : this.dropJitHashSlots(slots));
     this.clearJitHash();
   }
 
@@ -71,15 +85,61 @@ export class Cpu {
   /** Forgets every (linear RIP, mode) -> block entry; an invalid mode never matches. */
   clearJitHash(): void {
     const a = this.state.addr('jitKeyMode') >>> 2;
-    this.state.u32.fill(0xffffffff, a, a + JIT_HASH_ENTRIES);
+    this.state.u32.fill(NO_MODE, a, a + JIT_HASH_ENTRIES);
   }
 
-  private insertJitHash(lin: number, mode: number, tableIndex: number): void {
+  /**
+   * Per dispatcher-hash entry: the size of the page its block was fetched from, which an
+   * INVLPG anywhere in it must drop (SDM Vol. 2A INVLPG: the whole large page); LARGEST_PAGE
+   * when the block spans two pages.
+   */
+  private readonly jitPageSize = new Float64Array(JIT_HASH_ENTRIES);
+  /** Per dispatcher-hash entry: its block was fetched from one global page, so MOV to CR3 keeps it (SDM Vol. 3A 4.10.4.1). */
+  private readonly jitGlobal = new Uint8Array(JIT_HASH_ENTRIES);
+
+  private insertJitHash(lin: number, mode: number, block: Block, fetched: { pageSize: number; global: boolean }): void {
     const s = this.state;
     const h = jitHashIndex(lin >>> 0, mode);
     s.setNum('jitKeyLin', lin, h);
     s.setU32('jitKeyMode', mode, h);
-    s.setU32('jitIndex', tableIndex, h);
+    s.setU32('jitIndex', block.tableIndex, h);
+    const onePage = block.pages.length === 1;
+    this.jitPageSize[h] = onePage ? fetched.pageSize : LARGEST_PAGE;
+    this.jitGlobal[h] = onePage && fetched.global ? 1 : 0;
+  }
+
+  /** MOV to CR3: forgets the entries of blocks not fetched from a global page. */
+  private dropJitHashNonGlobal(): void {
+    const u32 = this.state.u32;
+    const keyMode = this.state.addr('jitKeyMode') >>> 2;
+    for (let h = 0; h < JIT_HASH_ENTRIES; h++) if (!this.jitGlobal[h]) u32[keyMode + h] = NO_MODE;
+  }
+
+  /**
+   * INVLPG of the page holding `lin` (signed form): forgets the entries whose block was
+   * fetched from that page (of its size), and those of the 4 KiB page before it, whose last
+   * instruction may extend onto it.
+   */
+  private dropJitHashPage(lin: number): void {
+    const u32 = this.state.u32;
+    const keyLin = this.state.addr('jitKeyLin') >>> 2;
+    const keyMode = this.state.addr('jitKeyMode') >>> 2;
+    for (let h = 0; h < JIT_HASH_ENTRIES; h++) {
+      if (u32[keyMode + h] === NO_MODE) continue;
+      const entry = u32[keyLin + 2 * h] + (u32[keyLin + 2 * h + 1] | 0) * 0x1_0000_0000;
+      const size = this.jitPageSize[h];
+      const region = Math.floor(lin / size);
+      if (Math.floor(entry / size) === region || Math.floor((entry + PAGE_SIZE) / size) === region) u32[keyMode + h] = NO_MODE;
+    }
+  }
+
+  /** Forgets the entries that call the function-table slots of dropped blocks. */
+  private dropJitHashSlots(slots: readonly number[]): void {
+    const u32 = this.state.u32;
+    const index = this.state.addr('jitIndex') >>> 2;
+    const keyMode = this.state.addr('jitKeyMode') >>> 2;
+    const dropped = new Set(slots);
+    for (let h = 0; h < JIT_HASH_ENTRIES; h++) if (dropped.has(u32[index + h])) u32[keyMode + h] = NO_MODE;
   }
 
   get user(): boolean {
@@ -162,7 +222,7 @@ export class Cpu {
     const host = this.phys.host(t.phys, true);
     if (host < 0) return this.mmioWrite(t.phys, size, lo, hi);
     this.invalidateCode(t.phys);
-    this.mmu.fill(lin, t, host, user, true);
+    this.mmu.fill(lin, t, host, user, true, true);
     storeHalves(this.phys.u8, host, size, lo, hi);
   }
 
@@ -271,32 +331,111 @@ export class Cpu {
    */
   ripLinear(): number {
     const s = this.state;
-    const mode = decodeMode(s.getU32('mode'));
+    const mode = this.modeOf(s.getU32('mode'));
     if (mode.codeSize === 8) return s.getLinear('rip');
     return (s.getNum('segBase', Seg.CS) + s.getNum('rip')) % 0x1_0000_0000;
   }
 
-  /** The block at CS:RIP, compiled on first use. Throws GuestFault on fetch faults. */
+  /**
+   * The block at CS:RIP, compiled on first use. Throws GuestFault on fetch faults. A miss
+   * also translates the block's statically known successors on the same page (fall-through
+   * and relative branch targets, breadth-first) and compiles them all into one module:
+   * V8's cost per module is shared.
+   */
   lookup(single: boolean): Block {
     const s = this.state;
     const modeBits = s.getU32('mode');
-    const mode = decodeMode(modeBits);
+    const mode = this.modeOf(modeBits);
     if (mode.codeSize !== 8 && s.getNum('rip') > s.getU32('segLimit', Seg.CS)) throw new GuestFault(Vector.GP, 0);
     const lin = this.ripLinear();
     const user = mode.cpl === 3;
-    const t = this.mmu.translate(lin, Access.Fetch, user);
+    const t = this.translateFetch(lin, user);
     const key = blockKey(t.phys, modeBits, single);
-    const hit = this.cache.get(key);
+    let hit = this.cache.get(key);
+    if (hit && hit.pages.length > 1 && !this.samePages(lin, user, hit.pages)) {
+      // The page its last instruction extends onto is mapped elsewhere now (or not at all).
+      this.cache.invalidatePage(hit.pages[1]);
+      hit = undefined;
+    }
     if (hit) {
-      if (!single) this.insertJitHash(lin, modeBits, hit.tableIndex);
+      if (!single) this.insertJitHash(lin, modeBits, hit, t);
       return hit;
     }
-    const pages = new Set<number>([Math.floor(t.phys / 4096)]);
+    const helpers: HelperFn[] = [];
+    const first = this.translateAt(lin, t.phys, mode, user, single ? 1 : MAX_BLOCK_INSTRUCTIONS, helpers, true);
+    const sources: BlockSource[] = [{ key, translation: first.translation, pages: first.pages }];
+    const ips: number[] = [mode.codeSize === 8 ? lin : s.getNum('rip')];
+    if (!single) this.addSuccessors(sources, ips, lin, t.phys, modeBits, mode, user, helpers);
+    const pages = new Set(sources.flatMap((b) => b.pages));
+    for (const p of pages) this.mmu.protectPage(p);
+    s.set64('statBlocksCompiled', s.get64('statBlocksCompiled') + BigInt(sources.length));
+    const blocks = this.cache.installAll(sources);
+    // Successors enter the dispatcher's hash at their first lookup, like any cached block:
+    // each block's first run starts from here (tests watch faults there).
+    if (!single) this.insertJitHash(lin, modeBits, blocks[0], t);
+    return blocks[0];
+  }
+
+  /** Whether the page after `lin`'s still translates to `pages[1]` for a fetch. */
+  private samePages(lin: number, user: boolean, pages: readonly number[]): boolean {
+    try {
+      return Math.floor(this.mmu.translate(lin - pageOffset(lin) + PAGE_SIZE, Access.Fetch, user).phys / PAGE_SIZE) === pages[1];
+    } catch (e) {
+      if (e instanceof GuestFault) return false;
+      throw e;
+    }
+  }
+
+  /**
+   * Breadth-first from `sources[0]`: translates successors whose first byte is on the same
+   * linear page (so `phys`'s page maps them) and that lie wholly on it, up to
+   * MAX_MODULE_BLOCKS blocks. A successor that cannot be translated (a fetch beyond the page,
+   * an undecodable or unimplemented first instruction) is left for when execution reaches it.
+   */
+  private addSuccessors(sources: BlockSource[], ips: number[], lin: number, phys: number, modeBits: number, mode: CpuMode, user: boolean, helpers: HelperFn[]): void {
+    const s = this.state;
+    const csBase = mode.codeSize === 8 ? 0 : s.getNum('segBase', Seg.CS);
+    const csLimit = s.getU32('segLimit', Seg.CS);
+    const pageLin = lin - pageOffset(lin);
+    const pagePhys = phys - pageOffset(phys);
+    const seen = new Set<number>([ips[0]]);
+    for (let i = 0; i < sources.length && sources.length < MAX_MODULE_BLOCKS; i++) {
+      for (const ip of successorIps(sources[i].translation, ips[i], mode.codeSize)) {
+        if (sources.length >= MAX_MODULE_BLOCKS) break;
+        if (seen.has(ip)) continue;
+        seen.add(ip);
+        if (mode.codeSize !== 8 && ip > csLimit) continue;
+        const at = mode.codeSize === 8 ? ip : (csBase + ip) % 0x1_0000_0000;
+        if (at - pageOffset(at) !== pageLin) continue;
+        const atPhys = pagePhys + pageOffset(at);
+        const key = blockKey(atPhys, modeBits, false);
+        if (this.cache.get(key) !== undefined) continue;
+        let translated;
+        try {
+          translated = this.translateAt(at, atPhys, mode, user, MAX_BLOCK_INSTRUCTIONS, helpers, false);
+        } catch {
+          continue;
+        }
+        if (translated.translation.instructions.length === 0) continue;
+        sources.push({ key, translation: translated.translation, pages: translated.pages });
+        ips.push(ip);
+      }
+    }
+  }
+
+  /**
+   * Translates the block at linear `lin` (physical `phys`). With `crossPages` its last
+   * instruction may extend onto the next page (translated for fetch, faults and all);
+   * without, the block ends before an instruction that would.
+   */
+  private translateAt(lin: number, phys: number, mode: CpuMode, user: boolean, maxInstructions: number, helpers: HelperFn[], crossPages: boolean): { translation: Translation; pages: number[] } {
+    const pages = new Set<number>([Math.floor(phys / 4096)]);
     let pageLin = lin - pageOffset(lin);
-    let pagePhys = t.phys - (t.phys % 4096);
+    let pagePhys = phys - pageOffset(phys);
     const fetch = (offset: number): number => {
       const a = lin + offset;
       if (a - pageLin >= 4096 || a < pageLin) {
+        if (!crossPages) throw new InternalError('successor block crosses its page');
         pageLin = a - pageOffset(a);
         pagePhys = this.mmu.translate(pageLin, Access.Fetch, user).phys;
         pages.add(Math.floor(pagePhys / 4096));
@@ -305,19 +444,41 @@ export class Cpu {
       if (host < 0) throw new InternalError(`instruction fetch from MMIO at physical 0x${(pagePhys + (a - pageLin)).toString(16)}`);
       return this.phys.u8[host];
     };
-    const translation = translateBlock({
-      cpu: this,
-      mode,
-      fetch,
-      bytesLeftOnPage: 4096 - (t.phys % 4096),
-      maxInstructions: single ? 1 : MAX_BLOCK_INSTRUCTIONS,
-    });
-    const pageList = [...pages];
-    for (const p of pageList) this.mmu.protectPage(p);
-    s.set64('statBlocksCompiled', s.get64('statBlocksCompiled') + 1n);
-    const block = this.cache.install(key, translation, pageList);
-    if (!single) this.insertJitHash(lin, modeBits, block.tableIndex);
-    return block;
+    const translation = translateBlock({ cpu: this, mode, fetch, bytesLeftOnPage: 4096 - pageOffset(phys), maxInstructions, helpers });
+    return { translation, pages: [...pages] };
+  }
+
+  /**
+   * Fetch translations of the pages blocks were looked up on, a TLB for lookup() (dispatcher
+   * misses come back to the same pages): direct-mapped by linear page, tagged with page * 2 +
+   * CPL 3. Dropped as the TLB is (the Mmu's flush callbacks); paging off is not cached (the
+   * A20 gate).
+   */
+  private readonly fetchTag = new Float64Array(FETCH_ENTRIES).fill(NaN);
+  private readonly fetchPhys = new Float64Array(FETCH_ENTRIES);
+  private readonly fetchSize = new Float64Array(FETCH_ENTRIES);
+  private readonly fetchGlobal = new Uint8Array(FETCH_ENTRIES);
+
+  private translateFetch(lin: number, user: boolean): { phys: number; pageSize: number; global: boolean } {
+    const page = Math.floor(lin / PAGE_SIZE);
+    const tag = page * 2 + (user ? 1 : 0);
+    const i = page & (FETCH_ENTRIES - 1);
+    if (this.fetchTag[i] === tag) return { phys: this.fetchPhys[i] + pageOffset(lin), pageSize: this.fetchSize[i], global: this.fetchGlobal[i] === 1 };
+    const t = this.mmu.translate(lin, Access.Fetch, user);
+    if (this.state.getLo('cr0') & Cr0.PG) {
+      this.fetchTag[i] = tag;
+      this.fetchPhys[i] = t.phys - pageOffset(t.phys);
+      this.fetchSize[i] = t.pageSize;
+      this.fetchGlobal[i] = t.global ? 1 : 0;
+    }
+    return t;
+  }
+
+  /** Decoded translation modes by their state bits (mode.ts), decoded once: every miss needs one. */
+  private readonly modes: (CpuMode | undefined)[] = [];
+
+  private modeOf(bits: number): CpuMode {
+    return (this.modes[bits] ??= decodeMode(bits));
   }
 
   /** Recomputes the translation mode after CS, SS, CR0, EFER or EFLAGS.VM changed. */
@@ -326,7 +487,7 @@ export class Cpu {
   }
 
   codeSize(): 2 | 4 | 8 {
-    return decodeMode(this.state.getU32('mode')).codeSize;
+    return this.modeOf(this.state.getU32('mode')).codeSize;
   }
 
   /**
@@ -351,8 +512,16 @@ export class Cpu {
       lo = (limit >>> 0) + 1;
       hi = attr & SegAttr.DB ? 0xffffffff : 0xffff;
     }
-    s.setNum('segLo', lo, seg);
-    s.setNum('segHi', hi, seg);
+    // SDM Vol. 3A 5.4.1: a write through a code segment or a read-only data segment is
+    // #GP(0) (#SS(0) cannot arise: SS only ever holds writable data). In 64-bit mode these
+    // checks do not apply (5.4.1.1); linear() skips limits there altogether.
+    const writable = (attr & (SegAttr.S | SegAttr.CODE | SegAttr.RW)) === (SegAttr.S | SegAttr.RW);
+    s.setNum('segWriteLo', writable ? lo : 1, seg);
+    s.setNum('segWriteHi', writable ? hi : 0, seg);
+    // ... and a read through an execute-only code segment (instruction fetches check segLimit).
+    const executeOnly = (attr & (SegAttr.S | SegAttr.CODE | SegAttr.RW)) === (SegAttr.S | SegAttr.CODE);
+    s.setNum('segLo', executeOnly ? 1 : lo, seg);
+    s.setNum('segHi', executeOnly ? 0 : hi, seg);
   }
 }
 
@@ -361,6 +530,13 @@ export interface LocalMmio {
   claims(gpa: number): boolean;
   mmioRead(gpa: number, size: number): number;
   mmioWrite(gpa: number, size: number, value: number): void;
+}
+
+/** Port reads a vCPU answers itself (core/kvm/irqchip/local-timers.ts); undefined: exit to the VMM as usual. */
+export interface LocalPio {
+  portIn(port: number, size: number): number | undefined;
+  /** The vCPU resumes after an OUT exit to `port` (its write has been served). */
+  outCompleted(port: number): void;
 }
 
 /** What the cold path needs from the vCPU around the CPU (an interface, against import cycles). */
@@ -376,6 +552,12 @@ export interface CpuEnv {
 }
 
 const PAGE_SIZE = 4096;
+/** The largest page a translation can use (1 GiB, SDM Vol. 3A 4.5.4): every smaller page lies in one. */
+const LARGEST_PAGE = 0x4000_0000;
+/** Entries of Cpu's fetch-translation cache. */
+const FETCH_ENTRIES = 256;
+/** A dispatcher-hash mode no translation mode equals: the entry is empty. */
+const NO_MODE = 0xffffffff;
 
 /**
  * Offset within its 4 KiB page of a linear address, also in the signed form of

@@ -3,9 +3,10 @@
 // sets one, the vCPU answers with the supported table (KVM_GET_SUPPORTED_CPUID), so a
 // minimal VMM still gets a coherent CPU.
 import { KVM_CPUID_FLAG_SIGNIFCANT_INDEX, type KvmCpuidEntry2 } from '../kvm/types.ts';
+import { clockLeaves, CPUID_LEAF_FREQUENCY, topologyLeaves } from './cpuid-topology.ts';
 import { MAXPHYADDR } from './paging/entry.ts';
 import { Cr4 } from './registers.ts';
-import { XCR0_SUPPORTED, XSAVE_AREA_SIZE } from './xsave.ts';
+import { XCR0_SUPPORTED, XSAVE_AREA_SIZE, XsaveSub1, XSS_SUPPORTED } from './xsave.ts';
 
 /** CPUID.01H:EDX feature bits (SDM Vol. 2A Table 3-11). */
 export const enum Cpuid1Edx {
@@ -44,7 +45,7 @@ export const enum CpuidExt1Edx {
 
 /** CPUID.(EAX=07H, ECX=0):EBX and ECX feature bits (SDM Vol. 2A Table 3-8). */
 export const enum Cpuid7Ebx {
-  FSGSBASE = 1 << 0, BMI1 = 1 << 3, SMEP = 1 << 7, BMI2 = 1 << 8, INVPCID = 1 << 10, RDSEED = 1 << 18, ADX = 1 << 19,
+  FSGSBASE = 1 << 0, TSC_ADJUST = 1 << 1, BMI1 = 1 << 3, SMEP = 1 << 7, BMI2 = 1 << 8, INVPCID = 1 << 10, RDSEED = 1 << 18, ADX = 1 << 19,
   SMAP = 1 << 20,
 }
 export const enum Cpuid7Ecx {
@@ -87,7 +88,10 @@ export const Feature = {
   SSE: { leaf: 1, reg: CpuidReg.EDX, bit: Cpuid1Edx.SSE },
   PCID: { leaf: 1, reg: CpuidReg.ECX, bit: Cpuid1Ecx.PCID },
   XSAVE: { leaf: 1, reg: CpuidReg.ECX, bit: Cpuid1Ecx.XSAVE },
+  XSAVEC: { leaf: 0xd, subleaf: 1, reg: CpuidReg.EAX, bit: XsaveSub1.XSAVEC },
+  XSAVES: { leaf: 0xd, subleaf: 1, reg: CpuidReg.EAX, bit: XsaveSub1.XSAVES },
   FSGSBASE: { leaf: 7, subleaf: 0, reg: CpuidReg.EBX, bit: Cpuid7Ebx.FSGSBASE },
+  TSC_ADJUST: { leaf: 7, subleaf: 0, reg: CpuidReg.EBX, bit: Cpuid7Ebx.TSC_ADJUST },
   SMEP: { leaf: 7, subleaf: 0, reg: CpuidReg.EBX, bit: Cpuid7Ebx.SMEP },
   INVPCID: { leaf: 7, subleaf: 0, reg: CpuidReg.EBX, bit: Cpuid7Ebx.INVPCID },
   SMAP: { leaf: 7, subleaf: 0, reg: CpuidReg.EBX, bit: Cpuid7Ebx.SMAP },
@@ -176,9 +180,11 @@ const CLFLUSH_LINE_QWORDS = 8;
 /**
  * Leaf 0DH (SDM Vol. 2A CPUID, "Processor Extended State Enumeration"): sub-leaf 0 lists the
  * XCR0 components (x87, SSE) and the XSAVE area size (576: legacy region and header) for the
- * enabled ones and for all; sub-leaf 1: XSAVEOPT (bit 0) and XGETBV with ECX = 1 (bit 2).
+ * enabled ones and for all; sub-leaf 1: XSAVEOPT, XSAVEC, XGETBV with ECX = 1, XSAVES/XRSTORS
+ * and IA32_XSS (bits 0-3), EBX the compacted size for XCR0 | IA32_XSS (576 again: x87 and SSE
+ * live in the legacy region), ECX:EDX the IA32_XSS bits supported (none).
  */
-const XSAVE_LEAF_SUB1_EAX = (1 << 0) | (1 << 2);
+const XSAVE_LEAF_SUB1_EAX = XsaveSub1.XSAVEOPT | XsaveSub1.XSAVEC | XsaveSub1.XGETBV1 | XsaveSub1.XSAVES;
 
 /** Leaf 01H:EDX of the supported table: the features this CPU implements. */
 const LEAF1_EDX =
@@ -194,10 +200,12 @@ const APIC_LEAF1_ECX = (1 << 21) | (1 << 24);
 
 /**
  * KVM's paravirtual features (Documentation/virt/kvm/x86/cpuid.rst, CPUID 0x40000001 EAX):
+ * KVM_FEATURE_NOP_IO_DELAY (bit 1: no device here needs the port 0x80 write after each
+ * I/O access, so Linux's inb_p/outb_p skip it, as under QEMU, which sets it by default),
  * KVM_FEATURE_CLOCKSOURCE2 (bit 3, kvmclock at MSRs 0x4b564d00/01) and
  * KVM_FEATURE_CLOCKSOURCE_STABLE_BIT (bit 24); core/kvm/irqchip/kvmclock.ts.
  */
-const KVM_PV_FEATURES = (1 << 3) | (1 << 24);
+const KVM_PV_FEATURES = (1 << 1) | (1 << 3) | (1 << 24);
 
 /**
  * The integer instruction extensions (jit/emit/bits.ts, bmi.ts, moves.ts, random.ts, atomic.ts;
@@ -207,8 +215,8 @@ const KVM_PV_FEATURES = (1 << 3) | (1 << 24);
 const ISA_LEAF1_ECX = Cpuid1Ecx.CX16 | Cpuid1Ecx.MOVBE | Cpuid1Ecx.POPCNT | Cpuid1Ecx.RDRAND;
 const ISA_LEAF7_EBX = Cpuid7Ebx.BMI1 | Cpuid7Ebx.BMI2 | Cpuid7Ebx.RDSEED | Cpuid7Ebx.ADX;
 
-/** The highest basic leaf: 0DH (extended state). Leaves below it answer as listed or zero. */
-const MAX_BASIC_LEAF = 0xd;
+/** The highest basic leaf: 16H (processor frequency). Leaves below it answer as listed or zero. */
+const MAX_BASIC_LEAF = CPUID_LEAF_FREQUENCY;
 /** The highest extended leaf: 80000008H (address sizes). */
 const MAX_EXTENDED_LEAF = 0x80000008;
 
@@ -247,19 +255,22 @@ export function supportedCpuid(): KvmCpuidEntry2[] {
     },
     // Leaf 6: thermal and power management. Only ARAT: there are no power states in which a timer could stop.
     { function: 6, index: 0, flags: 0, eax: CPUID6_EAX_ARAT, ebx: 0, ecx: 0, edx: 0 },
-    // Leaf 7 sub-leaf 0: EAX = the highest sub-leaf (0); FSGSBASE (jit/emit/syscall.ts); the
+    // Leaf 7 sub-leaf 0: EAX = the highest sub-leaf (0); FSGSBASE (jit/emit/syscall.ts); IA32_TSC_ADJUST (msr.ts); the
     // speculation-control MSRs IA32_SPEC_CTRL, IA32_PRED_CMD and IA32_ARCH_CAPABILITIES (msr.ts).
     // SMEP SMAP UMIP INVPCID PKU PKS: paging and system instructions (mmu.ts, system-regs.ts,
     // jit/emit/system.ts). LA57 is implemented but not advertised: 5-level addresses above
     // 2^53 lose their low bits on the cold path (mmu.ts), where a 5-level kernel lives.
     {
       function: 7, index: 0, flags: KVM_CPUID_FLAG_SIGNIFCANT_INDEX, eax: 0,
-      ebx: Cpuid7Ebx.FSGSBASE | Cpuid7Ebx.SMEP | Cpuid7Ebx.INVPCID | Cpuid7Ebx.SMAP | ISA_LEAF7_EBX,
+      ebx: Cpuid7Ebx.FSGSBASE | Cpuid7Ebx.TSC_ADJUST | Cpuid7Ebx.SMEP | Cpuid7Ebx.INVPCID | Cpuid7Ebx.SMAP | ISA_LEAF7_EBX,
       ecx: (Cpuid7Ecx.UMIP | Cpuid7Ecx.PKU | Cpuid7Ecx.PKS | Cpuid7Ecx.RDPID) >>> 0,
       edx: (Cpuid7Edx.SPEC_CTRL | Cpuid7Edx.STIBP | Cpuid7Edx.ARCH_CAPABILITIES | Cpuid7Edx.SSBD) >>> 0,
     },
     { function: 0xd, index: 0, flags: KVM_CPUID_FLAG_SIGNIFCANT_INDEX, eax: XCR0_SUPPORTED, ebx: XSAVE_AREA_SIZE, ecx: XSAVE_AREA_SIZE, edx: 0 },
-    { function: 0xd, index: 1, flags: KVM_CPUID_FLAG_SIGNIFCANT_INDEX, eax: XSAVE_LEAF_SUB1_EAX, ebx: 0, ecx: 0, edx: 0 },
+    { function: 0xd, index: 1, flags: KVM_CPUID_FLAG_SIGNIFCANT_INDEX, eax: XSAVE_LEAF_SUB1_EAX, ebx: XSAVE_AREA_SIZE, ecx: XSS_SUPPORTED, edx: 0 },
+    // Leaf 0BH for one vCPU (a VMM with more replaces it: Machine); 15H and 16H: the 1 GHz TSC and crystal (cpuid-topology.ts).
+    ...topologyLeaves(1),
+    ...clockLeaves(),
     // KVM's paravirtual leaves (Documentation/virt/kvm/x86/cpuid.rst): signature, then kvmclock.
     { function: 0x40000000, index: 0, flags: 0, eax: 0x40000001, ebx: str4(kvm, 0), ecx: str4(kvm, 4), edx: str4(kvm, 8) },
     { function: 0x40000001, index: 0, flags: 0, eax: KVM_PV_FEATURES, ebx: 0, ecx: 0, edx: 0 },

@@ -120,10 +120,20 @@ export function portOut(cpu: Cpu, site: InsnSite, port: number, size: IoSize): n
   throw new ExitSignal(ExitReason.IO);
 }
 
-/** IN AL/AX/EAX, port (SDM Vol. 2A IN): exits at the instruction; the next KVM_RUN completes it. */
-export function portIn(cpu: Cpu, site: InsnSite, port: number, size: IoSize): never {
+/**
+ * IN AL/AX/EAX, port (SDM Vol. 2A IN): exits at the instruction; the next KVM_RUN completes
+ * it. A port the vCPU serves itself (Cpu.localPio: timer reads whose value depends on when
+ * the instruction runs) completes here; the block goes on at the next instruction. With a
+ * data or I/O watch armed every access takes the exit path, whose #DB handling it has.
+ */
+export function portIn(cpu: Cpu, site: InsnSite, port: number, size: IoSize): void {
   checkPermission(cpu, site, port, size);
   const s = cpu.state;
+  const local = cpu.mmu.watch === undefined ? cpu.localPio?.portIn(port, size) : undefined;
+  if (local !== undefined) {
+    writeAccumulator(s, size, local);
+    return;
+  }
   const d = s.addr('runData');
   s.u8.fill(0, d, d + size);
   setIoExit(s, KVM_EXIT_IO_IN, size, port, 1);
@@ -161,13 +171,16 @@ function setAddrReg(s: VcpuState, reg: Reg, a: AddrSize, v: bigint): void {
 
 /**
  * Linear address of seg:offset for `size` bytes, or undefined when the segment limit check
- * fails (SDM Vol. 3A 5.3). In 64-bit mode only FS and GS add a base and no limit applies.
+ * fails (SDM Vol. 3A 5.3), or for a write, when the segment is not writable (5.4.1: INS into
+ * a read-only ES). In 64-bit mode only FS and GS add a base and no limit applies.
  */
-function segmentLinear(cpu: Cpu, seg: Seg, offset: number, size: number): number | undefined {
+function segmentLinear(cpu: Cpu, seg: Seg, offset: number, size: number, write: boolean): number | undefined {
   const s = cpu.state;
   if (cpu.codeSize() === 8)
     return seg === Seg.FS || seg === Seg.GS ? offset + s.getLinear('segBase', seg) : offset;
-  if (offset < s.getNum('segLo', seg) || offset + size - 1 > s.getNum('segHi', seg)) return undefined;
+  const lo = s.getNum(write ? 'segWriteLo' : 'segLo', seg);
+  const hi = s.getNum(write ? 'segWriteHi' : 'segHi', seg);
+  if (offset < lo || offset + size - 1 > hi) return undefined;
   return (s.getNum('segBase', seg) + offset) % 0x1_0000_0000;
 }
 
@@ -198,7 +211,7 @@ function planBatch(cpu: Cpu, site: InsnSite, op: StringIo, offsetReg: Reg, count
   for (let i = 0; i < max; i++) {
     // The signed form of paging/canonical.ts: exact for a 64-bit rDI/rSI in the upper half.
     const offset = Number(BigInt.asIntN(64, (first + BigInt(i * step)) & addrMask(op.addrSize)));
-    const lin = segmentLinear(cpu, op.seg, offset, op.size);
+    const lin = segmentLinear(cpu, op.seg, offset, op.size, offsetReg === Reg.RDI);
     if (lin === undefined) {
       if (i === 0) throw new GuestFault(op.seg === Seg.SS ? Vector.SS : Vector.GP, 0, site.delta);
       break;

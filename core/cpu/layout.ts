@@ -66,6 +66,9 @@ export const VCPU_STATE = layOut([
   { name: 'segBase', type: 'i64', count: SEGMENT_SLOTS },
   { name: 'segHi', type: 'i64', count: SEGMENT_SLOTS },
   { name: 'segLo', type: 'i64', count: SEGMENT_SLOTS },
+  // The same bounds for writes: empty (lo 1, hi 0) for read-only data and code segments.
+  { name: 'segWriteHi', type: 'i64', count: SEGMENT_SLOTS },
+  { name: 'segWriteLo', type: 'i64', count: SEGMENT_SLOTS },
   { name: 'segLimit', type: 'u32', count: SEGMENT_SLOTS },
   { name: 'segAttr', type: 'u32', count: SEGMENT_SLOTS },
   { name: 'segSel', type: 'u32', count: SEGMENT_SLOTS },
@@ -129,11 +132,15 @@ export const VCPU_STATE = layOut([
   { name: 'statBlocksInvalidated', type: 'i64' },
   { name: 'statTlbMisses', type: 'i64' },
   { name: 'statExits', type: 'u32', count: 32 },
-  // Software TLB: tags are (linear page | TLB_VALID | TLB_USER when filled for CPL 3).
+  // Software TLB: tags are (linear page | TLB_VALID | TLB_USER when filled for CPL 3). The
+  // read and write entries of one index may map different pages (a copy whose source and
+  // destination are a multiple of TLB_ENTRIES pages apart), so each has its host address;
+  // tlbPhys is the write entry's physical page (Mmu.protectPage drops it).
   { name: 'tlbRead', type: 'i64', count: TLB_ENTRIES },
   { name: 'tlbWrite', type: 'i64', count: TLB_ENTRIES },
   { name: 'tlbPhys', type: 'i64', count: TLB_ENTRIES },
   { name: 'tlbHost', type: 'u32', count: TLB_ENTRIES },
+  { name: 'tlbWriteHost', type: 'u32', count: TLB_ENTRIES },
   // Block lookup for the Wasm dispatcher: (linear RIP, mode) -> function table index.
   { name: 'jitKeyLin', type: 'i64', count: JIT_HASH_ENTRIES },
   { name: 'jitKeyMode', type: 'u32', count: JIT_HASH_ENTRIES },
@@ -206,9 +213,12 @@ export const VM_STATE = layOut([
   { name: 'eoiVectors', type: 'u32', count: 8 },
   // Host milliseconds that are guest time 0 for every thread's clock (irqchip/host-clock.ts).
   { name: 'clockEpochMs', type: 'u64' },
-  // The bus lock of LOCK-prefixed instructions across vCPU workers (jit/translate.ts):
+  // The bus lock of LOCK-prefixed instructions across vCPU workers (jit/locked-rmw.ts):
   // 0 = free, else the holder's vCPU id + 1.
   { name: 'busLock', type: 'u32' },
+  // What a vCPU needs to answer port 0x61 and PM timer reads itself, published by the VMM
+  // thread under a sequence count (core/kvm/irqchip/local-timers.ts).
+  { name: 'timerMirror', type: 'u32', count: 12 },
   { name: 'slotFlags', type: 'u32', count: MAX_MEMORY_SLOTS },
   { name: 'slotGpa', type: 'u64', count: MAX_MEMORY_SLOTS },
   { name: 'slotSize', type: 'u64', count: MAX_MEMORY_SLOTS },

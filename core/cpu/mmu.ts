@@ -13,7 +13,9 @@
 //
 // The TLB holds 4 KiB entries only: a large page is filled one 4 KiB piece at a time, and
 // the Mmu remembers which entries came from which large page so that INVLPG anywhere in it
-// drops them all. Every flush also clears the dispatcher's linear-RIP hash (onFlush).
+// drops them all. Every flush also clears the dispatcher's linear-RIP hash (onFlush); MOV to
+// CR3 keeps the entries of global pages (onFlushNonGlobal), INVLPG drops only those its page
+// may affect (onInvalidatePage).
 import { TLB_ENTRIES } from './layout.ts';
 import { Cr0, Cr4, Efer, Flag, Vector } from './registers.ts';
 import { GuestFault } from './faults.ts';
@@ -66,6 +68,10 @@ const PKRS_SLOT = msrSpec(Msr.PKRS)?.slot ?? -1;
 export class Mmu {
   /** Called on every flush: linear-address caches built on the TLB (the dispatcher's hash) go too. */
   onFlush: () => void = () => {};
+  /** Called on MOV to CR3: those caches drop what non-global pages map. */
+  onFlushNonGlobal: () => void = () => this.onFlush();
+  /** Called on INVLPG of the page holding `lin` (signed form): those caches drop what that page maps. */
+  onInvalidatePage: (lin: number) => void = () => this.onFlush();
   /**
    * Data breakpoints (core/cpu/debug.ts). Pages holding a watched byte never enter the TLB,
    * so every access to them passes through Cpu.readLinear / writeLinear, which call noteAccess.
@@ -79,11 +85,14 @@ export class Mmu {
    * a CR3 changed any other way (KVM_SET_SREGS, a task switch) loads them at the next walk.
    */
   private pdpteCr3 = -1;
-  /** Per TLB entry: filled from a global page. */
-  private readonly globalEntry = new Uint8Array(TLB_ENTRIES);
-  /** Per TLB entry: the large page it is a piece of (base linear address and size; size 0 for 4 KiB pages). */
-  private readonly largeBase = new Float64Array(TLB_ENTRIES);
-  private readonly largeSize = new Float64Array(TLB_ENTRIES);
+  /**
+   * Per TLB entry, read entries at [0, TLB_ENTRIES) and write entries at [TLB_ENTRIES, 2 *
+   * TLB_ENTRIES) (the two entries of an index may map different pages): filled from a global page.
+   */
+  private readonly globalEntry = new Uint8Array(2 * TLB_ENTRIES);
+  /** Per TLB entry, as globalEntry: the large page it is a piece of (base linear address and size; size 0 for 4 KiB pages). */
+  private readonly largeBase = new Float64Array(2 * TLB_ENTRIES);
+  private readonly largeSize = new Float64Array(2 * TLB_ENTRIES);
   private anyLarge = false;
 
   constructor(
@@ -219,8 +228,8 @@ export class Mmu {
 
   /** MOV to CR3: drops every entry but those of global pages (SDM Vol. 3A 4.10.4.1). */
   flushNonGlobal(): void {
-    for (let i = 0; i < TLB_ENTRIES; i++) if (!this.globalEntry[i]) this.drop(i);
-    this.onFlush();
+    for (let i = 0; i < 2 * TLB_ENTRIES; i++) if (!this.globalEntry[i]) this.dropEntry(i);
+    this.onFlushNonGlobal();
   }
 
   /**
@@ -231,33 +240,37 @@ export class Mmu {
   invalidatePage(lin: number): void {
     lin = signedLinear(lin);
     if (this.pagingMode() === PagingMode.Level4 && !isCanonical(lin, this.s.getLo('cr4') & Cr4.LA57 ? 57 : 48)) return;
-    this.drop((lin >>> 12) & (TLB_ENTRIES - 1));
+    const idx = (lin >>> 12) & (TLB_ENTRIES - 1);
+    this.dropEntry(idx);
+    this.dropEntry(TLB_ENTRIES + idx);
     if (this.anyLarge) {
-      for (let i = 0; i < TLB_ENTRIES; i++) {
+      for (let i = 0; i < 2 * TLB_ENTRIES; i++) {
         const size = this.largeSize[i];
-        if (size !== 0 && lin >= this.largeBase[i] && lin < this.largeBase[i] + size) this.drop(i);
+        if (size !== 0 && lin >= this.largeBase[i] && lin < this.largeBase[i] + size) this.dropEntry(i);
       }
     }
-    this.onFlush();
+    this.onInvalidatePage(lin);
   }
 
-  private drop(i: number): void {
+  /** Drops read entry `i` (< TLB_ENTRIES) or write entry `i - TLB_ENTRIES`. */
+  private dropEntry(i: number): void {
     const s = this.s;
-    const r = s.addr('tlbRead', i) >>> 2;
-    const w = s.addr('tlbWrite', i) >>> 2;
-    s.u32[r] = 0;
-    s.u32[r + 1] = 0;
-    s.u32[w] = 0;
-    s.u32[w + 1] = 0;
+    const a = i < TLB_ENTRIES ? s.addr('tlbRead', i) >>> 2 : s.addr('tlbWrite', i - TLB_ENTRIES) >>> 2;
+    s.u32[a] = 0;
+    s.u32[a + 1] = 0;
     this.globalEntry[i] = 0;
     this.largeSize[i] = 0;
   }
 
   /** Drops write entries that map physical page `page` (it now holds translated code). */
   protectPage(page: number): void {
-    const s = this.s;
+    const u32 = this.s.u32;
+    const phys = this.s.addr('tlbPhys') >>> 2;
+    const write = this.s.addr('tlbWrite') >>> 2;
+    const lo = (page * 4096) >>> 0;
+    const hi = Math.floor(page / 0x100000);
     for (let i = 0; i < TLB_ENTRIES; i++) {
-      if (s.getNum('tlbPhys', i) === page * 4096 && s.getLo('tlbWrite', i) !== 0) s.set64('tlbWrite', 0n, i);
+      if (u32[phys + 2 * i] === lo && u32[phys + 2 * i + 1] === hi && u32[write + 2 * i] !== 0) this.dropEntry(TLB_ENTRIES + i);
     }
   }
 
@@ -266,30 +279,50 @@ export class Mmu {
     this.watch?.access(lin, size, write);
   }
 
-  /** Fills the TLB entry of `lin`'s page after a walk (nothing when the translation is not cacheable or the page is watched). */
-  fill(lin: number, t: Translation, host: number, user: boolean, allowWrite: boolean): void {
+  /**
+   * Fills the TLB entry of `lin`'s page after a walk (nothing when the translation is not
+   * cacheable or the page is watched). A read fills the read entry, and the write entry too
+   * when `allowWrite` and the page is writable and dirty; a write fills the write entry, and
+   * the read entry too. The other entry of the index is replaced only when it is empty or
+   * maps this page: a copy between two pages with the same index then hits both entries.
+   */
+  fill(lin: number, t: Translation, host: number, user: boolean, allowWrite: boolean, write = false): void {
     if (!t.cacheable || this.watch?.watches(lin)) return;
     const s = this.s;
     lin = signedLinear(lin);
     const idx = (lin >>> 12) & (TLB_ENTRIES - 1);
     const page = Math.floor(lin / 4096) * 4096;
-    const tagLo = (page % TWO_32) + (user ? 3 : 1);
-    const tagHi = Math.floor(page / TWO_32);
+    const tagLo = ((page % TWO_32) + (user ? 3 : 1)) >>> 0;
+    const tagHi = Math.floor(page / TWO_32) >>> 0;
     const readAddr = s.addr('tlbRead', idx) >>> 2;
     const writeAddr = s.addr('tlbWrite', idx) >>> 2;
-    s.u32[readAddr] = tagLo >>> 0;
-    s.u32[readAddr + 1] = tagHi >>> 0;
-    if (allowWrite && t.writable && t.dirty) {
-      s.u32[writeAddr] = tagLo >>> 0;
-      s.u32[writeAddr + 1] = tagHi >>> 0;
-    } else s.set64('tlbWrite', 0n, idx);
-    s.setNum('tlbPhys', Math.floor(t.phys / 4096) * 4096, idx);
-    s.setU32('tlbHost', host - (t.phys % 4096), idx);
-    this.globalEntry[idx] = t.global ? 1 : 0;
+    const hostBase = host - (t.phys % 4096);
+    const u32 = s.u32;
+    const sameRead = u32[readAddr] === tagLo && u32[readAddr + 1] === tagHi;
+    const sameWrite = u32[writeAddr] === tagLo && u32[writeAddr + 1] === tagHi;
+    if (!write || sameRead || u32[readAddr] === 0) {
+      u32[readAddr] = tagLo;
+      u32[readAddr + 1] = tagHi;
+      s.setU32('tlbHost', hostBase, idx);
+      this.note(idx, lin, t);
+    }
+    const writable = allowWrite && t.writable && t.dirty;
+    if (writable && (write || sameWrite || u32[writeAddr] === 0)) {
+      u32[writeAddr] = tagLo;
+      u32[writeAddr + 1] = tagHi;
+      s.setU32('tlbWriteHost', hostBase, idx);
+      s.setNum('tlbPhys', Math.floor(t.phys / 4096) * 4096, idx);
+      this.note(TLB_ENTRIES + idx, lin, t);
+    } else if (!writable && sameWrite) this.dropEntry(TLB_ENTRIES + idx);
+  }
+
+  /** Records entry `i`'s global bit and large page (see globalEntry). */
+  private note(i: number, lin: number, t: Translation): void {
+    this.globalEntry[i] = t.global ? 1 : 0;
     if (t.pageSize > PAGE_4K) {
-      this.largeBase[idx] = Math.floor(lin / t.pageSize) * t.pageSize;
-      this.largeSize[idx] = t.pageSize;
+      this.largeBase[i] = Math.floor(lin / t.pageSize) * t.pageSize;
+      this.largeSize[i] = t.pageSize;
       this.anyLarge = true;
-    } else this.largeSize[idx] = 0;
+    } else this.largeSize[i] = 0;
   }
 }

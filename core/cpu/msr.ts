@@ -13,6 +13,8 @@ import { isCanonical } from './paging/canonical.ts';
 import { MAXPHYADDR } from './paging/entry.ts';
 import { Seg } from './registers.ts';
 import { writeEfer } from './system-regs.ts';
+import { vmClockEpochMs } from '../kvm/irqchip/host-clock.ts';
+import { XSS_SUPPORTED } from './xsave.ts';
 
 /** Nominal TSC rate: 1 GHz, so the TSC counts nanoseconds of host time. */
 export const TSC_HZ = 1_000_000_000;
@@ -21,6 +23,7 @@ export const TSC_HZ = 1_000_000_000;
 export const enum Msr {
   TSC = 0x10,
   PLATFORM_ID = 0x17,
+  TSC_ADJUST = 0x3b,
   SPEC_CTRL = 0x48,
   PRED_CMD = 0x49,
   UCODE_REV = 0x8b,
@@ -40,6 +43,7 @@ export const enum Msr {
   PAT = 0x277,
   MTRR_DEF_TYPE = 0x2ff,
   PKRS = 0x6e1,
+  XSS = 0xda0,
   EFER = 0xc0000080,
   STAR = 0xc0000081,
   LSTAR = 0xc0000082,
@@ -147,6 +151,8 @@ const SPECULATION = [Feature.SPEC_CTRL];
 
 const DEFS: readonly MsrDef[] = [
   { index: Msr.TSC, name: 'IA32_TIME_STAMP_COUNTER', storage: 'tsc', reset: 0n, writable: ALL },
+  // SDM Vol. 3B 18.17.3: a guest write to either IA32_TSC_ADJUST or the TSC moves the other by the same delta (set() below).
+  { index: Msr.TSC_ADJUST, name: 'IA32_TSC_ADJUST', reset: 0n, writable: ALL, requires: [Feature.TSC_ADJUST] },
   { index: Msr.SPEC_CTRL, name: 'IA32_SPEC_CTRL', reset: 0n, writable: SPEC_CTRL_BITS, requires: SPECULATION },
   { index: Msr.PRED_CMD, name: 'IA32_PRED_CMD', storage: 'command', reset: 0n, writable: PRED_CMD_IBPB, requires: SPECULATION },
   { index: Msr.PLATFORM_ID, name: 'IA32_PLATFORM_ID', storage: 'const', reset: 0n },
@@ -200,6 +206,9 @@ const DEFS: readonly MsrDef[] = [
   // Supervisor protection-key rights, AD/WD pairs in bits 31:0, 63:32 reserved; the TLB has
   // cached rights under the old value (SDM Vol. 3A 4.6.2).
   { index: Msr.PKRS, name: 'IA32_PKRS', reset: 0n, writable: LOW32, requires: [Feature.PKS], afterWrite: (cpu) => cpu.mmu.flush() },
+  // Supervisor state components for XSAVES/XRSTORS (SDM Vol. 1 13.3): this CPU has none
+  // (xsave.ts XSS_SUPPORTED), so 0 is the only value; any other is #GP(0).
+  { index: Msr.XSS, name: 'IA32_XSS', reset: 0n, writable: BigInt(XSS_SUPPORTED), requires: [Feature.XSAVES] },
   // Bits 63:32 reserved on Intel (SDM Vol. 4; KVM __kvm_set_msr).
   { index: Msr.TSC_AUX, name: 'IA32_TSC_AUX', reset: 0n, writable: LOW32, requires: [Feature.RDTSCP, Feature.RDPID] },
 ];
@@ -225,19 +234,32 @@ export class MsrModel {
 
   reset(): void {
     for (const m of MSRS) {
-      if (m.storage === 'tsc') this.setTsc(m.reset);
+      // Power-on and INIT: the TSC counts from the VM's clock epoch, one time base for every
+      // vCPU, as KVM synchronizes each vCPU's TSC write of 0 with the others (kvm_synchronize_tsc).
+      if (m.storage === 'tsc') this.cpu.state.set64('tscOffset', 0n);
       else if (m.storage === 'slot') this.cpu.state.set64('msr', m.reset, m.slot);
     }
   }
 
   /** The time stamp counter now: host nanoseconds plus the guest's offset (SDM Vol. 3B 18.17). */
   tsc(): bigint {
-    return BigInt.asUintN(64, BigInt(Math.floor(performance.now() * (TSC_HZ / 1000))) + this.cpu.state.get64('tscOffset'));
+    return BigInt.asUintN(64, this.vmTicks() + this.cpu.state.get64('tscOffset'));
   }
 
   private setTsc(value: bigint): void {
-    const now = BigInt(Math.floor(performance.now() * (TSC_HZ / 1000)));
-    this.cpu.state.set64('tscOffset', BigInt.asUintN(64, value - now));
+    this.cpu.state.set64('tscOffset', BigInt.asUintN(64, value - this.vmTicks()));
+  }
+
+  /** This thread's performance.now() origin on the VM's clock (host-clock.ts), in ms. */
+  private originMs: number | undefined;
+
+  /**
+   * TSC ticks of the VM's clock: host time since the VM's clock epoch, the same in every vCPU
+   * worker, taken from this thread's performance.now() so that its resolution survives.
+   */
+  private vmTicks(): bigint {
+    this.originMs ??= performance.timeOrigin - vmClockEpochMs(this.cpu.memory.buffer);
+    return BigInt(Math.floor((performance.now() + this.originMs) * (TSC_HZ / 1000)));
   }
 
   /** The MSR as the guest (or, with `host`, the VMM) sees it: undefined when it does not exist. */
@@ -292,6 +314,11 @@ export class MsrModel {
     if (m.valid && !m.valid(value, this.cpu)) return false;
     const s = this.cpu.state;
     if (m.storage === 'command') return true;
+    // IA32_TSC_ADJUST tracks guest writes to the TSC, and a guest write to it shifts the TSC
+    // (SDM Vol. 3B 18.17.3); the VMM's KVM_SET_MSRS of either leaves the other alone, as in KVM.
+    const adjust = msrSpec(Msr.TSC_ADJUST)!;
+    if (!host && m.storage === 'tsc') s.set64('msr', BigInt.asUintN(64, s.get64('msr', adjust.slot) + value - current), adjust.slot);
+    if (!host && m === adjust) this.setTsc(this.tsc() + value - current);
     if (m.storage === 'tsc') this.setTsc(value);
     else if (m.storage === 'fsBase') s.set64('segBase', value, Seg.FS);
     else if (m.storage === 'gsBase') s.set64('segBase', value, Seg.GS);

@@ -307,8 +307,16 @@ function buildTwoByte(): Record<number, OpcodeEntry> {
   t[0xc0] = f('xadd', ['Eb', 'Gb'], { lockable: true });
   t[0xc1] = f('xadd', ['Ev', 'Gv'], { lockable: true });
   // Group 9 (SDM Vol. 2D Table A-6): CMPXCHG8B, or CMPXCHG16B with REX.W (the emitter reads
-  // the operand size); the register forms /6 and /7 are RDRAND and RDSEED, and RDPID with F3.
-  t[0xc7] = group('9', [undefined, f('cmpxchg8b', ['Mq'], { lockable: true, feature: 'cx8' })], {
+  // the operand size); XRSTORS /3, XSAVEC /4, XSAVES /5 (memory forms, REX.W for the 64-bit
+  // x87 pointers); the register forms /6 and /7 are RDRAND and RDSEED, and RDPID with F3.
+  t[0xc7] = group('9', [
+    undefined,
+    f('cmpxchg8b', ['Mq'], { lockable: true, feature: 'cx8' }),
+    undefined,
+    f('xrstors', ['M'], { feature: 'xsaves' }),
+    f('xsavec', ['M'], { feature: 'xsavec' }),
+    f('xsaves', ['M'], { feature: 'xsaves' }),
+  ], {
     6: any8(f('rdrand', ['Rv'], { feature: 'rdrand' })),
     7: any8(f('rdseed', ['Rv'], { feature: 'rdseed' })),
   });

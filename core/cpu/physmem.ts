@@ -16,6 +16,8 @@ export interface SlotView {
 
 export class PhysicalMemory {
   private slots: SlotView[] = [];
+  /** The slot the last find() returned (accesses cluster in guest RAM). */
+  private lastFound: SlotView | undefined;
   private generation = -1;
   u8: Uint8Array;
   private u32: Uint32Array;
@@ -46,12 +48,20 @@ export class PhysicalMemory {
       slots.push({ slot: i, flags: this.u32[vmField('slotFlags', i) >>> 2], gpa: num('slotGpa', i), size, host: num('slotHost', i) });
     }
     this.slots = slots;
+    this.lastFound = undefined;
     return true;
   }
 
   /** The slot holding `gpa`, or undefined (MMIO). */
   find(gpa: number): SlotView | undefined {
-    for (const s of this.slots) if (gpa >= s.gpa && gpa < s.gpa + s.size) return s;
+    const last = this.lastFound;
+    if (last !== undefined && gpa >= last.gpa && gpa < last.gpa + last.size) return last;
+    for (const s of this.slots) {
+      if (gpa >= s.gpa && gpa < s.gpa + s.size) {
+        this.lastFound = s;
+        return s;
+      }
+    }
     return undefined;
   }
 
@@ -64,6 +74,15 @@ export class PhysicalMemory {
 
   /** Little-endian read of RAM (page walks, descriptor tables); MMIO reads as all ones. */
   read(gpa: number, size: 1 | 2 | 4): number {
+    // Page walks read every entry here: one slot lookup when the access lies in one slot.
+    const slot = this.find(gpa);
+    if (slot !== undefined && gpa + size <= slot.gpa + slot.size) {
+      const h = slot.host + (gpa - slot.gpa);
+      const u8 = this.u8;
+      if (size === 1) return u8[h];
+      if (size === 2) return u8[h] | (u8[h + 1] << 8);
+      return (u8[h] | (u8[h + 1] << 8) | (u8[h + 2] << 16) | (u8[h + 3] << 24)) >>> 0;
+    }
     let v = 0;
     for (let i = 0; i < size; i++) {
       const h = this.host(gpa + i, false);

@@ -1,6 +1,8 @@
 // Saving and restoring the x87, MMX and SSE state: FXSAVE/FXRSTOR (SDM Vol. 1 10.5.1, Vol.
 // 2A FXSAVE Tables 3-43, 3-46, 3-47), XSAVE/XSAVEOPT/XRSTOR in the standard format (SDM Vol.
-// 1 13.4-13.8) with state components 0 (x87) and 1 (SSE), and XCR0 (XSETBV, SDM Vol. 1 13.3).
+// 1 13.4-13.9), XSAVEC/XSAVES/XRSTORS and XRSTOR in the compacted format (13.10-13.12) with
+// state components 0 (x87) and 1 (SSE), XINUSE (13.6), and XCR0 (XSETBV, SDM Vol. 1 13.3).
+// There are no supervisor state components: IA32_XSS is always 0 (msr.ts).
 // The functions take the linear address of the area (already limit- and alignment-checked
 // by the emitter) and access memory through the Cpu's paging path.
 import type { Cpu } from './cpu.ts';
@@ -14,10 +16,23 @@ export const enum Xfeature {
 }
 /** The state components this CPU supports in XCR0. */
 export const XCR0_SUPPORTED = Xfeature.X87 | Xfeature.SSE;
+/** The supervisor state components it supports in IA32_XSS (SDM Vol. 1 13.3): none. */
+export const XSS_SUPPORTED = 0;
+/**
+ * CPUID.(EAX=0DH,ECX=1):EAX (SDM Vol. 2A CPUID leaf 0DH): XSAVEOPT, XSAVEC and the compacted
+ * form of XRSTOR, XGETBV with ECX = 1, XSAVES/XRSTORS and IA32_XSS.
+ */
+export const enum XsaveSub1 {
+  XSAVEOPT = 1 << 0, XSAVEC = 1 << 1, XGETBV1 = 1 << 2, XSAVES = 1 << 3,
+}
+/** XCOMP_BV bit 63: the area is in the compacted format (SDM Vol. 1 13.4.2). */
+const XCOMP_BV_COMPACTED = 1n << 63n;
 /** Size of the legacy region plus the XSAVE header: the XSAVE area for x87 | SSE (CPUID.(EAX=0DH,ECX=0).EBX/ECX). */
 export const XSAVE_AREA_SIZE = 576;
-/** Offset of the XSAVE header (XSTATE_BV, XCOMP_BV). */
+/** Offset of the XSAVE header: XSTATE_BV, XCOMP_BV, then 48 reserved bytes (SDM Vol. 1 13.4.2). */
 const XSAVE_HEADER = 512;
+const XCOMP_BV = XSAVE_HEADER + 8;
+const XSAVE_HEADER_SIZE = 64;
 
 /** Initial x87 control word (FNINIT, SDM Vol. 1 8.1.5) and the all-empty tag word. */
 const FCW_INIT = 0x037f;
@@ -202,42 +217,113 @@ export function fxrstor(cpu: Cpu, lin: number, rexW: boolean, delta: number): vo
   xmm.forEach((q, i) => cpu.state.set64('xmm', q, i));
 }
 
-/** The requested-feature bitmap: EDX:EAX AND XCR0 (SDM Vol. 1 13.7). */
-function rfbm(cpu: Cpu): number {
+/**
+ * The requested-feature bitmap: EDX:EAX AND XCR0 (SDM Vol. 1 13.7), or AND (XCR0 OR
+ * IA32_XSS) for XSAVES and XRSTORS (13.11, 13.12). Every supported component is below bit 32,
+ * so EDX does not matter.
+ */
+function rfbm(cpu: Cpu, supervisor = false): number {
   const s = cpu.state;
-  return s.getLo('gpr', 0) & s.getLo('xcr0');
+  return s.getLo('gpr', 0) & (s.getLo('xcr0') | (supervisor ? XSS_SUPPORTED : 0));
 }
 
 /**
- * XSAVE / XSAVEOPT (standard format): the components in RFBM, and XSTATE_BV[i] = XINUSE[i]
- * for them; other header bytes are not written (SDM Vol. 1 13.7). This CPU reports every
- * enabled component in use, which the SDM allows (13.6: XINUSE[i] may be 1 in the initial
- * configuration), so XSAVEOPT saves what XSAVE saves.
+ * Whether the x87 state is in its initial configuration (SDM Vol. 1 13.6): FCW 037FH, FSW 0,
+ * every tag empty, FOP, FIP, FDP, FCS and FDS 0, and ST0-ST7 0.
  */
-export function xsave(cpu: Cpu, lin: number, rexW: boolean): void {
+function x87IsInit(cpu: Cpu): boolean {
+  const s = cpu.state;
+  const u16 = (name: U16Field, i = 0): number => s.u16[s.addr(name, i) >>> 1];
+  if (u16('fpuCw') !== FCW_INIT || u16('fpuSw') !== 0 || u16('fpuTw') !== FTW_ALL_EMPTY) return false;
+  if (u16('fpuFop') !== 0 || u16('fpuCs') !== 0 || u16('fpuDs') !== 0) return false;
+  if (s.get64('fpuIp') !== 0n || s.get64('fpuDp') !== 0n) return false;
+  for (let r = 0; r < 8; r++) if (s.get64('fpuMant', r) !== 0n || u16('fpuSignExp', r) !== 0) return false;
+  return true;
+}
+
+/** Whether the SSE state is in its initial configuration: the XMM registers of this mode are 0; MXCSR does not count (13.6). */
+function sseIsInit(cpu: Cpu): boolean {
+  for (let i = 0; i < 2 * xmmCount(cpu); i++) if (cpu.state.get64('xmm', i) !== 0n) return false;
+  return true;
+}
+
+/**
+ * XINUSE (SDM Vol. 1 13.6): bit i is 0 only when component i is in its initial configuration.
+ * This CPU computes it from the state, so a component is "in use" exactly when it differs
+ * from its initial configuration; the SDM allows XINUSE[i] = 1 in the initial configuration
+ * too (the host CPU keeps it 1 after XRSTOR loads zeros), which would change XSTATE_BV, never
+ * the state an XRSTOR of the image restores.
+ */
+export function xinuse(cpu: Cpu): number {
+  return (x87IsInit(cpu) ? 0 : Xfeature.X87) | (sseIsInit(cpu) ? 0 : Xfeature.SSE);
+}
+
+/**
+ * XSAVE / XSAVEOPT (standard format, SDM Vol. 1 13.7, 13.9): XSAVE saves every component in
+ * RFBM; XSAVEOPT applies the init optimization and saves only those also in XINUSE (MXCSR
+ * whenever RFBM[1] or RFBM[2] is set). Both write XSTATE_BV[i] = XINUSE[i] for i in RFBM and
+ * nothing else of the header. XSAVEOPT's modified optimization (skipping a component unchanged
+ * since the XRSTOR from the same area) is optional and not used: saving it is equivalent.
+ */
+export function xsave(cpu: Cpu, lin: number, rexW: boolean, optimized = false): void {
   const area = new Area(cpu, lin);
   const mask = rfbm(cpu);
-  if (mask & Xfeature.X87) saveX87(cpu, area, rexW);
+  const inUse = xinuse(cpu);
+  const save = optimized ? mask & inUse : mask;
+  if (save & Xfeature.X87) saveX87(cpu, area, rexW);
   if (mask & (Xfeature.SSE | Xfeature.AVX)) saveMxcsr(cpu, area);
-  if (mask & Xfeature.SSE) saveXmm(cpu, area);
+  if (save & Xfeature.SSE) saveXmm(cpu, area);
   const bv = area.read64(XSAVE_HEADER);
-  area.write64(XSAVE_HEADER, (bv & ~BigInt(mask)) | BigInt(mask));
+  area.write64(XSAVE_HEADER, (bv & ~BigInt(mask)) | BigInt(inUse & mask));
 }
 
 /**
- * XRSTOR (standard format): #GP(0) when XSTATE_BV has a bit outside XCR0, when bytes 23:8 of
- * the header are not zero (XCOMP_BV: the compacted form is not supported), or for reserved
- * MXCSR bits; then each component in RFBM is loaded, or initialized when its XSTATE_BV bit
- * is 0. MXCSR is loaded whenever RFBM[1] or RFBM[2] is set (SDM Vol. 1 13.8.1).
+ * XSAVEC, or XSAVES with `supervisor` (compacted format, SDM Vol. 1 13.10, 13.11; Vol. 2D
+ * pseudo-code): the components in RFBM AND XINUSE, and SSE also when MXCSR is not 1F80H;
+ * SSE state there includes MXCSR and MXCSR_MASK. XSTATE_BV = the saved components, XCOMP_BV
+ * = RFBM with bit 63 set; the rest of the header and bytes 511:464 are not written. With only
+ * x87 and SSE, the compacted area is the legacy region and the header (576 bytes). XSAVES's
+ * modified optimization is not used, as for XSAVEOPT.
  */
-export function xrstor(cpu: Cpu, lin: number, rexW: boolean, delta: number): void {
-  const s = cpu.state;
+export function xsaveCompacted(cpu: Cpu, lin: number, rexW: boolean, supervisor: boolean): void {
   const area = new Area(cpu, lin);
+  const mask = rfbm(cpu, supervisor);
+  let save = mask & xinuse(cpu);
+  if (mask & Xfeature.SSE && cpu.state.getU32('mxcsr') !== MXCSR_RESET) save |= Xfeature.SSE;
+  if (save & Xfeature.X87) saveX87(cpu, area, rexW);
+  if (save & Xfeature.SSE) {
+    saveMxcsr(cpu, area);
+    saveXmm(cpu, area);
+  }
+  area.write64(XSAVE_HEADER, BigInt(save));
+  area.write64(XCOMP_BV, BigInt(mask) | XCOMP_BV_COMPACTED);
+}
+
+/**
+ * XRSTOR, or XRSTORS with `supervisor` (SDM Vol. 1 13.8, 13.12; Vol. 2D pseudo-code). XCOMP_BV
+ * bit 63 selects the compacted form, which XRSTORS requires (#GP(0) otherwise).
+ */
+export function xrstor(cpu: Cpu, lin: number, rexW: boolean, delta: number, supervisor = false): void {
+  const area = new Area(cpu, lin);
+  const compacted = (area.read64(XCOMP_BV) & XCOMP_BV_COMPACTED) !== 0n;
+  if (supervisor && !compacted) throw new GuestFault(Vector.GP, 0, delta);
+  if (compacted) xrstorCompacted(cpu, area, rexW, delta, supervisor);
+  else xrstorStandard(cpu, area, rexW, delta);
+}
+
+/**
+ * The standard form (13.8.1): #GP(0) when XSTATE_BV has a bit outside XCR0, when bytes 23:8
+ * of the header are not zero, or for reserved MXCSR bits; then each component in RFBM is
+ * loaded, or initialized when its XSTATE_BV bit is 0. MXCSR is loaded whenever RFBM[1] or
+ * RFBM[2] is set.
+ */
+function xrstorStandard(cpu: Cpu, area: Area, rexW: boolean, delta: number): void {
+  const s = cpu.state;
   const mask = rfbm(cpu);
   const bv = area.read64(XSAVE_HEADER);
   const gp = (): GuestFault => new GuestFault(Vector.GP, 0, delta);
   if (bv & ~BigInt(s.getLo('xcr0'))) throw gp();
-  if (area.read64(XSAVE_HEADER + 8) !== 0n || area.read64(XSAVE_HEADER + 16) !== 0n) throw gp();
+  if (area.read64(XCOMP_BV) !== 0n || area.read64(XSAVE_HEADER + 16) !== 0n) throw gp();
   const load = Number(bv) & mask;
   const mxcsr = mask & (Xfeature.SSE | Xfeature.AVX) ? readMxcsr(area, delta) : s.getU32('mxcsr');
   const xmm = load & Xfeature.SSE ? readXmm(cpu, area) : null;
@@ -247,6 +333,36 @@ export function xrstor(cpu: Cpu, lin: number, rexW: boolean, delta: number): voi
   }
   s.setU32('mxcsr', mxcsr);
   if (mask & Xfeature.SSE) for (let i = 0; i < 2 * xmmCount(cpu); i++) s.set64('xmm', xmm ? xmm[i] : 0n, i);
+}
+
+/**
+ * The compacted form (13.8.2, 13.12): #GP(0) when XCOMP_BV[62:0] has a bit outside XCR0 (OR
+ * IA32_XSS for XRSTORS), when XSTATE_BV has a bit that XCOMP_BV lacks, when bytes 63:16 of the
+ * header are not zero, or for reserved MXCSR bits. Components in RFBM that are in XCOMP_BV
+ * and XSTATE_BV are loaded, the other components in RFBM initialized; here MXCSR belongs to
+ * the SSE component: loaded with the XMM registers, or set to 1F80H when SSE is initialized.
+ */
+function xrstorCompacted(cpu: Cpu, area: Area, rexW: boolean, delta: number, supervisor: boolean): void {
+  const s = cpu.state;
+  const mask = rfbm(cpu, supervisor);
+  const bv = area.read64(XSAVE_HEADER);
+  const comp = area.read64(XCOMP_BV);
+  const gp = (): GuestFault => new GuestFault(Vector.GP, 0, delta);
+  const format = comp & ~XCOMP_BV_COMPACTED;
+  if (format & ~BigInt(s.getLo('xcr0') | (supervisor ? XSS_SUPPORTED : 0))) throw gp();
+  if (bv & ~comp) throw gp();
+  for (let at = XSAVE_HEADER + 16; at < XSAVE_HEADER + XSAVE_HEADER_SIZE; at += 8) if (area.read64(at) !== 0n) throw gp();
+  const load = Number(bv & format) & mask;
+  const mxcsr = load & Xfeature.SSE ? readMxcsr(area, delta) : MXCSR_RESET;
+  const xmm = load & Xfeature.SSE ? readXmm(cpu, area) : null;
+  if (mask & Xfeature.X87) {
+    if (load & Xfeature.X87) loadX87(cpu, area, rexW);
+    else initX87(cpu);
+  }
+  if (mask & Xfeature.SSE) {
+    s.setU32('mxcsr', mxcsr);
+    for (let i = 0; i < 2 * xmmCount(cpu); i++) s.set64('xmm', xmm ? xmm[i] : 0n, i);
+  }
 }
 
 /**
@@ -265,10 +381,5 @@ export function resetSseState(cpu: Cpu): void {
   s.setU32('mxcsr', MXCSR_RESET);
   for (let i = 0; i < 32; i++) s.set64('xmm', 0n, i);
   s.set64('xcr0', BigInt(Xfeature.X87));
-}
-
-/** XINUSE as XGETBV with ECX = 1 reports it: every enabled component (see xsave()). */
-export function xinuse(cpu: Cpu): number {
-  return cpu.state.getLo('xcr0');
 }
 

@@ -99,8 +99,12 @@ export function fprem(a: F80, b: F80, ieee: boolean, env: FpEnv): Remainder | nu
   // Invalid before denormal: an infinite dividend or zero divisor raises IE alone (as the host does).
   if (ka === Kind.Inf || kb === Kind.Zero) return env.raise(Sw.IE) ? null : { value: INDEFINITE, cc: -1 };
   if ((ka === Kind.Denormal || kb === Kind.Denormal) && env.raise(Sw.DE)) return null;
-  if (ka === Kind.Zero || kb === Kind.Inf) return { value: a, cc: 0 };
+  if (ka === Kind.Zero) return { value: a, cc: 0 };
   const fa = finite(a);
+  // An infinite divisor leaves the dividend, which goes through the result path like any
+  // remainder: a pseudo-denormal comes out normalized and a denormal signals an unmasked UE
+  // with the bias adjustment (as the host does).
+  if (kb === Kind.Inf) return { value: roundExtended(a.sign, fa.sig, fa.scale, env), cc: 0 };
   const fb = finite(b);
   const d = trueExponent(a) - trueExponent(b);
   if (d >= 64) {

@@ -23,7 +23,7 @@ export function stackOverflowPush(c: X87Context, env: FpEnv, replaceTop = false)
   c.fpu.commit(env, true);
 }
 
-/** Pushes the value `load` returns (null: an unmasked exception stopped it); C1 cleared. */
+/** Pushes the value `load` returns (null: an unmasked exception stopped it); C1 cleared either way. */
 function pushing(load: (c: X87Context, env: FpEnv) => F80 | null): Op {
   return (c) => {
     const fpu = c.fpu;
@@ -32,7 +32,8 @@ function pushing(load: (c: X87Context, env: FpEnv) => F80 | null): Op {
     if (!fpu.isEmpty(7)) return stackOverflowPush(c, env);
     const v = load(c, env);
     if (v !== null) fpu.push(v);
-    fpu.commit(env, v === null ? undefined : false);
+    // C1 is cleared also when an unmasked IE (an SNaN source) suppresses the load (recorded on the host).
+    fpu.commit(env, false);
   };
 }
 

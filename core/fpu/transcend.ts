@@ -6,7 +6,7 @@
 // host in the last bit; tests/unit/x87-fixtures.test.ts reports by how much.
 import { atanhSeries, atanP, divP, expm1P, ln2, lnP, mulP, one, pi, sinCosP } from './bigmath.ts';
 import { checkOne, checkTwo, type Result } from './arith.ts';
-import { bitLength, EXP_BIAS, type F80, finite, INDEFINITE, INF, Kind, kind, withSign } from './float80.ts';
+import { bitLength, EXP_BIAS, type F80, finite, INDEFINITE, INF, J_BIT, Kind, kind, withSign } from './float80.ts';
 import { type FpEnv, roundExtended } from './round.ts';
 import { Sw } from './status.ts';
 
@@ -25,7 +25,10 @@ const TINY_EXP = -66;
 /** |x| just below (-1) or just above (+1) its own value: a register result. */
 function nudged(a: F80, dir: number, env: FpEnv): F80 {
   const f = finite(a);
-  return roundExtended(a.sign, (f.sig << 2n) + BigInt(dir), f.scale - 2, env);
+  // The nudge sits below the 64th significant bit, also for a denormal a (whose result may
+  // be wrapped with the bias adjustment at full precision when UE is unmasked).
+  const k = 66 - bitLength(f.sig);
+  return roundExtended(a.sign, (f.sig << BigInt(k)) + BigInt(dir), f.scale - k, env);
 }
 
 const isTiny = (a: F80): boolean => {
@@ -33,12 +36,17 @@ const isTiny = (a: F80): boolean => {
   return f.scale + bitLength(f.sig) - 1 < TINY_EXP;
 };
 
-/** A fixed-point value v / 2^p rounded as a register result; `exact` when v is the exact value. */
-function fromFixed(v: bigint, p: number, env: FpEnv, exact = false): F80 {
+/**
+ * A fixed-point value v / 2^p rounded as a register result. The true value lies just above
+ * |v| (a truncated computation, `below` = false), just below it (`below` = true), or is v
+ * itself (`exact`).
+ */
+function fromFixed(v: bigint, p: number, env: FpEnv, exact = false, below = false): F80 {
   if (v === 0n) return { sign: 0, exp: 0, mant: 0n };
   const sign = v < 0n ? 1 : 0;
   const m = sign ? -v : v;
-  return exact ? roundExtended(sign, m, -p, env) : roundExtended(sign, (m << 1n) | 1n, -p - 1, env);
+  if (exact) return roundExtended(sign, m, -p, env);
+  return roundExtended(sign, (m << 1n) + (below ? -1n : 1n), -p - 1, env);
 }
 
 /** A finite value as fixed point at precision p (exact when p >= -scale). */
@@ -170,9 +178,12 @@ export function fpatan(y: F80, x: F80, env: FpEnv): Result {
   const smallOverLarge = yy <= xx;
   const ratio = smallOverLarge ? divP(yy, xx, p) : divP(xx, yy, p);
   let t = atanP(ratio, p);
+  // atan(z) < z: when the series adds nothing at this precision to an exactly divided z, the
+  // result lies just below z, not above as a truncated value would.
+  const below = smallOverLarge && x.sign === 0 && t === ratio && (yy << BigInt(p)) % xx === 0n;
   if (!smallOverLarge) t = (pi(p) >> 1n) - t;
   if (x.sign) t = pi(p) - t;
-  return fromFixed(y.sign ? -t : t, p, env);
+  return fromFixed(y.sign ? -t : t, p, env, false, below);
 }
 
 /** F2XM1: 2^x - 1, defined for -1 <= x <= +1 (SDM Vol. 2A F2XM1). */
@@ -182,8 +193,19 @@ export function f2xm1(a: F80, env: FpEnv): Result {
   const k = kind(a);
   if (k === Kind.Zero) return a;
   if (k === Kind.Inf) return a.sign ? { sign: 1, exp: EXP_BIAS, mant: 1n << 63n } : a;
-  // 2^1 - 1 = 1 and 2^-1 - 1 = -1/2 are exact.
-  if (a.exp === EXP_BIAS && a.mant === 1n << 63n) return a.sign ? { sign: 1, exp: EXP_BIAS - 1, mant: 1n << 63n } : a;
+  if (a.exp >= EXP_BIAS && k === Kind.Normal) {
+    // |x| >= 1. The host reports PE for x = -1 although -1/2 is exact, and computes 2^1 - 1
+    // a little below 1 (rounded up to 1 to nearest, to 1 - 2^-64 down or toward zero).
+    env.flags |= Sw.PE;
+    if (a.exp === EXP_BIAS && a.mant === J_BIT) {
+      if (!a.sign) return nudged(a, -1, env);
+      env.roundedUp = false;
+      return { sign: 1, exp: EXP_BIAS - 1, mant: J_BIT };
+    }
+    // Beyond the documented range the result is undefined (SDM Vol. 2A F2XM1); the host leaves x.
+    env.roundedUp = false;
+    return a;
+  }
   const p = precisionFor(a) + 64;
   const x = toFixed(a, p);
   // 2^x = 2^n × 2^f with n = floor(x), 0 <= f < 1.
@@ -230,12 +252,13 @@ export function fyl2x(x: F80, y: F80, env: FpEnv): Result {
   const invalid = (): Result => (env.raise(Sw.IE) ? null : INDEFINITE);
   // A negative x is invalid before any operand is a denormal (no DE; as the host does).
   if (x.sign === 1 && kx !== Kind.Zero) return invalid();
-  if ((kx === Kind.Denormal || ky === Kind.Denormal) && env.raise(Sw.DE)) return null;
+  // A zero x decides before a denormal y is looked at: ZE (or IE) and never DE (as the host does).
   if (kx === Kind.Zero) {
     if (ky === Kind.Zero) return invalid();
     if (ky === Kind.Inf) return withSign(INF, y.sign ^ 1);
     return env.raise(Sw.ZE) ? null : withSign(INF, y.sign ^ 1);
   }
+  if ((kx === Kind.Denormal || ky === Kind.Denormal) && env.raise(Sw.DE)) return null;
   if (kx === Kind.Inf) return ky === Kind.Zero ? invalid() : withSign(INF, y.sign);
   const isOne = x.exp === EXP_BIAS && x.mant === 1n << 63n;
   if (ky === Kind.Inf) {
@@ -260,7 +283,8 @@ export function fyl2xp1(x: F80, y: F80, env: FpEnv): Result {
     if (ky === Kind.Inf) return env.raise(Sw.IE) ? null : INDEFINITE;
     return { sign: x.sign ^ y.sign, exp: 0, mant: 0n };
   }
-  if (kx === Kind.Inf) return env.raise(Sw.IE) ? null : INDEFINITE;
+  // log2(1 + inf) = inf: the host returns y × inf; -inf, and 0 × inf, are invalid.
+  if (kx === Kind.Inf) return x.sign || ky === Kind.Zero ? (env.raise(Sw.IE) ? null : INDEFINITE) : withSign(INF, y.sign);
   if (ky === Kind.Inf) return withSign(INF, y.sign ^ x.sign);
   if (ky === Kind.Zero) return { sign: x.sign ^ y.sign, exp: 0, mant: 0n };
   if (x.exp >= EXP_BIAS - 1) {
@@ -268,10 +292,19 @@ export function fyl2xp1(x: F80, y: F80, env: FpEnv): Result {
     const f = finite(x);
     const s = f.scale < 0 ? f.scale : 0;
     const sum = (1n << BigInt(-s)) + (x.sign ? -f.sig : f.sig) * (1n << BigInt(f.scale - s));
-    if (sum <= 0n) return env.raise(Sw.IE) ? null : INDEFINITE;
+    // x <= -1, where log2(1 + x) does not exist: the result is undefined (SDM Vol. 2B
+    // FYL2XP1); the host returns x itself with PE.
+    if (sum <= 0n) {
+      env.flags |= Sw.PE;
+      env.roundedUp = false;
+      return x;
+    }
     const p = WORK_BITS + 64;
     const l = log2Of({ sig: sum, scale: s }, p);
-    return timesY(y, l.v, p, l.exact, env);
+    const r = timesY(y, l.v, p, l.exact, env);
+    // The host reports PE for exact results too (log2 of a power of two), as for FYL2X.
+    env.flags |= Sw.PE;
+    return r;
   }
   const p = precisionFor(x) + 64;
   const xf = toFixed(x, p);

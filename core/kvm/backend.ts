@@ -16,6 +16,9 @@ export interface VcpuBackend {
   interrupt(vector: number): Promise<void>;
   /** KVM_CREATE_IRQCHIP, vCPU side: the local APIC and sleeping HLT (VcpuCore.enableIrqchip). */
   enableIrqchip(): Promise<void>;
+  /** KVM_GET_LAPIC / KVM_SET_LAPIC (in-kernel irqchip): the 1 KiB register page; set returns why it refused, if it did. */
+  getLapic(): Promise<Uint8Array>;
+  setLapic(regs: Uint8Array): Promise<string | undefined>;
   reset(): Promise<void>;
   /** Ends the worker (KVM: closing the vcpu fd). */
   destroy(): Promise<void>;

@@ -16,6 +16,8 @@ export function inlineVcpuBackend(core: VcpuCore): VcpuBackend {
     setCpuid2: async (e) => core.setCpuid2(e),
     interrupt: async (v) => core.interrupt(v),
     enableIrqchip: async () => core.enableIrqchip(),
+    getLapic: async () => core.getLapic(),
+    setLapic: async (regs) => core.setLapic(regs),
     reset: async () => core.reset(),
     destroy: async () => {},
   };

@@ -1,5 +1,7 @@
 // The KVM API's data structures (include/uapi/asm-x86/kvm.h), as plain structured-cloneable
 // objects. Register values are bigint because KVM's fields are __u64.
+import type { I8259State } from './irqchip/i8259.ts';
+import type { IoapicState } from './irqchip/ioapic.ts';
 
 /** struct kvm_regs */
 export interface KvmRegs {
@@ -69,3 +71,13 @@ export interface KvmUserspaceMemoryRegion {
 }
 
 export const REG_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'] as const;
+
+/** struct kvm_irqchip chip_id values (include/uapi/linux/kvm.h). */
+export const KVM_IRQCHIP_PIC_MASTER = 0;
+export const KVM_IRQCHIP_PIC_SLAVE = 1;
+export const KVM_IRQCHIP_IOAPIC = 2;
+
+/** struct kvm_irqchip (KVM_GET_IRQCHIP / KVM_SET_IRQCHIP): one 8259A (kvm_pic_state) or the IOAPIC (kvm_ioapic_state). */
+export type KvmIrqchip =
+  | { chipId: typeof KVM_IRQCHIP_PIC_MASTER | typeof KVM_IRQCHIP_PIC_SLAVE; pic: I8259State }
+  | { chipId: typeof KVM_IRQCHIP_IOAPIC; ioapic: IoapicState };

@@ -11,7 +11,7 @@ import { DebugUnit, debugActive, type Step } from '../cpu/debug.ts';
 import { MsrModel } from '../cpu/msr.ts';
 import { Flag, Seg, SegAttr, Vector } from '../cpu/registers.ts';
 import { SEGMENT_SLOTS, vmField } from '../cpu/layout.ts';
-import { ExitReason, KVM_INTERNAL_ERROR_EMULATION } from './exit-reason.ts';
+import { ExitReason, KVM_EXIT_IO_OUT, KVM_INTERNAL_ERROR_EMULATION } from './exit-reason.ts';
 import { REG_NAMES, type KvmCpuidEntry2, type KvmMsrEntry, type KvmRegs, type KvmSegment, type KvmSregs } from './types.ts';
 import { handleDoubleFault } from '../cpu/double-fault.ts';
 import { DispatchResult } from '../../jit/dispatcher.ts';
@@ -19,6 +19,7 @@ import { MpState, VcpuApic } from './irqchip/vcpu-apic.ts';
 import { emulateHypercall } from './hypercall.ts';
 import { Kvmclock } from './irqchip/kvmclock.ts';
 import { HostClock, vmClockEpochMs } from './irqchip/host-clock.ts';
+import { LocalTimerPorts } from './irqchip/local-timers.ts';
 
 /** CPUID leaves with the initial APIC ID (SDM Vol. 2A CPUID). */
 const CPUID_LEAF_FEATURES = 1;
@@ -85,12 +86,13 @@ export class VcpuCore {
     this.cpu.env = { cpuid, msrs: env, vcpu: this };
     const cpu = this.cpu;
     const clock = new HostClock(vmClockEpochMs(memory.buffer));
+    // Port 0x61 and PM timer reads at the time of the IN, without a round trip (local-timers.ts).
+    cpu.localPio = new LocalTimerPorts(memory.buffer, clock);
     this.kvmclock = new Kvmclock({
       guestTsc: () => msrs.tsc(),
-      // msr.ts: TSC = performance.now() in ns + tscOffset; host-clock.ts: system time =
-      // (performance.timeOrigin + performance.now() - epoch) in ns. So the one from the other:
-      systemTimeAt: (tsc) =>
-        tsc - this.cpu.state.get64('tscOffset') + BigInt(Math.round((performance.timeOrigin - clock.epochMs) * 1e6)),
+      // msr.ts: TSC = nanoseconds since the VM's clock epoch + tscOffset; host-clock.ts:
+      // system time = nanoseconds since that epoch. So the one from the other:
+      systemTimeAt: (tsc) => tsc - this.cpu.state.get64('tscOffset'),
       epochMs: clock.epochMs,
       writeGuest: (gpa, bytes) => {
         cpu.phys.refresh();
@@ -141,8 +143,28 @@ export class VcpuCore {
     apic.reset();
   }
 
+  /** KVM_GET_LAPIC (the handle refuses it without the in-kernel irqchip). */
+  getLapic(): Uint8Array {
+    return this.needApic().getLapicRegs();
+  }
+
+  /** KVM_SET_LAPIC: why the page was refused, or undefined. */
+  setLapic(regs: Uint8Array): string | undefined {
+    return this.needApic().setLapicRegs(regs);
+  }
+
+  private needApic(): VcpuApic {
+    if (!this.apic) throw new Error(`vCPU ${this.id}: no local APIC before KVM_CREATE_IRQCHIP`);
+    return this.apic;
+  }
+
   /** Power-on state of the processor and, with the in-kernel irqchip, its local APIC. */
   reset(): void {
+    // Nothing of an instruction that exited before the reset completes after it.
+    this.pendingCompletion = null;
+    this.lastExitWasMmio = false;
+    this.trapAfterExit = false;
+    this.cpu.mmioLog = [];
     this.archReset();
     resetFpu(this.cpu.state);
     // MXCSR, the XMM registers and XCR0 keep their values across INIT (SDM Vol. 3A Table 10-1).
@@ -199,6 +221,8 @@ export class VcpuCore {
       cpu.mmu.flush();
       cpu.cache.clear();
     }
+    // An OUT that exited has been served: a timer count it wrote starts now (local-timers.ts).
+    if (s.getU32('runExitReason') === ExitReason.IO && s.getU32('runIoDirection') === KVM_EXIT_IO_OUT) cpu.localPio?.outCompleted(s.getU32('runIoPort'));
     if (this.pendingCompletion) {
       const done = this.pendingCompletion;
       this.pendingCompletion = null;
@@ -381,7 +405,7 @@ export class VcpuCore {
     const cpu = this.cpu;
     const s = cpu.state;
     cpu.resolveFlags();
-    // A locked instruction that faulted or exited leaves the bus lock (jit/translate.ts).
+    // A locked instruction that faulted or exited leaves the bus lock (jit/locked-rmw.ts).
     Atomics.compareExchange(s.u32, vmField('busLock') >>> 2, cpu.id + 1, 0);
     if (e instanceof GuestFault) {
       if (e.delta >= 0) s.setNum('rip', ripPlus(s.getLinear('rip'), e.delta, cpu));

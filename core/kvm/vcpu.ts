@@ -9,6 +9,7 @@ import { KvmError } from './errors.ts';
 import type { KernelIrqchip } from './irqchip/kernel-irqchip.ts';
 import { ApicEvent, SharedVcpuIrq } from './irqchip/shared-apic.ts';
 import type { MpState } from './irqchip/vcpu-apic.ts';
+import { KVM_APIC_REG_SIZE } from './irqchip/apic-regs.ts';
 import type { KvmCpuidEntry2, KvmMsrEntry, KvmRegs, KvmSregs } from './types.ts';
 
 export class Vcpu {
@@ -83,6 +84,23 @@ export class Vcpu {
   getMpState(): MpState {
     if (!this.irqchip) throw new KvmError('ENXIO', 'KVM_GET_MP_STATE without an in-kernel irqchip');
     return Atomics.load(this.irq.u32, this.irq.index('mpState')) as MpState;
+  }
+
+  /** KVM_GET_LAPIC: struct kvm_lapic_state, the APIC's 1 KiB register page (TMCCT holds the current count). */
+  getLapic(): Promise<Uint8Array> {
+    if (!this.irqchip) return Promise.reject(new KvmError('ENXIO', 'KVM_GET_LAPIC without an in-kernel irqchip'));
+    return this.backend.getLapic();
+  }
+
+  /**
+   * KVM_SET_LAPIC: loads the register page (set IA32_APIC_BASE first, with KVM_SET_MSRS or
+   * KVM_SET_SREGS, as api.rst asks); the timer restarts from the page's current count.
+   */
+  async setLapic(regs: Uint8Array): Promise<void> {
+    if (!this.irqchip) throw new KvmError('ENXIO', 'KVM_SET_LAPIC without an in-kernel irqchip');
+    if (regs.length !== KVM_APIC_REG_SIZE) throw new KvmError('EINVAL', `struct kvm_lapic_state is ${KVM_APIC_REG_SIZE} bytes, not ${regs.length}`);
+    const refused = await this.backend.setLapic(regs);
+    if (refused !== undefined) throw new KvmError('EINVAL', `KVM_SET_LAPIC: ${refused}`);
   }
 
   /** KVM_SET_MP_STATE. */

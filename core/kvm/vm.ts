@@ -3,7 +3,7 @@ import { MAX_VCPUS } from '../cpu/layout.ts';
 import type { VcpuSpawner } from './backend.ts';
 import { GuestMemory } from './guest-memory.ts';
 import { KvmError } from './errors.ts';
-import type { KvmUserspaceMemoryRegion } from './types.ts';
+import { KVM_IRQCHIP_IOAPIC, KVM_IRQCHIP_PIC_MASTER, KVM_IRQCHIP_PIC_SLAVE, type KvmIrqchip, type KvmUserspaceMemoryRegion } from './types.ts';
 import { Vcpu } from './vcpu.ts';
 import { KernelIrqchip, type GsiRoute, type KernelIrqchipOptions } from './irqchip/kernel-irqchip.ts';
 import { Cap } from './cap.ts';
@@ -102,6 +102,34 @@ export class Vm {
     } catch (e) {
       throw new KvmError('EINVAL', (e as Error).message);
     }
+  }
+
+  /** KVM_GET_IRQCHIP: the state of the 8259A master or slave, or of the IOAPIC. */
+  getIrqchip(chipId: number): KvmIrqchip {
+    if (!this.irqchip) throw new KvmError('ENXIO', 'KVM_GET_IRQCHIP without an in-kernel irqchip');
+    const pic = this.irqchip.pic.saveState();
+    switch (chipId) {
+      case KVM_IRQCHIP_PIC_MASTER:
+        return { chipId, pic: pic.master };
+      case KVM_IRQCHIP_PIC_SLAVE:
+        return { chipId, pic: pic.slave };
+      case KVM_IRQCHIP_IOAPIC:
+        return { chipId, ioapic: this.irqchip.ioapic.getState() };
+    }
+    throw new KvmError('EINVAL', `KVM_GET_IRQCHIP: chip_id ${chipId}`);
+  }
+
+  /** KVM_SET_IRQCHIP: loads one chip's state; asserted lines and pending requests take effect. */
+  setIrqchip(chip: KvmIrqchip): void {
+    if (!this.irqchip) throw new KvmError('ENXIO', 'KVM_SET_IRQCHIP without an in-kernel irqchip');
+    const refused =
+      chip.chipId === KVM_IRQCHIP_IOAPIC
+        ? this.irqchip.ioapic.setState(chip.ioapic)
+        : chip.chipId === KVM_IRQCHIP_PIC_MASTER || chip.chipId === KVM_IRQCHIP_PIC_SLAVE
+          ? this.irqchip.pic.loadChipState(chip.chipId === KVM_IRQCHIP_PIC_MASTER ? 'master' : 'slave', chip.pic)
+          : { kind: 'bad-field', field: 'chipId', value: (chip as { chipId: unknown }).chipId };
+    if (refused) throw new KvmError('EINVAL', `KVM_SET_IRQCHIP: ${JSON.stringify(refused)}`);
+    this.irqchip.offerExtInt();
   }
 
   /** KVM_CREATE_PIT2: the 8254 on GSI 0 with port 0x61 (needs the in-kernel irqchip). */

@@ -6,6 +6,7 @@ import type { KvmRegs, KvmSegment, KvmSregs } from '../kvm/types.ts';
 import type { Vcpu } from '../kvm/vcpu.ts';
 import type { Vm } from '../kvm/vm.ts';
 import { loadMultiboot, type MultibootEntryState, type SegmentRegister } from './loader/index.ts';
+import { MULTIBOOT_PIC_INIT, PIC_MASTER_CMD } from './loader/multiboot-pic.ts';
 import { hasHdrS } from './loader/linux/setup-header.ts';
 import { loadLinux } from './loader/linux/load.ts';
 import type { LinuxEntryState } from './loader/linux/entry.ts';
@@ -56,7 +57,18 @@ export async function loadKernel(
     return { ok: false, error: { kind: 'bad-image', message: `${kernel.name}: ${r.error.message}${neither}` } };
   }
   await enterMultiboot(bsp, r.entry);
+  programPicLikeBios(vm);
   return { ok: true, info: { format: 'multiboot', entry: r.entry.eip, cmdline } };
+}
+
+/** The 8259A pair as SeaBIOS leaves it under `qemu -kernel` (loader/multiboot-pic.ts). */
+function programPicLikeBios(vm: Vm): void {
+  const pic = vm.irqchip?.pic;
+  if (!pic) return;
+  for (const { port, value } of MULTIBOOT_PIC_INIT) {
+    const chip = (port & ~1) === PIC_MASTER_CMD ? pic.master : pic.slave;
+    chip.write(port & 1, 1, value);
+  }
 }
 
 function seg(s: SegmentRegister): KvmSegment {

@@ -13,6 +13,7 @@ import {
   RtcCmos, RTC_IOBASE, RTC_IRQ, RTC_PORTS, Uart16550,
 } from './devices/index.ts';
 import { GsiLines } from './gsi-lines.ts';
+import { CPUID_LEAF_TOPOLOGY, topologyLeaves } from '../cpu/cpuid-topology.ts';
 import { loadKernel, type KernelImage } from './boot.ts';
 import { AcpiPm, buildAcpiTables, DEFAULT_FADT, DEFAULT_MADT, PIIX4_SLP_TYP_S3, PIIX4_SLP_TYP_S5, type AcpiTables, type SleepState } from './acpi/index.ts';
 import { BIOS_AREA_START, linuxE820 } from './loader/linux/e820.ts';
@@ -30,7 +31,7 @@ import {
   PC_TESTDEV_IRQ_LINES,
   PC_TESTDEV_PORT_LEN,
 } from './devices/pc-testdev.ts';
-import { PcPciBus, PCI_MEM_WINDOW } from './pci/platform.ts';
+import { PcPciBus, PCI_ECAM_WINDOW } from './pci/platform.ts';
 import type { BlockBackend } from './virtio/blk.ts';
 import type { EntropySource } from './virtio/rng.ts';
 import type { GuestMemory } from './virtio/guest-memory.ts';
@@ -87,8 +88,15 @@ export class Machine {
   readonly pci: PcPciBus;
   /** ACPI PM1a event/control blocks and PM timer at the FADT's ports; SCI on IRQ 9. */
   readonly pm: AcpiPm;
-  /** Set by the reset register or an S3 sleep; served after the I/O exit that asked for it. */
+  /**
+   * Set by the reset register or an S3 sleep; served once every vCPU has left KVM_RUN (the
+   * I/O exit that asked for it complete), as QEMU pauses all vCPUs for a system reset.
+   */
   private pendingPower: 'reset' | 'S3' | undefined;
+  /** vCPU run loops that are in run(), and those parked while a power request waits for the others. */
+  private activeLoops = 0;
+  private parkedLoops = 0;
+  private powerGate: { promise: Promise<void>; open: () => void } | undefined;
   private wakeS3: (() => void) | undefined;
 
   private constructor(
@@ -139,6 +147,8 @@ export class Machine {
     this.pio.register(DEFAULT_FADT.pm1aEvtBlk, 4, this.pm.eventBlock, 'acpi-pm1a-evt');
     this.pio.register(DEFAULT_FADT.pm1aCntBlk, 2, this.pm.controlBlock, 'acpi-pm1a-cnt');
     this.pio.register(DEFAULT_FADT.pmTmrBlk, 4, this.pm.timerBlock, 'acpi-pm-tmr');
+    // The vCPUs read the PM timer themselves, at the time of the IN (irqchip/local-timers.ts).
+    irqchip.timerMirror?.publishPmTimer(DEFAULT_FADT.pmTmrBlk);
   }
 
   /** Builds the VM, loads the kernel and readies the boot vCPU. */
@@ -149,7 +159,7 @@ export class Machine {
     if (!Number.isInteger(smp) || smp < 1 || smp > 64) return { ok: false, error: `--smp ${smp}: must be 1..64` };
     const mem = config.memBytes;
     if (mem < 2 * 1024 * 1024 || mem % 4096) return { ok: false, error: `memory size ${mem} bytes: must be at least 2 MiB and a multiple of 4 KiB` };
-    if (mem > LINUX_MAX_RAM) return { ok: false, error: `memory size ${mem / 1048576} MiB: at most ${LINUX_MAX_RAM / 1048576} MiB (the PCI hole starts at 0x${PCI_MEM_WINDOW.base.toString(16)})` };
+    if (mem > LINUX_MAX_RAM) return { ok: false, error: `memory size ${mem / 1048576} MiB: at most ${LINUX_MAX_RAM / 1048576} MiB (the PCI hole starts at 0x${PCI_ECAM_WINDOW.base.toString(16)})` };
     let host: number;
     try {
       host = vm.allocateGuestMemory(mem);
@@ -161,8 +171,13 @@ export class Machine {
     vm.createIrqchip();
     vm.setGsiRouting(pcGsiRouting());
     vm.createPit2();
-    const vcpus: Vcpu[] = [];
-    for (let id = 0; id < smp; id++) vcpus.push(await vm.createVcpu(id));
+    // The vCPU workers start side by side: loading the engine in each is most of the startup.
+    const vcpus: Vcpu[] = await Promise.all(Array.from({ length: smp }, (_, id) => vm.createVcpu(id)));
+    // KVM_SET_CPUID2 as QEMU does it: the supported table with the topology of this machine (one core per vCPU).
+    if (smp > 1) {
+      const cpuid = [...kvm.getSupportedCpuid().filter((e) => e.function !== CPUID_LEAF_TOPOLOGY), ...topologyLeaves(smp)];
+      for (const v of vcpus) await v.setCpuid2(cpuid);
+    }
     const machine = new Machine(vm, vcpus, config);
     const longMode = kvm.getSupportedCpuid().some((e) => e.function === CPUID_EXT_FEATURES && (e.edx & CPUID_EXT_EDX_LM) !== 0);
     machine.longMode = longMode;
@@ -187,7 +202,7 @@ export class Machine {
     this.acpi = buildAcpiTables(BIOS_AREA_START, {
       cpus: this.vcpus.length,
       madt: DEFAULT_MADT,
-      platform: { slpTypS3: PIIX4_SLP_TYP_S3, pci: { memWindow: PCI_MEM_WINDOW, routes: this.pci.routes } },
+      platform: { slpTypS3: PIIX4_SLP_TYP_S3, pci: this.pci.acpiDescription() },
     });
     this.vm.guestView(this.acpi.address, this.acpi.bytes.length).set(this.acpi.bytes);
     const r = await loadKernel(this.vm, this.vcpus[0], c.memBytes, c.kernel, c.modules ?? [], c.append ?? '', {
@@ -217,7 +232,34 @@ export class Machine {
 
   private requestPower(what: 'reset' | 'S3'): void {
     this.pendingPower ??= what;
-    this.vcpus[0].kick();
+    // Every vCPU leaves KVM_RUN: a reset puts all of them in their power-on state, the
+    // application processors back in wait-for-SIPI (KVM_EXIT_SYSTEM_EVENT_RESET is a VM-wide event).
+    for (const v of this.vcpus) v.kick();
+  }
+
+  /**
+   * A vCPU loop stops here while a power request is pending. The last vCPU to arrive serves
+   * it, then all go on; finish() and stop() open the gate too.
+   */
+  private async parkForPower(): Promise<void> {
+    if (!this.powerGate) {
+      let open!: () => void;
+      const promise = new Promise<void>((resolve) => (open = resolve));
+      this.powerGate = { promise, open };
+    }
+    const gate = this.powerGate;
+    if (++this.parkedLoops < this.activeLoops) return gate.promise;
+    try {
+      await this.servePowerRequest();
+    } finally {
+      this.openPowerGate();
+    }
+  }
+
+  private openPowerGate(): void {
+    this.parkedLoops = 0;
+    this.powerGate?.open();
+    this.powerGate = undefined;
   }
 
   /** In ACPI S3 (suspended to RAM), waiting for a wake event. */
@@ -277,6 +319,7 @@ export class Machine {
     this.running = true;
     this.stopRequested = false;
     this.ended = undefined;
+    this.activeLoops = this.vcpus.length;
     try {
       const loops = this.vcpus.map((v) => this.runVcpu(v));
       const result = await loops[0]!;
@@ -292,6 +335,10 @@ export class Machine {
   private async runVcpu(vcpu: Vcpu): Promise<MachineResult> {
     while (!this.ended) {
       if (this.stopRequested) return this.finish({ kind: 'stopped' });
+      if (this.pendingPower !== undefined) {
+        await this.parkForPower();
+        continue;
+      }
       vcpu.immediateExit = false;
       let exit: VcpuExit;
       try {
@@ -317,6 +364,7 @@ export class Machine {
     this.stopRequested = true;
     for (const v of this.vcpus) v.kick();
     this.wakeHalted?.();
+    this.openPowerGate();
   }
 
   stats(): MachineStats {
@@ -343,6 +391,7 @@ export class Machine {
   private finish(r: MachineResult): MachineResult {
     if (!this.ended) for (const v of this.vcpus) v.kick();
     this.ended ??= r;
+    this.openPowerGate();
     return this.ended;
   }
 
@@ -356,7 +405,6 @@ export class Machine {
           if (direction === KVM_EXIT_IO_OUT) this.pio.write(port, size as AccessSize, readLe(dv, at, size));
           else writeLe(dv, at, size, this.pio.read(port, size as AccessSize));
         }
-        if (this.pendingPower !== undefined && !this.ended) await this.servePowerRequest();
         return;
       }
       case ExitReason.MMIO: {

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Build the benchmark guest: guests/bench/{main,workloads}.asm ->
+# Build the benchmark guest: guests/bench/{main,workloads}.asm and float.c ->
 # bench/guests/bench.elf, or to the path given as the one argument (the bench
 # builds a copy in a temporary directory to check the committed one is current).
 #
 # Deterministic like guests/demo/build.sh: NASM and ld write no timestamps,
 # --build-id=none leaves out the build-id note, objects live in a temporary
 # directory and the file symbols are stripped. Needs nasm and binutils
-# (ld -m elf_i386, nm, objcopy). The native side of the benchmark assembles
-# workloads.asm again at bench time (bench/native.ts).
+# (ld -m elf_i386, nm, objcopy) and gcc -m32 (gcc-multilib) for float.c
+# (float-objects.sh). The native side of the benchmark assembles workloads.asm
+# and compiles float.c again at bench time (bench/native.ts).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -21,6 +22,8 @@ for name in main workloads; do
     nasm -f elf32 -Werror -I ../lib/ -I ./ -o "$objdir/$name.o" "$name.asm"
     objects+=("$objdir/$name.o")
 done
+bash ./float-objects.sh "$objdir"
+objects+=("$objdir/float-sse2.o" "$objdir/float-x87.o")
 
 mkdir -p "$(dirname "$out")"
 ld -m elf_i386 -T linker.ld --build-id=none -z noexecstack -nostdlib \

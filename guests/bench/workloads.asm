@@ -17,18 +17,26 @@
 ; Only the i486 integer instruction set (`cpu 486` makes NASM enforce it): no
 ; x87, no MMX/SSE, no CMOV, no CPUID. Only absolute addresses, so the native
 ; link must be -no-pie.
+;
+; The float workloads (matmul, fft) are C, guests/bench/float.c, compiled once
+; for SSE2 and once for the x87 (guests/bench/float-objects.sh); this table
+; lists them too, so both drivers run integer and float workloads alike. The
+; `kind` of each entry says which geometric mean of the report it joins.
 
     cpu 486
     bits 32
 
 global bench_table, bench_count
 global bench_sieve, bench_crc32, bench_string, bench_fib, bench_list, bench_dispatch
+extern bench_matmul_sse2, bench_fft_sse2, bench_matmul_x87, bench_fft_x87
 
-; bench_table entry: NUL-terminated name, function, argument.
+; bench_table entry: NUL-terminated name, function, argument, NUL-terminated
+; kind ("int" or "float").
 struc bench
     .name       resd 1
     .fn         resd 1
     .arg        resd 1
+    .kind       resd 1
 endstruc
 
 ; Sizes and iteration counts, tuned so that each workload takes 10-40 ms on
@@ -44,6 +52,12 @@ LIST_NODES      equ 16384           ; 16-byte nodes, 256 KiB: L2-sized, so the
                                     ; native figure is not DRAM latency
 LIST_REPS       equ 512
 DISPATCH_ITERS  equ 2500000         ; bytecode loop iterations, 8 ops each
+MATMUL_REPS     equ 160             ; 64 x 64 double products
+FFT_REPS        equ 300             ; 1024-point forward + inverse pairs
+; The x87 variants do less: wasmkvm runs each x87 instruction in a helper
+; (software 80-bit arithmetic), over 10,000 times slower than the host.
+MATMUL_X87_REPS equ 4
+FFT_X87_REPS    equ 8
 
 XORSHIFT_SEED   equ 0x2545f491
 CRC32_POLY      equ 0xedb88320      ; reflected IEEE 802.3 polynomial
@@ -68,15 +82,25 @@ name_string:    db "string", 0
 name_fib:       db "fib", 0
 name_list:      db "list", 0
 name_dispatch:  db "dispatch", 0
+name_matmul_sse2: db "matmul-sse2", 0
+name_fft_sse2:  db "fft-sse2", 0
+name_matmul_x87: db "matmul-x87", 0
+name_fft_x87:   db "fft-x87", 0
+kind_int:       db "int", 0
+kind_float:     db "float", 0
 
 align 4
 bench_table:
-    dd name_sieve,    bench_sieve,    SIEVE_REPS
-    dd name_crc32,    bench_crc32,    CRC_REPS
-    dd name_string,   bench_string,   STR_REPS
-    dd name_fib,      bench_fib,      FIB_N
-    dd name_list,     bench_list,     LIST_REPS
-    dd name_dispatch, bench_dispatch, DISPATCH_ITERS
+    dd name_sieve,       bench_sieve,       SIEVE_REPS,     kind_int
+    dd name_crc32,       bench_crc32,       CRC_REPS,       kind_int
+    dd name_string,      bench_string,      STR_REPS,       kind_int
+    dd name_fib,         bench_fib,         FIB_N,          kind_int
+    dd name_list,        bench_list,        LIST_REPS,      kind_int
+    dd name_dispatch,    bench_dispatch,    DISPATCH_ITERS, kind_int
+    dd name_matmul_sse2, bench_matmul_sse2, MATMUL_REPS,    kind_float
+    dd name_fft_sse2,    bench_fft_sse2,    FFT_REPS,       kind_float
+    dd name_matmul_x87,  bench_matmul_x87,  MATMUL_X87_REPS, kind_float
+    dd name_fft_x87,     bench_fft_x87,     FFT_X87_REPS,   kind_float
 bench_table_end:
 bench_count:    dd (bench_table_end - bench_table) / bench_size
 

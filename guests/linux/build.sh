@@ -88,6 +88,8 @@ build_arch() {
   local work out
   work="$(mktemp -d)"
   trap 'rm -rf "$work"' RETURN
+  # As root, apt downloads as its sandbox user _apt, which must be able to write here.
+  if [ "$(id -u)" -eq 0 ] && id _apt >/dev/null 2>&1; then chown _apt "$work"; fi
   out="$cache/$arch"
   mkdir -p "$out"
 

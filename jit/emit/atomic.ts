@@ -1,8 +1,8 @@
 // Exchange-and-operate instructions: XADD CMPXCHG CMPXCHG8B CMPXCHG16B (SDM Vol. 2A/2D).
 //
-// LOCK and the implicit atomicity need nothing more here: one vCPU runs per worker and an
-// instruction's memory accesses happen without interruption; SMP atomicity comes with the
-// LOCK work of the SMP milestone (as for XCHG, jit/emit/moves.ts).
+// LOCK needs nothing more here: translate.ts wraps a locked instruction in the bus lock and
+// makes its store an atomic compare-exchange against what its load saw (jit/locked-rmw.ts),
+// which is atomic across vCPU workers as long as the load precedes the store, as below.
 //
 // A memory destination is always written, also when CMPXCHG's comparison fails: "the
 // destination operand is written back if the comparison fails" (SDM Vol. 2A CMPXCHG), so a

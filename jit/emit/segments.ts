@@ -53,6 +53,8 @@ function emitRealModeLoad(ctx: BlockContext, seg: Seg, value: number): void {
     storeConst(ctx, 'segAttr', attr, seg);
     storeConst(ctx, 'segLo', 0, seg);
     storeConst(ctx, 'segHi', 0xffff, seg);
+    storeConst(ctx, 'segWriteLo', 0, seg);
+    storeConst(ctx, 'segWriteHi', 0xffff, seg);
   };
   if (ctx.mode.vm86) return flat16(VM86_SEGMENT_ATTR);
   // Real mode keeps the limit and attributes, so the limit bounds stay valid too; a register

@@ -1,10 +1,11 @@
 // What every MMX and SSE emitter shares: the #UD/#NM checks, where XMM and MMX registers
 // live, and reading/writing a vector operand (register or memory) as a Wasm v128.
 //
-// XMMn is the state field `xmm` at quadwords 2n (low) and 2n+1 (high); MMn is the
-// significand of the physical x87 register Rn (SDM Vol. 1 9.5). MMX operands are handled as
-// a v128 whose low 64 bits hold the register; only those are written back.
-import { Cr0, Cr4, Vector } from '../../core/cpu/registers.ts';
+// XMMn is the state field `xmm` at quadwords 2n (low) and 2n+1 (high), held in a v128 local
+// within a block (jit/xmm-cache.ts); MMn is the significand of the physical x87 register Rn
+// (SDM Vol. 1 9.5). MMX operands are handled as a v128 whose low 64 bits hold the register;
+// only those are written back.
+import { Cr0, Cr4, Seg, Vector } from '../../core/cpu/registers.ts';
 import { ValType, Op } from '../wasm/encoder.ts';
 import type { BlockContext, Location } from '../context.ts';
 import { Simd, simd, simdLane, simdMem, v128Const } from './sse-wasm.ts';
@@ -31,9 +32,13 @@ export function isMmxForm(ctx: BlockContext): boolean {
  * SSE instructions: CR0.EM = 1 or CR4.OSFXSR = 0 is #UD, then CR0.TS = 1 is #NM (SDM Vol. 3A
  * 13.1 Table 13-1, "Action Taken for Combinations of OSFXSR, OSXMMEXCPT, SSE, SSE2, SSE3,
  * EM, MP, and TS"; Vol. 2 exception tables, class 4 and 5). Checked when the instruction
- * runs: CR0 and CR4 may change between the translation of a block and its execution.
+ * runs: CR0 and CR4 may change between the translation of a block and its execution. Within
+ * a run of SSE instructions that call no helper of unknown effect they cannot change (only
+ * such helpers and instructions outside SSE write CR0 and CR4; jit/xmm-cache.ts), so the
+ * check of the first covers the rest.
  */
 export function checkSse(ctx: BlockContext): void {
+  if (ctx.xmm.sseCheckHolds()) return;
   const fb = ctx.fb;
   fb.i32Const(0).mem(Op.i32_load, ctx.addr('cr0')).i32Const(Cr0.EM | Cr0.TS).op(Op.i32_and);
   fb.i32Const(0).mem(Op.i32_load, ctx.addr('cr4')).i32Const(Cr4.OSFXSR).op(Op.i32_and).op(Op.i32_eqz).op(Op.i32_or);
@@ -121,19 +126,15 @@ export function vecMemSize(ctx: BlockContext, op: string): 1 | 2 | 4 | 8 | 16 {
  */
 const UNALIGNED = new Set(['movups', 'movupd', 'movdqu', 'lddqu', 'pcmpestri', 'pcmpestrm', 'pcmpistri', 'pcmpistrm']);
 
-/** Pushes the i64 linear address of a 16-byte memory operand after the limit and alignment checks. */
-function linear16(ctx: BlockContext, loc: Extract<Location, { kind: 'mem' }>): number {
+/**
+ * Pushes the i64 linear address of a 16-byte memory operand after the limit check of the
+ * whole operand (the write bounds for a store) and the alignment check.
+ */
+function linear16(ctx: BlockContext, loc: Extract<Location, { kind: 'mem' }>, write: boolean): number {
   const fb = ctx.fb;
   const lin = ctx.i64();
-  ctx.linear(loc.seg, loc.offset, 8);
+  ctx.linear(loc.seg, loc.offset, 16, write);
   fb.set(lin);
-  // The limit check covers the whole operand.
-  if (ctx.mode.codeSize !== 8) {
-    const end = ctx.i64();
-    fb.get(loc.offset).i64Const(8).op(Op.i64_add).set(end);
-    ctx.linear(loc.seg, end, 8);
-    fb.op(Op.drop);
-  }
   if (!UNALIGNED.has(ctx.instr.form.mnemonic)) {
     fb.get(lin).i64Const(15).op(Op.i64_and).op(Op.i64_eqz).op(Op.i32_eqz);
     fb.if_();
@@ -163,27 +164,48 @@ export function vecMemLocation(ctx: BlockContext, n: number): Extract<Location, 
   return loc as Extract<Location, { kind: 'mem' }>;
 }
 
-/** Pushes v128: 16 bytes at `loc` (low quadword first). */
+/**
+ * Pushes v128: 16 bytes at `loc`. Fast path: one TLB entry covers all 16 bytes, one v128
+ * load. Otherwise (a miss, or the operand crosses a page) two quadword accesses, each with
+ * its own page walk and fault, low quadword first.
+ */
 export function readMem16(ctx: BlockContext, loc: Extract<Location, { kind: 'mem' }>): void {
   const fb = ctx.fb;
-  const lin = linear16(ctx, loc);
+  const stack = loc.seg === Seg.SS;
+  const lin = linear16(ctx, loc, false);
+  const idx = ctx.tlbIndex(lin);
+  ctx.tlbHit(lin, idx, 16, 'tlbRead');
+  fb.if_(ValType.v128);
+  ctx.hostAddress(lin, idx, 'tlbHost');
+  simdMem(fb, Simd.v128_load, 0);
+  fb.else_();
   const hiLin = nextQword(ctx, lin);
   const lo = ctx.i64();
   const hi = ctx.i64();
-  ctx.readLinear(lin, 8);
+  ctx.readLinear(lin, 8, stack);
   fb.set(lo);
-  ctx.readLinear(hiLin, 8);
+  ctx.readLinear(hiLin, 8, stack);
   fb.set(hi);
   fb.get(lo);
   simd(fb, Simd.i64x2_splat);
   fb.get(hi);
   simdLane(fb, Simd.i64x2_replace_lane, 1);
+  fb.end();
 }
 
-/** Writes the v128 local `value` as 16 bytes at `loc`. */
+/** Writes the v128 local `value` as 16 bytes at `loc`, on the paths readMem16 takes. */
 export function writeMem16(ctx: BlockContext, loc: Extract<Location, { kind: 'mem' }>, value: number): void {
   const fb = ctx.fb;
-  const lin = linear16(ctx, loc);
+  const stack = loc.seg === Seg.SS;
+  const lin = linear16(ctx, loc, true);
+  const idx = ctx.tlbIndex(lin);
+  ctx.wroteMemory = true;
+  ctx.tlbHit(lin, idx, 16, 'tlbWrite');
+  fb.if_();
+  ctx.hostAddress(lin, idx, 'tlbWriteHost');
+  fb.get(value);
+  simdMem(fb, Simd.v128_store, 0);
+  fb.else_();
   const hiLin = nextQword(ctx, lin);
   const lo = ctx.i64();
   const hi = ctx.i64();
@@ -193,14 +215,14 @@ export function writeMem16(ctx: BlockContext, loc: Extract<Location, { kind: 'me
   fb.get(value);
   simdLane(fb, Simd.i64x2_extract_lane, 1);
   fb.set(hi);
-  ctx.writeLinear(lin, 8, lo);
-  ctx.writeLinear(hiLin, 8, hi);
+  ctx.writeLinear(lin, 8, lo, stack);
+  ctx.writeLinear(hiLin, 8, hi, stack);
+  fb.end();
 }
 
 /** Pushes the v128 of XMM register `r`. */
 export function loadXmm(ctx: BlockContext, r: number): void {
-  ctx.fb.i32Const(0);
-  simdMem(ctx.fb, Simd.v128_load, ctx.addr('xmm', 2 * r));
+  ctx.xmm.read(r);
 }
 
 /** Pushes MMX register `r` as a v128 with the upper 64 bits zero. */
@@ -209,9 +231,9 @@ export function loadMmx(ctx: BlockContext, r: number): void {
   simdMem(ctx.fb, Simd.v128_load64_zero, ctx.addr('fpuMant', r));
 }
 
+/** XMM register `r` = v128 local `value` (at the instruction's top level, after every access that may fault). */
 export function storeXmm(ctx: BlockContext, r: number, value: number): void {
-  ctx.fb.i32Const(0).get(value);
-  simdMem(ctx.fb, Simd.v128_store, ctx.addr('xmm', 2 * r));
+  ctx.xmm.writeFrom(r, value);
 }
 
 /** Stores the low 64 bits of v128 `value` into MMn and sets bits 79:64 of Rn to ones. */

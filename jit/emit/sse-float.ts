@@ -6,9 +6,9 @@
 import { execAddSub, execDot, execFp, type FpInstr } from '../../core/simd/fp-exec.ts';
 import type { BlockContext } from '../context.ts';
 import { Op } from '../wasm/encoder.ts';
-import { checkMmx, checkSse, floatOperands, isMmxOperand, readVecTo, storeXmm, v128Local, vecReg, type Emit } from './sse-common.ts';
-import { Simd, simd, simdLane, simdMem, v128Const, v128Splat } from './sse-wasm.ts';
-import { Mxcsr } from '../../core/simd/mxcsr.ts';
+import { checkMmx, checkSse, floatOperands, isMmxOperand, loadXmm, readVecTo, storeXmm, v128Local, vecReg, type Emit } from './sse-common.ts';
+import { Simd, laneBytes, shuffle, simd, simdLane, simdMem, v128Const, v128Splat } from './sse-wasm.ts';
+import { Mxcsr, Rounding } from '../../core/simd/mxcsr.ts';
 import { sseScalarEmitters } from './sse-scalar.ts';
 import type { Cpu } from '../../core/cpu/cpu.ts';
 
@@ -43,7 +43,9 @@ function fp(exec: Exec = execFp): Emit {
       imm: i.imm & 0xff,
       intSize: i.opSize === 8 ? 8 : 4,
     };
-    ctx.helper((cpu, site) => exec(cpu, site.delta, ins), false);
+    // The XMM register the helper may write: the destination unless it is general or MMX, or the form only compares.
+    const writesXmm = ops[0][0] === 'V' && !i.form.mnemonic.includes('comis');
+    ctx.helper((cpu, site) => exec(cpu, site.delta, ins), false, writesXmm ? [ins.dst] : []);
   };
 }
 
@@ -61,6 +63,8 @@ interface Lanes {
   readonly ge: Simd;
   readonly sqrt: Simd;
   readonly ops: Record<'add' | 'sub' | 'mul' | 'div', Simd>;
+  /** Round to an integral value, by rounding control (nearest, down, up, toward zero; SDM Vol. 1 Table 4-8). */
+  readonly round: readonly [Simd, Simd, Simd, Simd];
   /** Bit patterns of the smallest normal and the largest finite number. */
   readonly minNormal: bigint;
   readonly max: bigint;
@@ -73,6 +77,7 @@ const F32_LANES: Lanes = {
   bytes: 4, extract: Simd.f32x4_extract_lane, splat: Simd.f32x4_splat, replace: Simd.f32x4_replace_lane, abs: Simd.f32x4_abs,
   neg: Simd.f32x4_neg, eq: Simd.f32x4_eq, ne: Simd.f32x4_ne, le: Simd.f32x4_le, ge: Simd.f32x4_ge, sqrt: Simd.f32x4_sqrt,
   ops: { add: Simd.f32x4_add, sub: Simd.f32x4_sub, mul: Simd.f32x4_mul, div: Simd.f32x4_div },
+  round: [Simd.f32x4_nearest, Simd.f32x4_floor, Simd.f32x4_ceil, Simd.f32x4_trunc],
   minNormal: 0x00800000n, max: 0x7f7fffffn,
   split: 0x45800800n, // 4097.0f = 2^12 + 1
   dekkerMin: 0x26800000n, // 2^-50
@@ -82,6 +87,7 @@ const F64_LANES: Lanes = {
   bytes: 8, extract: Simd.f64x2_extract_lane, splat: Simd.f64x2_splat, replace: Simd.f64x2_replace_lane, abs: Simd.f64x2_abs,
   neg: Simd.f64x2_neg, eq: Simd.f64x2_eq, ne: Simd.f64x2_ne, le: Simd.f64x2_le, ge: Simd.f64x2_ge, sqrt: Simd.f64x2_sqrt,
   ops: { add: Simd.f64x2_add, sub: Simd.f64x2_sub, mul: Simd.f64x2_mul, div: Simd.f64x2_div },
+  round: [Simd.f64x2_nearest, Simd.f64x2_floor, Simd.f64x2_ceil, Simd.f64x2_trunc],
   minNormal: 0x0010000000000000n, max: 0x7fefffffffffffffn,
   split: 0x41a0000002000000n, // 134217729.0 = 2^27 + 1
   dekkerMin: 0x21f0000000000000n, // 2^-480
@@ -223,56 +229,99 @@ function inexactMask(ctx: BlockContext, l: Lanes, op: FastOp, a: number, b: numb
 }
 
 /**
- * ADD/SUB/MUL/DIV/SQRT in PS/PD/SS/SD forms: Wasm SIMD float arithmetic when the operands
- * and MXCSR allow (see FAST_MXCSR), with PE set from an exactness test; else the exact
- * helper. Scalar forms compute on lane 0 broadcast to every lane, so the checks see only it.
+ * Pushes the lane mask of the lanes where Wasm's r = op(a, b) (sqrt: of b) is the x86 result
+ * in FAST_MXCSR with at most PE to add, and where inexactMask is exact: normal or zero
+ * operands, a normal (or exactly zero) result, and Dekker's range for mul, div and sqrt.
  */
-function fastArith(op: FastOp, l: Lanes, scalar: boolean): Emit {
+function fastLanes(ctx: BlockContext, l: Lanes, op: FastOp, a: number, b: number, r: number): void {
+  const fb = ctx.fb;
+  if (op === 'sqrt') {
+    normalMask(ctx, l, b, true);
+    fb.get(b);
+    v128Const(fb, []);
+    simd(fb, l.ge);
+    simd(fb, Simd.v128_and);
+  } else {
+    normalMask(ctx, l, a, true);
+    if (op === 'div') normalMask(ctx, l, b, false);
+    else normalMask(ctx, l, b, true);
+    simd(fb, Simd.v128_and);
+    if (op === 'add' || op === 'sub') normalMask(ctx, l, r, true);
+    else {
+      normalMask(ctx, l, r, false);
+      zeroMask(ctx, l, r);
+      zeroMask(ctx, l, a);
+      if (op === 'mul') {
+        zeroMask(ctx, l, b);
+        simd(fb, Simd.v128_or);
+      }
+      simd(fb, Simd.v128_and);
+      simd(fb, Simd.v128_or);
+    }
+    simd(fb, Simd.v128_and);
+  }
+  if (op === 'mul' || op === 'div' || op === 'sqrt') {
+    // Dekker's product needs its operands and result away from overflow and underflow;
+    // zeros are exact anyway.
+    for (const v of op === 'sqrt' ? [b, r] : [a, b, r]) {
+      rangeMask(ctx, l, v, l.dekkerMin, l.dekkerMax);
+      zeroMask(ctx, l, v);
+      simd(fb, Simd.v128_or);
+      simd(fb, Simd.v128_and);
+    }
+  }
+}
+
+/**
+ * How the lanes of the two operands pair up: lane-wise (packed), lane 0 only (scalar), the
+ * adjacent pairs of the destination then the source (HADD/HSUB: even lanes op odd lanes, SDM
+ * Vol. 2A HADDPS), or lane-wise with the even lanes subtracted (ADDSUB: a - b computed as
+ * a + (-b), which IEEE 754 defines as the same operation, SDM Vol. 2A ADDSUBPS).
+ */
+type Shape = 'packed' | 'scalar' | 'horizontal' | 'addsub';
+
+/** HADD/HSUB operands: a = the even lanes of dst then src, b = the odd lanes. */
+function pairLanes(ctx: BlockContext, l: Lanes, dst: number, src: number, a: number, b: number): void {
+  const n = 16 / l.bytes;
+  for (const [to, odd] of [[a, 0], [b, 1]] as const) {
+    const lanes: number[] = [];
+    for (const which of [0, 1] as const) for (let e = odd; e < n; e += 2) lanes.push(...laneBytes(e, l.bytes, which));
+    ctx.fb.get(dst).get(src);
+    shuffle(ctx.fb, lanes);
+    ctx.fb.set(to);
+  }
+}
+
+/** ADDSUB: b with the sign of its even lanes flipped. */
+function negateEvenLanes(ctx: BlockContext, l: Lanes, b: number): void {
+  const bytes: number[] = [];
+  for (let e = 0; e < 16 / l.bytes; e++) for (let k = 0; k < l.bytes; k++) bytes.push(e % 2 === 0 && k === l.bytes - 1 ? 0x80 : 0);
+  ctx.fb.get(b);
+  v128Const(ctx.fb, bytes);
+  simd(ctx.fb, Simd.v128_xor);
+  ctx.fb.set(b);
+}
+
+/**
+ * ADD/SUB/MUL/DIV/SQRT in PS/PD/SS/SD forms, HADD/HSUB and ADDSUB: Wasm SIMD float
+ * arithmetic when the operands and MXCSR allow (see FAST_MXCSR), with PE set from an
+ * exactness test; else the exact helper. Scalar forms compute on lane 0 broadcast to every
+ * lane, so the checks see only it.
+ */
+function fastArith(op: FastOp, l: Lanes, shape: Shape, exec: Exec = execFp): Emit {
   return (ctx) => {
     const fb = ctx.fb;
     const i = ctx.instr;
+    const scalar = shape === 'scalar';
     const { src, d, dst, a, b } = floatOperands(ctx, l, scalar);
+    if (shape === 'horizontal') pairLanes(ctx, l, dst, src, a, b);
+    if (shape === 'addsub') negateEvenLanes(ctx, l, b);
     const r = v128Local(ctx);
     if (op !== 'sqrt') fb.get(a);
     fb.get(b);
     simd(fb, op === 'sqrt' ? l.sqrt : l.ops[op]);
     fb.set(r);
-    // The operand and result conditions as one lane mask, then all lanes true.
-    if (op === 'sqrt') {
-      normalMask(ctx, l, b, true);
-      fb.get(b);
-      v128Const(fb, []);
-      simd(fb, l.ge);
-      simd(fb, Simd.v128_and);
-    } else {
-      normalMask(ctx, l, a, true);
-      if (op === 'div') normalMask(ctx, l, b, false);
-      else normalMask(ctx, l, b, true);
-      simd(fb, Simd.v128_and);
-      if (op === 'add' || op === 'sub') normalMask(ctx, l, r, true);
-      else {
-        normalMask(ctx, l, r, false);
-        zeroMask(ctx, l, r);
-        zeroMask(ctx, l, a);
-        if (op === 'mul') {
-          zeroMask(ctx, l, b);
-          simd(fb, Simd.v128_or);
-        }
-        simd(fb, Simd.v128_and);
-        simd(fb, Simd.v128_or);
-      }
-      simd(fb, Simd.v128_and);
-    }
-    if (op === 'mul' || op === 'div' || op === 'sqrt') {
-      // Dekker's product needs its operands and result away from overflow and underflow;
-      // zeros are exact anyway.
-      for (const v of op === 'sqrt' ? [b, r] : [a, b, r]) {
-        rangeMask(ctx, l, v, l.dekkerMin, l.dekkerMax);
-        zeroMask(ctx, l, v);
-        simd(fb, Simd.v128_or);
-        simd(fb, Simd.v128_and);
-      }
-    }
+    fastLanes(ctx, l, op, a, b, r);
     simd(fb, Simd.i32x4_all_true);
     fb.i32Const(0).mem(Op.i32_load, ctx.addr('mxcsr')).i32Const(FAST_MXCSR_MASK).op(Op.i32_and).i32Const(FAST_MXCSR).op(Op.i32_eq);
     fb.op(Op.i32_and);
@@ -282,34 +331,204 @@ function fastArith(op: FastOp, l: Lanes, scalar: boolean): Emit {
     ctx.resolveLazyFlags();
     ctx.flags.materialize();
     fb.get(fast).if_();
-    // MXCSR.PE |= inexact (Mxcsr.PE is bit 5).
-    const mx = ctx.addr('mxcsr');
-    fb.i32Const(0).i32Const(0).mem(Op.i32_load, mx);
+    // MXCSR.PE |= inexact; PE is sticky, so once set (as it is in most running programs) the
+    // exactness test is skipped.
+    fb.i32Const(0).mem(Op.i32_load, ctx.addr('mxcsr')).i32Const(Mxcsr.PE).op(Op.i32_and).op(Op.i32_eqz).if_();
     inexactMask(ctx, l, op, a, b, r);
-    simd(fb, Simd.v128_any_true);
-    fb.i32Const(Math.log2(Mxcsr.PE)).op(Op.i32_shl).op(Op.i32_or).mem(Op.i32_store, mx);
+    orPrecisionMask(ctx);
+    fb.end();
     if (scalar) {
       fb.get(dst).get(r);
       simdLane(fb, l.extract, 0);
       simdLane(fb, l.replace, 0);
       fb.set(r);
     }
-    storeXmm(ctx, d, r);
     fb.else_();
     // The source was read already: the slow path stages it without reading memory again.
     fb.i32Const(0).get(src);
     simdMem(fb, Simd.v128_store, ctx.addr('simdTmp'));
     const ins: FpInstr = { mnemonic: i.form.mnemonic, dst: d, imm: 0, intSize: 4 };
-    ctx.helper((cpu, site) => execFp(cpu, site.delta, ins), false);
+    ctx.helper((cpu, site) => exec(cpu, site.delta, ins), false, [d]);
+    loadXmm(ctx, d);
+    fb.set(r);
     fb.end();
+    storeXmm(ctx, d, r);
   };
 }
 
-const FAST: Record<string, Emit> = Object.fromEntries(
-  (['add', 'sub', 'mul', 'div', 'sqrt'] as const).flatMap((op) =>
-    (['ps', 'pd', 'ss', 'sd'] as const).map((s) => [op + s, fastArith(op, s[1] === 's' ? F32_LANES : F64_LANES, s[0] === 's')]),
+/** ROUNDPS imm8 bits (SDM Vol. 2B ROUNDPS, Table 4-18): the rounding mode, "use MXCSR.RC", "suppress PE". */
+const ROUND_RC_MASK = 3;
+const ROUND_USE_MXCSR = 1 << 2;
+const ROUND_NO_PE = 1 << 3;
+
+/** MXCSR.PE |= (any lane of the v128 mask on the stack set). */
+function orPrecisionMask(ctx: BlockContext): void {
+  const fb = ctx.fb;
+  const mx = ctx.addr('mxcsr');
+  const inexact = ctx.i32();
+  simd(fb, Simd.v128_any_true);
+  fb.set(inexact);
+  fb.i32Const(0).i32Const(0).mem(Op.i32_load, mx);
+  fb.get(inexact).i32Const(Math.log2(Mxcsr.PE)).op(Op.i32_shl).op(Op.i32_or).mem(Op.i32_store, mx);
+}
+
+/**
+ * ROUNDPS/PD/SS/SD in Wasm (roundToIntegral, exact IEEE semantics) when no lane is a NaN
+ * (only an SNaN signals, IE), DAZ is clear (a denormal rounds as itself; DE is not signaled,
+ * SDM Vol. 2B ROUNDPS "SIMD Floating-Point Exceptions"), PM is set unless imm8[3] suppresses
+ * PE, and RC = 00 when imm8[2] selects MXCSR.RC; else the exact helper.
+ */
+function fastRound(l: Lanes, scalar: boolean): Emit {
+  return (ctx) => {
+    const fb = ctx.fb;
+    const i = ctx.instr;
+    const imm = i.imm & 0xff;
+    const fromMxcsr = (imm & ROUND_USE_MXCSR) !== 0;
+    const suppress = (imm & ROUND_NO_PE) !== 0;
+    const { src, d, dst, b } = floatOperands(ctx, l, scalar);
+    const r = v128Local(ctx);
+    fb.get(b);
+    simd(fb, l.round[fromMxcsr ? Rounding.Nearest : imm & ROUND_RC_MASK]!);
+    fb.set(r);
+    fb.get(b).get(b);
+    simd(fb, l.eq);
+    simd(fb, Simd.i32x4_all_true);
+    const mask = Mxcsr.DAZ | (suppress ? 0 : Mxcsr.PM) | (fromMxcsr ? Mxcsr.RC_MASK : 0);
+    fb.i32Const(0).mem(Op.i32_load, ctx.addr('mxcsr')).i32Const(mask).op(Op.i32_and).i32Const(suppress ? 0 : Mxcsr.PM).op(Op.i32_eq);
+    fb.op(Op.i32_and);
+    const fast = ctx.i32();
+    fb.set(fast);
+    ctx.resolveLazyFlags();
+    ctx.flags.materialize();
+    fb.get(fast).if_();
+    if (!suppress) {
+      fb.get(r).get(b);
+      simd(fb, l.ne);
+      orPrecisionMask(ctx);
+    }
+    if (scalar) {
+      fb.get(dst).get(r);
+      simdLane(fb, l.extract, 0);
+      simdLane(fb, l.replace, 0);
+      fb.set(r);
+    }
+    fb.else_();
+    fb.i32Const(0).get(src);
+    simdMem(fb, Simd.v128_store, ctx.addr('simdTmp'));
+    const ins: FpInstr = { mnemonic: i.form.mnemonic, dst: d, imm, intSize: 4 };
+    ctx.helper((cpu, site) => execFp(cpu, site.delta, ins), false, [d]);
+    loadXmm(ctx, d);
+    fb.set(r);
+    fb.end();
+    storeXmm(ctx, d, r);
+  };
+}
+
+/** Byte mask of the lanes whose bit is set in `bits` (bit e for lane e). */
+function laneSelect(l: Lanes, bits: number): number[] {
+  const out: number[] = [];
+  for (let e = 0; e < 16 / l.bytes; e++) for (let k = 0; k < l.bytes; k++) out.push(bits & (1 << e) ? 0xff : 0);
+  return out;
+}
+
+/**
+ * DPPS/DPPD in Wasm when every step passes fastLanes: the products of the lanes imm8[7:4]
+ * selects (the others +0.0), the pairwise sums, each step rounded as the SDM's DP_primitive
+ * does, the sum broadcast to the lanes imm8[3:0] selects (the others +0.0); PE from any step
+ * (SDM Vol. 2A DPPS: "exceptions are determined separately for each add and multiply").
+ */
+function fastDot(l: Lanes): Emit {
+  return (ctx) => {
+    const fb = ctx.fb;
+    const i = ctx.instr;
+    const imm = i.imm & 0xff;
+    const n = 16 / l.bytes;
+    const { src, d, a, b } = floatOperands(ctx, l, false);
+    // Unselected lanes become +0.0 * +0.0 = +0.0, exact and flag-free.
+    for (const v of [a, b]) {
+      fb.get(v);
+      v128Const(fb, laneSelect(l, imm >> 4));
+      simd(fb, Simd.v128_and);
+      fb.set(v);
+    }
+    const ok = v128Local(ctx);
+    const steps: { x: number; y: number; op: 'mul' | 'add'; r: number }[] = [];
+    const step = (x: number, y: number, op: 'mul' | 'add'): number => {
+      const r = v128Local(ctx);
+      binop(ctx, l.ops[op], x, y, r);
+      fastLanes(ctx, l, op, x, y, r);
+      if (steps.length) {
+        fb.get(ok);
+        simd(fb, Simd.v128_and);
+      }
+      fb.set(ok);
+      steps.push({ x, y, op, r });
+      return r;
+    };
+    /** A vector of lanes `lanes` of v. */
+    const pick = (v: number, lanes: number[]): number => {
+      const t = v128Local(ctx);
+      fb.get(v).get(v);
+      shuffle(fb, lanes.flatMap((e) => laneBytes(e, l.bytes, 0)));
+      fb.set(t);
+      return t;
+    };
+    let p = step(a, b, 'mul');
+    if (n === 4) p = step(pick(p, [0, 2, 0, 2]), pick(p, [1, 3, 1, 3]), 'add');
+    const sum = step(pick(p, Array<number>(n).fill(0)), pick(p, Array<number>(n).fill(1)), 'add');
+    fb.get(ok);
+    simd(fb, Simd.i32x4_all_true);
+    fb.i32Const(0).mem(Op.i32_load, ctx.addr('mxcsr')).i32Const(FAST_MXCSR_MASK).op(Op.i32_and).i32Const(FAST_MXCSR).op(Op.i32_eq);
+    fb.op(Op.i32_and);
+    const fast = ctx.i32();
+    fb.set(fast);
+    ctx.resolveLazyFlags();
+    ctx.flags.materialize();
+    const r = v128Local(ctx);
+    fb.get(fast).if_();
+    // PE |= any step inexact, unless PE is set already.
+    fb.i32Const(0).mem(Op.i32_load, ctx.addr('mxcsr')).i32Const(Mxcsr.PE).op(Op.i32_and).op(Op.i32_eqz).if_();
+    steps.forEach((st, k) => {
+      inexactMask(ctx, l, st.op, st.x, st.y, st.r);
+      if (k) simd(fb, Simd.v128_or);
+    });
+    orPrecisionMask(ctx);
+    fb.end();
+    fb.get(sum);
+    v128Const(fb, laneSelect(l, imm & 0xf));
+    simd(fb, Simd.v128_and);
+    fb.set(r);
+    fb.else_();
+    fb.i32Const(0).get(src);
+    simdMem(fb, Simd.v128_store, ctx.addr('simdTmp'));
+    const ins: FpInstr = { mnemonic: i.form.mnemonic, dst: d, imm, intSize: 4 };
+    ctx.helper((cpu, site) => execDot(cpu, site.delta, ins), false, [d]);
+    loadXmm(ctx, d);
+    fb.set(r);
+    fb.end();
+    storeXmm(ctx, d, r);
+  };
+}
+
+const FAST: Record<string, Emit> = {
+  dpps: fastDot(F32_LANES),
+  dppd: fastDot(F64_LANES),
+  roundps: fastRound(F32_LANES, false),
+  roundpd: fastRound(F64_LANES, false),
+  roundss: fastRound(F32_LANES, true),
+  roundsd: fastRound(F64_LANES, true),
+  ...Object.fromEntries(
+    (['add', 'sub', 'mul', 'div', 'sqrt'] as const).flatMap((op) =>
+      (['ps', 'pd', 'ss', 'sd'] as const).map((s) => [op + s, fastArith(op, s[1] === 's' ? F32_LANES : F64_LANES, s[0] === 's' ? 'scalar' : 'packed')]),
+    ),
   ),
-);
+  haddps: fastArith('add', F32_LANES, 'horizontal'),
+  haddpd: fastArith('add', F64_LANES, 'horizontal'),
+  hsubps: fastArith('sub', F32_LANES, 'horizontal'),
+  hsubpd: fastArith('sub', F64_LANES, 'horizontal'),
+  addsubps: fastArith('add', F32_LANES, 'addsub', execAddSub),
+  addsubpd: fastArith('add', F64_LANES, 'addsub', execAddSub),
+};
 
 const MNEMONICS = [
   ...['add', 'sub', 'mul', 'div', 'min', 'max', 'sqrt', 'cmp'].flatMap((b) => ['ps', 'pd', 'ss', 'sd'].map((s) => b + s)),
@@ -324,8 +543,4 @@ export const sseFloatEmitters: Record<string, Emit> = {
   ...Object.fromEntries(MNEMONICS.map((m) => [m, fp()])),
   ...FAST,
   ...sseScalarEmitters,
-  addsubps: fp(execAddSub),
-  addsubpd: fp(execAddSub),
-  dpps: fp(execDot),
-  dppd: fp(execDot),
 };

@@ -29,8 +29,13 @@ function beginFast(ctx: BlockContext): void {
   fb.get(c).if_();
 }
 
-/** The slow path (else branch): stage the source already read and run the exact helper. */
-function slowPath(ctx: BlockContext, src: number, dst: number): void {
+/**
+ * The slow path (else branch): stage the source already read and run the exact helper; then
+ * close the if. With `result`, the v128 local the fast path computed for XMM `dst`, the slow
+ * path reads the helper's result into it and the register is written after the if, at the
+ * instruction's top level (jit/xmm-cache.ts).
+ */
+function slowPath(ctx: BlockContext, src: number, dst: number, result: number | null): void {
   const fb = ctx.fb;
   const i = ctx.instr;
   fb.else_();
@@ -41,8 +46,13 @@ function slowPath(ctx: BlockContext, src: number, dst: number): void {
     simdMem(fb, Simd.v128_store, ctx.addr('simdTmp'));
   }
   const ins: FpInstr = { mnemonic: i.form.mnemonic, dst, imm: i.imm & 0xff, intSize: i.opSize === 8 ? 8 : 4 };
-  ctx.helper((cpu, site) => execFp(cpu, site.delta, ins), false);
+  ctx.helper((cpu, site) => execFp(cpu, site.delta, ins), false, result === null ? [] : [dst]);
+  if (result !== null) {
+    loadXmm(ctx, dst);
+    fb.set(result);
+  }
   fb.end();
+  if (result !== null) storeXmm(ctx, dst, result);
 }
 
 /** Pushes lane 0 of v128 `v` as an f64 (a single is widened exactly). */
@@ -97,7 +107,7 @@ const comi = (single: boolean): Emit => (ctx) => {
   fb.get(a).get(b).byte(Num.f64_eq).i32Const(Math.log2(Flag.ZF)).op(Op.i32_shl).op(Op.i32_or);
   fb.get(a).get(b).byte(Num.f64_lt).op(Op.i32_or); // CF is bit 0
   fb.mem(Op.i32_store, rf);
-  slowPath(ctx, src, d);
+  slowPath(ctx, src, d, null);
 };
 
 /**
@@ -124,8 +134,7 @@ const cvtsi2 = (single: boolean): Emit => (ctx) => {
     simdLane(fb, Simd.f32x4_replace_lane, 0);
   } else simdLane(fb, Simd.f64x2_replace_lane, 0);
   fb.set(r);
-  storeXmm(ctx, d, r);
-  slowPath(ctx, n, d);
+  slowPath(ctx, n, d, r);
 };
 
 /**
@@ -160,7 +169,7 @@ const cvt2si = (single: boolean, truncate: boolean): Emit => (ctx) => {
   else fb.byte(Num.i32_trunc_f64_s).op(Op.i64_extend_i32_u);
   fb.set(v);
   ctx.writeReg(ctx.instr.reg, wide ? 8 : 4, v);
-  slowPath(ctx, src, ctx.instr.reg);
+  slowPath(ctx, src, ctx.instr.reg, null);
 };
 
 /** CVTSS2SD: a normal or zero single widens exactly with no flag. */
@@ -179,8 +188,7 @@ const cvtss2sd: Emit = (ctx) => {
   fb.get(x);
   simdLane(fb, Simd.f64x2_replace_lane, 0);
   fb.set(r);
-  storeXmm(ctx, d, r);
-  slowPath(ctx, src, d);
+  slowPath(ctx, src, d, r);
 };
 
 /** SIMD float compare instructions by lane format. */
@@ -248,8 +256,7 @@ const minMaxCmp = (kind: 'min' | 'max' | 'cmp', l: CmpLanes, scalar: boolean): E
     shuffle(fb, Array.from({ length: 16 }, (_, k) => (k < l.bytes ? 16 + k : k)));
     fb.set(r);
   }
-  storeXmm(ctx, d, r);
-  slowPath(ctx, src, d);
+  slowPath(ctx, src, d, r);
 };
 
 export const sseScalarEmitters: Record<string, Emit> = {
@@ -311,8 +318,7 @@ function packedConvert(
       inexact(ctx, src, r);
       orPrecision(ctx);
     }
-    storeXmm(ctx, d, r);
-    slowPath(ctx, src, d);
+    slowPath(ctx, src, d, r);
   };
 }
 
@@ -348,7 +354,75 @@ const roundedDiffers = (single: boolean, round: Simd) => (ctx: BlockContext, x: 
   fb.op(Op.i32_eqz);
 };
 
+/** FLT_MIN (2^-126) and FLT_MAX as doubles. */
+const F64_OF_F32_MIN_NORMAL = 0x3810000000000000n;
+const F64_OF_F32_MAX = 0x47efffffe0000000n;
+
+/**
+ * Double to single (both f64 lanes of x; r = the demoted singles in lanes 0 and 1): Wasm's
+ * round-to-nearest result with at most PE when each lane is zero, or |x| >= FLT_MIN (then the
+ * result rounded with an unbounded exponent is not tiny: no underflow, SDM Vol. 1 4.9.1.5) and
+ * the result is finite (no overflow); RC = 00 and PM set.
+ */
+function demoteExact(ctx: BlockContext, x: number, r: number): void {
+  const fb = ctx.fb;
+  fb.get(x);
+  simd(fb, Simd.f64x2_abs);
+  v128Splat(fb, 8, F64_OF_F32_MIN_NORMAL);
+  simd(fb, Simd.f64x2_ge);
+  fb.get(r);
+  simd(fb, Simd.f64x2_promote_low_f32x4);
+  simd(fb, Simd.f64x2_abs);
+  v128Splat(fb, 8, F64_OF_F32_MAX);
+  simd(fb, Simd.f64x2_le);
+  simd(fb, Simd.v128_and);
+  fb.get(x);
+  v128Const(fb, []);
+  simd(fb, Simd.f64x2_eq);
+  simd(fb, Simd.v128_or);
+  simd(fb, Simd.i32x4_all_true);
+  mxcsrIs(ctx, Mxcsr.PM | Mxcsr.RC_MASK, Mxcsr.PM);
+  fb.op(Op.i32_and);
+}
+
+/** Pushes i32 1 when a demoted lane differs from its double. */
+function demoteInexact(ctx: BlockContext, x: number, r: number): void {
+  ctx.fb.get(r);
+  simd(ctx.fb, Simd.f64x2_promote_low_f32x4);
+  ctx.fb.get(x);
+  simd(ctx.fb, Simd.f64x2_ne);
+  simd(ctx.fb, Simd.v128_any_true);
+}
+
+/** CVTSD2SS: the demotion of the low double into the low single; the other singles of the destination kept. */
+const cvtsd2ss: Emit = (ctx) => {
+  const fb = ctx.fb;
+  checkSse(ctx);
+  const src = readVecTo(ctx, 1);
+  const d = vecReg(ctx, 0);
+  const x = v128Local(ctx);
+  const r = v128Local(ctx);
+  fb.get(src);
+  simdLane(fb, Simd.f64x2_extract_lane, 0);
+  simd(fb, Simd.f64x2_splat);
+  fb.set(x);
+  fb.get(x);
+  simd(fb, Simd.f32x4_demote_f64x2_zero);
+  fb.set(r);
+  demoteExact(ctx, x, r);
+  beginFast(ctx);
+  demoteInexact(ctx, x, r);
+  orPrecision(ctx);
+  loadXmm(ctx, d);
+  fb.get(r);
+  simdLane(fb, Simd.f32x4_extract_lane, 0);
+  simdLane(fb, Simd.f32x4_replace_lane, 0);
+  fb.set(r);
+  slowPath(ctx, src, d, r);
+};
+
 const packedConversions: Record<string, Emit> = {
+  cvtsd2ss,
   // int32 -> double is always exact.
   cvtdq2pd: packedConvert(simdOp(Simd.f64x2_convert_low_i32x4_s), always, null),
   // int32 -> single rounds to nearest; inexact when converting back differs.
@@ -398,41 +472,7 @@ const packedConversions: Record<string, Emit> = {
     null,
   ),
   // double -> single: round to nearest; normal or zero lanes with a normal (or zero) result.
-  cvtpd2ps: packedConvert(
-    simdOp(Simd.f32x4_demote_f64x2_zero),
-    (ctx, x, r) => {
-      const fb = ctx.fb;
-      const low = v128Local(ctx);
-      laneNormalOrZero(ctx, false, x);
-      simd(fb, Simd.i32x4_all_true);
-      fb.get(r).get(r);
-      shuffle(fb, [0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7]);
-      fb.set(low);
-      laneNormalOrZero(ctx, true, low);
-      simd(fb, Simd.i32x4_all_true);
-      fb.op(Op.i32_and);
-      // A nonzero double that rounds to a zero single underflowed.
-      fb.get(r);
-      simd(fb, Simd.f64x2_promote_low_f32x4);
-      v128Const(fb, []);
-      simd(fb, Simd.f64x2_eq);
-      fb.get(x);
-      v128Const(fb, []);
-      simd(fb, Simd.f64x2_eq);
-      simd(fb, Simd.v128_xor);
-      simd(fb, Simd.v128_any_true);
-      fb.op(Op.i32_eqz).op(Op.i32_and);
-      mxcsrIs(ctx, Mxcsr.PM | Mxcsr.RC_MASK, Mxcsr.PM);
-      fb.op(Op.i32_and);
-    },
-    (ctx, x, r) => {
-      ctx.fb.get(r);
-      simd(ctx.fb, Simd.f64x2_promote_low_f32x4);
-      ctx.fb.get(x);
-      simd(ctx.fb, Simd.f64x2_ne);
-      simd(ctx.fb, Simd.v128_any_true);
-    },
-  ),
+  cvtpd2ps: packedConvert(simdOp(Simd.f32x4_demote_f64x2_zero), demoteExact, demoteInexact),
 };
 
 Object.assign(sseScalarEmitters, packedConversions);

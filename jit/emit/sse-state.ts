@@ -1,7 +1,8 @@
 // State management and housekeeping of the SIMD units: LDMXCSR/STMXCSR, FXSAVE/FXRSTOR,
-// XSAVE/XSAVEOPT/XRSTOR, XGETBV/XSETBV, EMMS, the fences and CLFLUSH (SDM Vol. 2A-2D, each
-// instruction's page; Vol. 1 chapter 13 for the XSAVE feature set).
-import { fxrstor, fxsave, writeXcr0, xinuse, xrstor, xsave, XSAVE_AREA_SIZE } from '../../core/cpu/xsave.ts';
+// XSAVE/XSAVEOPT/XSAVEC/XSAVES/XRSTOR/XRSTORS, XGETBV/XSETBV, EMMS, the fences and CLFLUSH
+// (SDM Vol. 2A-2D, each instruction's page; Vol. 1 chapter 13 for the XSAVE feature set).
+import { fxrstor, fxsave, writeXcr0, xinuse, xrstor, xsave, xsaveCompacted, XSAVE_AREA_SIZE } from '../../core/cpu/xsave.ts';
+import { Feature, type CpuidFeature } from '../../core/cpu/cpuid.ts';
 import { MXCSR_MASK } from '../../core/simd/mxcsr.ts';
 import { Cr0, Cr4, Reg, Vector } from '../../core/cpu/registers.ts';
 import { GuestFault } from '../../core/cpu/faults.ts';
@@ -9,6 +10,7 @@ import type { Cpu } from '../../core/cpu/cpu.ts';
 import type { BlockContext, Location } from '../context.ts';
 import { Op } from '../wasm/encoder.ts';
 import { checkSse, type Emit } from './sse-common.ts';
+import { requireFeature } from './bmi.ts';
 
 /** The x87 tag word with every register empty (SDM Vol. 1 8.1.7). */
 const FTW_ALL_EMPTY = 0xffff;
@@ -29,19 +31,20 @@ function faultIf(ctx: BlockContext, reg: 'cr0' | 'cr4', bits: number, whenSet: b
 
 /**
  * The linear address of the save area of `size` bytes at the memory operand, after the
- * segment-limit check on its first and last bytes and the alignment check (#GP(0)); stored
+ * segment-limit check on its first and last bytes (with the write bounds for a save, so a
+ * read-only segment is #GP(0), SDM Vol. 3A 5.4.1) and the alignment check (#GP(0)); stored
  * in `simdTmp` for the helper.
  */
-function stageArea(ctx: BlockContext, size: number, align: number): void {
+function stageArea(ctx: BlockContext, size: number, align: number, write: boolean): void {
   const fb = ctx.fb;
   const loc = ctx.operand(0) as Extract<Location, { kind: 'mem' }>;
   const lin = ctx.i64();
-  ctx.linear(loc.seg, loc.offset, 8);
+  ctx.linear(loc.seg, loc.offset, 8, write);
   fb.set(lin);
   if (ctx.mode.codeSize !== 8) {
     const last = ctx.i64();
     fb.get(loc.offset).i64Const(size - 8).op(Op.i64_add).set(last);
-    ctx.linear(loc.seg, last, 8);
+    ctx.linear(loc.seg, last, 8, write);
     fb.op(Op.drop);
   }
   fb.get(lin).i64Const(align - 1).op(Op.i64_and).op(Op.i64_eqz).op(Op.i32_eqz);
@@ -57,18 +60,45 @@ const rexW = (ctx: BlockContext): boolean => (ctx.instr.rex & 8) !== 0;
 /** FXSAVE/FXRSTOR: CR0.EM or CR0.TS is #NM (SDM Vol. 2A FXSAVE "Protected Mode Exceptions"). */
 const fxEmit = (restore: boolean): Emit => (ctx) => {
   faultIf(ctx, 'cr0', Cr0.EM | Cr0.TS, true, Vector.NM);
-  stageArea(ctx, FXSAVE_SIZE, FXSAVE_ALIGN);
+  stageArea(ctx, FXSAVE_SIZE, FXSAVE_ALIGN, !restore);
   const w = rexW(ctx);
   ctx.helper((cpu, site) => (restore ? fxrstor(cpu, areaOf(cpu), w, site.delta) : fxsave(cpu, areaOf(cpu), w)), false);
 };
 
-/** XSAVE/XSAVEOPT/XRSTOR: CR4.OSXSAVE = 0 is #UD, CR0.TS is #NM (SDM Vol. 2D XSAVE). */
-const xsaveEmit = (restore: boolean): Emit => (ctx) => {
+/** The XSAVE-family instructions and what their helper does with the area. */
+type XsaveOp = 'xsave' | 'xsaveopt' | 'xrstor' | 'xsavec' | 'xsaves' | 'xrstors';
+
+function runXsave(op: XsaveOp, cpu: Cpu, lin: number, w: boolean, delta: number): void {
+  switch (op) {
+    case 'xsave':
+    case 'xsaveopt':
+      return xsave(cpu, lin, w, op === 'xsaveopt');
+    case 'xsavec':
+    case 'xsaves':
+      return xsaveCompacted(cpu, lin, w, op === 'xsaves');
+    case 'xrstor':
+    case 'xrstors':
+      return xrstor(cpu, lin, w, delta, op === 'xrstors');
+  }
+}
+
+/**
+ * The XSAVE family: #UD when CPUID does not enumerate the instruction (XSAVEC, XSAVES) or
+ * CR4.OSXSAVE = 0, #NM with CR0.TS, #GP(0) at CPL > 0 for XSAVES and XRSTORS, then the area's
+ * limit and 64-byte alignment (SDM Vol. 2D XSAVE, XSAVEC, XSAVES, XRSTOR, XRSTORS exceptions).
+ */
+const xsaveEmit = (op: XsaveOp, feature?: CpuidFeature): Emit => (ctx) => {
+  if (feature && !requireFeature(ctx, feature)) return;
   faultIf(ctx, 'cr4', Cr4.OSXSAVE, false, Vector.UD);
   faultIf(ctx, 'cr0', Cr0.TS, true, Vector.NM);
-  stageArea(ctx, XSAVE_AREA_SIZE, XSAVE_ALIGN);
+  if ((op === 'xsaves' || op === 'xrstors') && (ctx.mode.cpl !== 0 || ctx.mode.vm86)) {
+    ctx.raise(Vector.GP, 0);
+    ctx.ended = true;
+    return;
+  }
+  stageArea(ctx, XSAVE_AREA_SIZE, XSAVE_ALIGN, op !== 'xrstor' && op !== 'xrstors');
   const w = rexW(ctx);
-  ctx.helper((cpu, site) => (restore ? xrstor(cpu, areaOf(cpu), w, site.delta) : xsave(cpu, areaOf(cpu), w)), false);
+  ctx.helper((cpu, site) => runXsave(op, cpu, areaOf(cpu), w, site.delta), false);
 };
 
 /** LDMXCSR m32: reserved bits set are #GP(0) (SDM Vol. 2A LDMXCSR). */
@@ -91,14 +121,14 @@ const stmxcsr: Emit = (ctx) => {
   ctx.write(ctx.operand(0), v);
 };
 
-/** XGETBV: ECX 0 reads XCR0, ECX 1 the XINUSE bitmap (CPUID.(EAX=0DH,ECX=1):EAX[2]); others #GP(0). */
+/** XGETBV: ECX 0 reads XCR0, ECX 1 XCR0 AND XINUSE (CPUID.(EAX=0DH,ECX=1):EAX[2]); others #GP(0). */
 const xgetbv: Emit = (ctx) => {
   faultIf(ctx, 'cr4', Cr4.OSXSAVE, false, Vector.UD);
   ctx.helper((cpu, site) => {
     const s = cpu.state;
     const ecx = s.getLo('gpr', Reg.RCX);
     if (ecx > 1) throw new GuestFault(Vector.GP, 0, site.delta);
-    s.setLo('gpr', ecx === 0 ? s.getLo('xcr0') : xinuse(cpu), Reg.RAX);
+    s.setLo('gpr', ecx === 0 ? s.getLo('xcr0') : s.getLo('xcr0') & xinuse(cpu), Reg.RAX);
     s.setLo('gpr', 0, Reg.RDX);
   }, false);
 };
@@ -137,9 +167,12 @@ const ordering: Emit = () => {};
 export const sseStateEmitters: Record<string, Emit> = {
   fxsave: fxEmit(false),
   fxrstor: fxEmit(true),
-  xsave: xsaveEmit(false),
-  xsaveopt: xsaveEmit(false),
-  xrstor: xsaveEmit(true),
+  xsave: xsaveEmit('xsave'),
+  xsaveopt: xsaveEmit('xsaveopt'),
+  xrstor: xsaveEmit('xrstor'),
+  xsavec: xsaveEmit('xsavec', Feature.XSAVEC),
+  xsaves: xsaveEmit('xsaves', Feature.XSAVES),
+  xrstors: xsaveEmit('xrstors', Feature.XSAVES),
   ldmxcsr,
   stmxcsr,
   xgetbv,

@@ -9,8 +9,12 @@ import { Op } from '../wasm/encoder.ts';
 import { checkSse, readVecTo, vecReg, type Emit } from './sse-common.ts';
 import { Simd, simdMem } from './sse-wasm.ts';
 
-/** Stages operand 1 (16 bytes) in `simdTmp` and runs `fn` with the destination register's number. */
-function staged(fn: (cpu: Cpu, dst: number, imm: number, wide: boolean) => void): Emit {
+/**
+ * Stages operand 1 (16 bytes) in `simdTmp` and runs `fn` with the destination register's
+ * number; `writes` names the XMM register the helper writes: the destination, XMM0 (the
+ * PCMPxSTRM mask) or none (PCMPxSTRI).
+ */
+function staged(writes: 'dst' | 'xmm0' | 'none', fn: (cpu: Cpu, dst: number, imm: number, wide: boolean) => void): Emit {
   return (ctx: BlockContext) => {
     checkSse(ctx);
     const v = readVecTo(ctx, 1);
@@ -19,7 +23,8 @@ function staged(fn: (cpu: Cpu, dst: number, imm: number, wide: boolean) => void)
     const dst = vecReg(ctx, 0);
     const imm = ctx.instr.imm & 0xff;
     const wide = ctx.instr.opSize === 8;
-    ctx.helper((cpu) => fn(cpu, dst, imm, wide), false);
+    const effect = writes === 'dst' ? [dst] : writes === 'xmm0' ? [0] : [];
+    ctx.helper((cpu) => fn(cpu, dst, imm, wide), false, effect);
   };
 }
 
@@ -42,7 +47,7 @@ function lengthReg(cpu: Cpu, reg: Reg, wide: boolean): number {
 }
 
 const pcmpstr = (explicit: boolean, index: boolean): Emit =>
-  staged((cpu, dst, imm, wide) => {
+  staged(index ? 'none' : 'xmm0', (cpu, dst, imm, wide) => {
     const s = cpu.state;
     const r = stringCompare({
       a: xmmBytes(cpu, dst),
@@ -57,7 +62,7 @@ const pcmpstr = (explicit: boolean, index: boolean): Emit =>
   });
 
 /** PHMINPOSUW: the least unsigned word and its (first) index; the rest of the register cleared (SDM Vol. 2B PHMINPOSUW). */
-const phminposuw = staged((cpu, dst) => {
+const phminposuw = staged('dst', (cpu, dst) => {
   const b = xmmBytes(cpu, 'src');
   let min = 0x10000;
   let at = 0;
@@ -79,7 +84,7 @@ const phminposuw = staged((cpu, dst) => {
  * MPSADBW: eight sums of absolute differences between a 4-byte block of the source
  * (imm8[1:0] * 4) and sliding 4-byte windows of the destination from imm8[2] * 4 (SDM Vol. 2B MPSADBW).
  */
-const mpsadbw = staged((cpu, dst, imm) => {
+const mpsadbw = staged('dst', (cpu, dst, imm) => {
   const a = xmmBytes(cpu, dst);
   const b = xmmBytes(cpu, 'src');
   const srcOff = (imm & 3) * 4;

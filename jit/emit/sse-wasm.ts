@@ -38,6 +38,7 @@ export const enum Simd {
   f64x2_eq = 0x47, f64x2_lt = 0x49, f64x2_gt = 0x4a, f64x2_le = 0x4b, f64x2_ge = 0x4c,
   f32x4_ne = 0x42, f64x2_ne = 0x48, f32x4_neg = 0xe1, f64x2_neg = 0xed,
   i32x4_ne = 0x38, f32x4_trunc = 0x69, f32x4_nearest = 0x6a, f64x2_trunc = 0x7a, f64x2_nearest = 0x94,
+  f32x4_ceil = 0x67, f32x4_floor = 0x68, f64x2_ceil = 0x74, f64x2_floor = 0x75,
   f32x4_demote_f64x2_zero = 0x5e, f64x2_promote_low_f32x4 = 0x5f,
   i32x4_trunc_sat_f32x4_s = 0xf8, f32x4_convert_i32x4_s = 0xfa, i32x4_trunc_sat_f64x2_s_zero = 0xfc,
   f64x2_convert_low_i32x4_s = 0xfe,

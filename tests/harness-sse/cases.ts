@@ -356,4 +356,33 @@ export const FAMILIES: readonly Family[] = [
       ].map((a) => mem(a, 'int', 20, 'int')),
     ],
   },
+  {
+    name: 'sse-chains',
+    description:
+      'Simple values (half in the default MXCSR) through the float fast paths of HADD/HSUB, ADDSUB, DPPS/DPPD, ROUND*, CVTSD2SS, and chains of SSE instructions in one block (XMM registers held in Wasm locals)',
+    templates: [
+      ...['haddps', 'hsubps', 'addsubps'].map((m): Template => ({ asm: `${m} xmm1, xmm2`, lanes: 'f32d', cases: 150 })),
+      ...['haddpd', 'hsubpd', 'addsubpd'].map((m): Template => ({ asm: `${m} xmm1, xmm2`, lanes: 'f64d', cases: 150 })),
+      ...[0xff, 0x31, 0xf1, 0x7f, 0x5a].map((n): Template => ({ asm: `dpps xmm1, xmm2, ${n}`, lanes: 'f32d', cases: 80 })),
+      ...[0x33, 0x31, 0x13, 0x22].map((n): Template => ({ asm: `dppd xmm1, xmm2, ${n}`, lanes: 'f64d', cases: 80 })),
+      ...[0, 1, 2, 3, 4, 8, 0xb, 0xc].flatMap((n) => [
+        { asm: `roundps xmm1, xmm2, ${n}`, lanes: 'f32d' as const, cases: 30 },
+        { asm: `roundss xmm1, xmm2, ${n}`, lanes: 'f32d' as const, cases: 30 },
+        { asm: `roundpd xmm1, xmm2, ${n}`, lanes: 'f64d' as const, cases: 30 },
+        { asm: `roundsd xmm1, xmm2, ${n}`, lanes: 'f64d' as const, cases: 30 },
+      ]),
+      { asm: 'cvtsd2ss xmm1, xmm2', lanes: 'f64d', cases: 100 },
+      { asm: 'divsd xmm2, xmm1; cvtsd2ss xmm1, xmm2', lanes: 'f64d', cases: 100 },
+      { asm: 'divpd xmm2, xmm1; cvtpd2ps xmm1, xmm2', lanes: 'f64d', cases: 100 },
+      { asm: 'addps xmm1, xmm2; mulps xmm2, xmm1; subps xmm1, xmm2; movaps xmm0, xmm1; haddps xmm0, xmm2', lanes: 'f32d', cases: 150 },
+      { asm: 'mulpd xmm1, xmm2; addpd xmm0, xmm1; divpd xmm2, xmm0; sqrtpd xmm1, xmm1; addsubpd xmm1, xmm2', lanes: 'f64d', cases: 150 },
+      { asm: 'addss xmm0, xmm1; roundss xmm1, xmm0, 4; dpps xmm2, xmm1, 0xf1; cvtss2sd xmm0, xmm2', lanes: 'f32d', cases: 100 },
+      ...[
+        'movaps xmm0, xmm1; paddd xmm1, xmm2; pshufd xmm2, xmm1, 0x1b; pxor xmm0, xmm2; punpckhqdq xmm1, xmm0',
+        'pmaddwd xmm1, xmm2; movdqa xmm0, xmm1; psrldq xmm0, 8; paddd xmm1, xmm0; pshufd xmm2, xmm1, 1; paddd xmm1, xmm2; movd eax, xmm1',
+        'pcmpeqb xmm0, xmm0; pxor xmm1, xmm0; pminub xmm2, xmm1; pmovmskb eax, xmm2; movd xmm0, eax; pshufb xmm1, xmm0',
+        'movhlps xmm0, xmm2; movlhps xmm2, xmm1; shufps xmm1, xmm0, 0x4e; unpcklps xmm0, xmm1; movss xmm2, xmm0',
+      ].map((asm): Template => ({ asm, lanes: 'int', gpr: 'int', cases: 60 })),
+    ],
+  },
 ];

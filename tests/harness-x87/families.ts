@@ -1,29 +1,12 @@
 // The x87 fixture families: which instructions, with which operands, how many cases.
 // Memory operands are [EBX] (ModRM mod 00, rm 011), EBX = X87_LAYOUT.memBase.
-import { memBcd, memFloat, memInt, operand, type Raw, type Rng, randomState, type StateOptions } from './gen-cases.ts';
+import { operand, type Raw, type Rng, randomState, type StateOptions } from './gen-cases.ts';
 import type { X87State } from './format.ts';
+import { type Family, modrmMem, type Template, t, withMem } from './template.ts';
+import { SPECIAL_FAMILIES } from './families-special.ts';
+import { FAMILIES64 } from './families64.ts';
 
-export interface Template {
-  asm: string;
-  code: number[];
-  state: (r: Rng) => X87State;
-}
-
-export interface Family {
-  name: string;
-  description: string;
-  /** Cases per template. */
-  perTemplate: number;
-  templates: Template[];
-}
-
-const modrmMem = (reg: number): number => (reg << 3) | 3;
-const withMem = (r: Rng, kind: string, o: StateOptions = {}): X87State => {
-  const mem =
-    kind === 'f32' ? memFloat(r, 32) : kind === 'f64' ? memFloat(r, 64) : kind === 'i16' ? memInt(r, 2) : kind === 'i32' ? memInt(r, 4) : kind === 'i64' ? memInt(r, 8) : kind === 'bcd' ? memBcd(r) : undefined;
-  return randomState(r, { ...o, mem });
-};
-const t = (asm: string, code: number[], state: (r: Rng) => X87State): Template => ({ asm, code, state });
+export type { Family, Template } from './template.ts';
 
 const ARITH = ['fadd', 'fmul', 'fcom', 'fcomp', 'fsub', 'fsubr', 'fdiv', 'fdivr'];
 const IARITH = ['fiadd', 'fimul', 'ficom', 'ficomp', 'fisub', 'fisubr', 'fidiv', 'fidivr'];
@@ -185,4 +168,6 @@ export const FAMILIES: readonly Family[] = [
   { name: 'loadstore', description: 'FLD FST FSTP FILD FIST FISTP FISTTP FBLD FBSTP, constants, FXCH FFREE FFREEP FINCSTP FDECSTP FNOP FCMOVcc', perTemplate: 200, templates: loadStore() },
   { name: 'control', description: 'FNSTSW FNSTCW FLDCW FNCLEX FNINIT FNSTENV FLDENV (32- and 16-bit formats), FNENI FNDISI FNSETPM', perTemplate: 150, templates: control() },
   { name: 'transcendental', description: 'FSIN FCOS FSINCOS FPTAN FPATAN F2XM1 FYL2X FYL2XP1', perTemplate: 400, templates: transcendental() },
+  ...SPECIAL_FAMILIES,
+  ...FAMILIES64,
 ];

@@ -564,10 +564,38 @@ class Counter implements Pit8254CounterState {
   }
 }
 
+/** counterOutAt's working copy: a poll loop calls it tens of thousands of times (restore sets every field). */
+const scratchCounter = new Counter();
+
+/**
+ * OUT of a counter whose state was `state` at its tick, at the later CLK tick `tick`: the
+ * closed form `Counter.advance` computes, for a thread holding a copy of the state
+ * (local-timers.ts: a vCPU worker reading counter 2's OUT through port 0x61).
+ */
+export function counterOutAt(state: Pit8254CounterState, tick: number): boolean {
+  const c = scratchCounter;
+  c.restore(state);
+  c.syncTo(tick);
+  return c.out;
+}
+
 export class Pit8254 implements PioDevice {
   readonly maxAccessSize = 1; // 8-bit ports
   private readonly counters: readonly [Counter, Counter, Counter];
   private timer: TimerHandle | undefined;
+  /**
+   * Called after each guest write to counter 2's count, to the control word and to GATE2,
+   * with counter 2's state as of the write (not synced further: a count written but not
+   * yet loaded shows as such): whatever copies it to another thread (local-timers.ts)
+   * copies it again.
+   */
+  onCounter2Change: ((state: Pit8254CounterState) => void) | undefined;
+  /**
+   * A later tick for counter 2's state, when another thread moved a count that had not
+   * been loaded yet to the time its writer resumed (local-timers.ts); asked before each
+   * use of counter 2.
+   */
+  counter2Rebased: (() => number | undefined) | undefined;
   /** The level last given to IRQ 0; the line is assumed to start at OUT0's level. */
   private irqLevel: boolean;
 
@@ -605,6 +633,7 @@ export class Pit8254 implements PioDevice {
     if (offset < CONTROL_PORT) {
       this.sync(offset).writeCount(v);
       this.changed(offset);
+      if (offset === 2) this.onCounter2Change?.(this.counters[2].save());
       return;
     }
     if (offset !== CONTROL_PORT) return;
@@ -616,18 +645,26 @@ export class Pit8254 implements PioDevice {
         if ((v & RB_NOT_COUNT) === 0) c.latchCount();
         if ((v & RB_NOT_STATUS) === 0) c.latchStatus();
       }
-      return;
+    } else {
+      const c = this.sync(sc);
+      if (((v >> CW_RW_SHIFT) & 3) === RW_LATCH) c.latchCount();
+      else c.program(v);
+      this.changed(sc);
     }
-    const c = this.sync(sc);
-    if (((v >> CW_RW_SHIFT) & 3) === RW_LATCH) c.latchCount();
-    else c.program(v);
-    this.changed(sc);
+    // Every control word: the copy's state then says whether a count is still unloaded now.
+    if (this.onCounter2Change) this.onCounter2Change(this.sync(2).save());
   }
 
   /** Drive counter `n`'s GATE input (on the PC only counter 2's is not tied high). */
   setGate(n: number, level: boolean): void {
     this.sync(this.check(n)).setGate(level);
     this.changed(n);
+    if (n === 2) this.onCounter2Change?.(this.counters[2].save());
+  }
+
+  /** Counter `n`'s registers and sequencing state as of now. */
+  counterState(n: number): Pit8254CounterState {
+    return this.sync(this.check(n)).save();
   }
 
   gate(n: number): boolean {
@@ -650,6 +687,11 @@ export class Pit8254 implements PioDevice {
 
   private sync(n: number): Counter {
     const c = this.counters[n];
+    if (n === 2) {
+      const tick = this.counter2Rebased?.();
+      // Only a count not loaded yet moves, and only forward: no pulses are counted for it.
+      if (tick !== undefined && tick > c.tick && (c.loadPending || c.triggerPending)) c.tick = tick;
+    }
     c.syncTo(this.nowTick(), n === 0 ? (out) => this.setIrq(out) : undefined);
     return c;
   }

@@ -395,6 +395,16 @@ export class Pic8259Pair {
     return { master: this.m.state(), slave: this.s.state() };
   }
 
+  /**
+   * KVM_SET_IRQCHIP of one chip (KVM: kvm_vm_ioctl_set_irqchip): loads it if every field is
+   * valid, then the cascade and the INT output follow.
+   */
+  loadChipState(which: 'master' | 'slave', state: I8259State): Pic8259StateError | undefined {
+    const error = loadChip(which === 'master' ? this.m : this.s, state, which);
+    if (error === undefined) this.update();
+    return error;
+  }
+
   static fromState(state: Pic8259State): Pic8259FromState {
     if (typeof state !== 'object' || state === null) {
       return { ok: false, error: { kind: 'bad-field', chip: 'master', field: 'state', value: state } };

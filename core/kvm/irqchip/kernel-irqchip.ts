@@ -15,6 +15,8 @@
 //    deadline and the dispatcher returns at the next block boundary.
 //  - Port and MMIO accesses to these devices still leave the vCPU as exits, but the kernel
 //    side of Vcpu.run() (vcpu.ts) serves them and re-enters the guest: the VMM never sees them.
+//    Reads of port 0x61 are the exception: the vCPUs answer them from counter 2's published
+//    state, at the time of the IN (local-timers.ts).
 import { MAX_VCPUS, vcpuField, vmField } from '../../cpu/layout.ts';
 import type { Clock, TimerQueue } from '../clock.ts';
 import { ApicBus, TriggerMode } from './apic-bus.ts';
@@ -27,6 +29,7 @@ import { Port61, PORT61_IOBASE } from './port61.ts';
 import type { PioDevice } from './io-device.ts';
 import { ApicEvent, EXTINT_NONE, EXTINT_REQUEST, SharedApic } from './shared-apic.ts';
 import { KernelIoBus } from './kernel-io.ts';
+import { TimerMirror } from './local-timers.ts';
 
 /** KVM's PIC input that is the slave's cascade: not a device line. */
 const PIC_CASCADE_IRQ = 2;
@@ -63,6 +66,11 @@ export class KernelIrqchip {
   readonly timers: TimerQueue;
   pit: Pit8254 | undefined;
   port61: Port61 | undefined;
+  /**
+   * Counter 2, port 0x61 and the PM timer port as the vCPUs read them without an exit
+   * (local-timers.ts); only on the host clock, which every vCPU worker shares.
+   */
+  readonly timerMirror: TimerMirror | undefined;
   private readonly i32: Int32Array;
   private readonly u32: Uint32Array;
   private readonly deadlines: BigInt64Array;
@@ -79,6 +87,7 @@ export class KernelIrqchip {
     // Guest time 0, the same for every thread (host-clock.ts).
     const host = new HostClock(vmClockEpochMs(buffer));
     this.clock = opts.clock ?? host;
+    this.timerMirror = opts.clock === undefined ? new TimerMirror(buffer) : undefined;
     this.timers = opts.timers ?? new HostTimerQueue(this.clock);
     for (let id = 0; id < MAX_VCPUS; id++) {
       const apic = new SharedApic(buffer, id);
@@ -119,7 +128,14 @@ export class KernelIrqchip {
     if (this.pit) return;
     const pit = new Pit8254({ setLevel: (level) => this.irqLine(0, level) }, this.clock, this.timers);
     this.pit = pit;
-    this.port61 = new Port61(pit, this.clock);
+    const port61 = new Port61(pit, this.clock);
+    this.port61 = port61;
+    const mirror = this.timerMirror;
+    if (mirror) {
+      pit.onCounter2Change = (state) => mirror.publishCounter2(state, port61.controlBits);
+      pit.counter2Rebased = () => mirror.takeRebasedTick();
+      mirror.publishCounter2(pit.counterState(2), port61.controlBits);
+    }
     this.io.registerPorts(PIT8254_IOBASE, PIT8254_PORTS, pit);
     this.io.registerPorts(PORT61_IOBASE, 1, this.port61);
   }

@@ -31,6 +31,12 @@ const NMI_SC_WRITABLE = 0x0f;
 /** PIT clocks between DRAM refresh requests: the AT BIOS's counter 1 count. */
 const REFRESH_PIT_CLOCKS = 18;
 
+/** The register at clock time `ns`, with counter 2's OUT `out2` and bits 3:0 `control`. */
+export function port61Value(out2: boolean, ns: number, control: number): number {
+  const refresh = Math.floor(pitTicksAt(ns) / REFRESH_PIT_CLOCKS) & 1;
+  return (out2 ? NMI_SC_TMR2_OUT_STS : 0) | (refresh ? NMI_SC_REF_TOGGLE : 0) | (control & NMI_SC_WRITABLE);
+}
+
 /** What port 0x61 needs of the 8254: counter 2's GATE input and OUT pin. */
 export interface Counter2Pins {
   setGate(counter: number, level: boolean): void;
@@ -56,8 +62,7 @@ export class Port61 implements PioDevice {
   ) {}
 
   read(_offset: number, _size: AccessSize): number {
-    const refresh = Math.floor(pitTicksAt(this.clock.nowNs()) / REFRESH_PIT_CLOCKS) & 1;
-    return (this.pit.output(2) ? NMI_SC_TMR2_OUT_STS : 0) | (refresh ? NMI_SC_REF_TOGGLE : 0) | this.control;
+    return port61Value(this.pit.output(2), this.clock.nowNs(), this.control);
   }
 
   write(_offset: number, _size: AccessSize, value: number): void {
@@ -68,6 +73,11 @@ export class Port61 implements PioDevice {
   /** The speaker input: OUT2 gated by the speaker data enable bit. */
   speakerOn(): boolean {
     return (this.control & NMI_SC_SPKR_DAT_EN) !== 0 && this.pit.output(2);
+  }
+
+  /** Bits 3:0 as last written (GATE2, speaker, NMI enables). */
+  get controlBits(): number {
+    return this.control;
   }
 
   saveState(): Port61State {

@@ -14,6 +14,7 @@ import { MAXPHYADDR } from '../../cpu/paging/entry.ts';
 import { ApicBus, TriggerMode, type ApicTarget } from './apic-bus.ts';
 import {
   APIC_BASE_MSR,
+  KVM_APIC_REG_SIZE,
   LAPIC_MMIO_LENGTH,
   MSR_IA32_APICBASE,
   MSR_IA32_TSC_DEADLINE,
@@ -123,6 +124,7 @@ export class VcpuApic {
   }
 
   mmioRead(gpa: number, size: number): number {
+    this.takeCr8();
     const s = size === 1 || size === 2 ? size : 4;
     const v = this.lapic.read(gpa - this.lapic.mmioBase, s);
     this.afterAccess();
@@ -130,6 +132,7 @@ export class VcpuApic {
   }
 
   mmioWrite(gpa: number, size: number, value: number): void {
+    this.takeCr8();
     const s = size === 1 || size === 2 ? size : 4;
     this.lapic.write(gpa - this.lapic.mmioBase, s, value);
     this.afterAccess();
@@ -141,20 +144,44 @@ export class VcpuApic {
   }
 
   readMsr(index: number): bigint | undefined {
+    this.takeCr8();
     const v = this.lapic.readMsr(index);
     this.afterAccess();
     return v;
   }
 
   writeMsr(index: number, value: bigint, host: boolean): boolean {
+    this.takeCr8();
     const ok = this.lapic.writeMsr(index, value, host);
     this.afterAccess();
     return ok;
   }
 
+  // ---- KVM_GET_LAPIC / KVM_SET_LAPIC ---------------------------------------------------------
+
+  /** struct kvm_lapic_state: the register page (KVM_APIC_REG_SIZE bytes), TMCCT with the current count. */
+  getLapicRegs(): Uint8Array {
+    const regs = this.lapic.getState().regs;
+    return new Uint8Array(regs.buffer, regs.byteOffset, KVM_APIC_REG_SIZE).slice();
+  }
+
+  /**
+   * Loads a register page (kvm_apic_set_state): IA32_APIC_BASE, the TSC deadline and queued
+   * NMI/INIT/SIPI stay as they are. Returns why the page was refused, or undefined.
+   */
+  setLapicRegs(bytes: Uint8Array): string | undefined {
+    const regs = new Uint32Array(KVM_APIC_REG_SIZE / 4);
+    new Uint8Array(regs.buffer).set(bytes.subarray(0, KVM_APIC_REG_SIZE));
+    const refused = this.lapic.setState({ ...this.lapic.getState(), regs });
+    if (refused) return refused.kind;
+    this.afterAccess();
+    return undefined;
+  }
+
   /** After the guest touched the APIC: TPR -> CR8, timers re-armed, deliverability changed. */
   private afterAccess(): void {
     this.cpu.state.setLo('cr8', this.lapic.getCr8());
+    this.limitNmis();
     this.publishDeadline();
     this.updatePending();
     // LVT0 or IA32_APIC_BASE changed whether the 8259A's INTR reaches this CPU: the VMM
@@ -166,6 +193,15 @@ export class VcpuApic {
     }
   }
   private acceptedPic = true;
+
+  /**
+   * A MOV to CR8 since the APIC last looked writes TPR[7:4] (SDM Vol. 3A 11.8.6): taken before
+   * every APIC access, whose afterAccess() copies the TPR back to CR8, and at each poll().
+   */
+  private takeCr8(): void {
+    const cr8 = this.cpu.state.getLo('cr8') & 0xf;
+    if (cr8 !== this.lapic.getCr8()) this.lapic.setCr8(cr8);
+  }
 
   private syncCr8(): void {
     this.cpu.state.setLo('cr8', this.lapic.getCr8());
@@ -180,10 +216,9 @@ export class VcpuApic {
   poll(): void {
     const sh = this.shared;
     const ev = Atomics.exchange(sh.u32, sh.index('apicEvents'), 0);
-    const s = this.cpu.state;
-    const cr8 = s.getLo('cr8') & 0xf;
-    if (cr8 !== this.lapic.getCr8()) this.lapic.setCr8(cr8);
+    this.takeCr8();
     if (ev & ApicEvent.Nmi) this.lapic.nmiQueued += Atomics.exchange(sh.u32, sh.index('apicNmiCount'), 0);
+    this.limitNmis();
     if (ev & ApicEvent.Init) {
       this.initPending = true;
       this.sipiPending = -1;
@@ -223,15 +258,30 @@ export class VcpuApic {
       // A start-up IPI is honoured only in wait-for-SIPI state (SDM Vol. 3A 9.4.4.1).
       if (this.mpState === MpState.InitReceived) return { kind: 'sipi', vector };
     }
-    // An NMI waits while an earlier one's handler has not executed IRET (SDM Vol. 3A 6.7.1).
-    // One more NMI than is in service is remembered (KVM's process_nmi).
-    const blocked = this.cpu.state.getU32('nmiBlocked') !== 0;
-    this.lapic.nmiQueued = Math.min(this.lapic.nmiQueued, blocked ? 1 : 2);
+    // An NMI waits while an earlier one's handler has not executed IRET (SDM Vol. 3A 6.7.1),
+    // and for the end of an STI or MOV SS interrupt shadow: the SDM leaves NMI blocking by
+    // STI model-specific (Vol. 3A 26.3.1.5, Table 25-3 "Blocking by STI"); KVM holds NMIs
+    // off in either shadow (vmx_nmi_blocked, svm_nmi_blocked), and kvm-unit-tests' apic.c
+    // "nmi-after-sti" expects it.
+    this.limitNmis();
+    const s = this.cpu.state;
+    const blocked = s.getU32('nmiBlocked') !== 0 || s.getU32('interruptShadow') !== 0;
     const state = this.mpState;
     if ((state === MpState.Runnable || state === MpState.Halted) && !blocked) {
       if (this.lapic.takeNmi()) return { kind: 'nmi' };
     }
     return { kind: 'none' };
+  }
+
+  /**
+   * NMIs that arrive while one is in service collapse into one pending NMI; with none in
+   * service two are kept, one to deliver and one pending (SDM Vol. 3A 6.7.1; KVM's
+   * process_nmi, applied as each NMI is queued, so that the limit is the one in force when
+   * it arrived, not after the IRET).
+   */
+  private limitNmis(): void {
+    const inService = this.cpu.state.getU32('nmiBlocked') !== 0;
+    this.lapic.nmiQueued = Math.min(this.lapic.nmiQueued, inService ? 1 : 2);
   }
 
   /** The INTA cycle (kvm_cpu_get_interrupt): the 8259A's ExtINT vector first, then the APIC's. */

@@ -12,11 +12,12 @@ import { dwordMemory, endTag, ioPorts, wordAddress, ACPI_IO_RANGE } from './reso
 const platform = {
   slpTypS3: 1,
   pci: {
-    memWindow: { base: 0xe0000000, limit: 0xfec00000 },
+    memWindow: { base: 0xf0000000, limit: 0xfec00000 },
     routes: [
       { slot: 1, pin: 1, gsi: 11 },
       { slot: 2, pin: 2, gsi: 10 },
     ],
+    ecam: { base: 0xe0000000, limit: 0xf0000000, startBus: 0, endBus: 0xff },
   },
 };
 
@@ -54,8 +55,19 @@ describe.skipIf(!hasIasl())('iasl -d (acpica-tools)', () => {
     expect(dsl).toContain(
       'WordBusNumber (ResourceProducer, MinFixed, MaxFixed, PosDecode, 0x0000, // Granularity 0x0000, // Range Minimum 0x00FF',
     );
-    expect(dsl).toContain('0xE0000000, // Range Minimum 0xFEBFFFFF, // Range Maximum');
+    expect(dsl).toContain('0xF0000000, // Range Minimum 0xFEBFFFFF, // Range Maximum');
     expect(dsl).toContain('Package (0x04) { 0x0001FFFF, Zero, Zero, 0x0B }');
     expect(dsl).toContain('Package (0x04) { 0x0002FFFF, One, Zero, 0x0A }');
+  });
+
+  it('reserves the ECAM as a motherboard resource (PNP0C02) inside PCI0', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dsdt-'));
+    writeFileSync(join(dir, 'dsdt.dat'), buildDsdt(0, undefined, platform));
+    execFileSync('iasl', ['-d', 'dsdt.dat'], { cwd: dir, stdio: 'ignore' });
+    const dsl = readFileSync(join(dir, 'dsdt.dsl'), 'utf8').replace(/\s+/g, ' ');
+    expect(dsl).toContain('Device (PDRC) { Name (_HID, EisaId ("PNP0C02") /* PNP Motherboard Resources */)');
+    expect(dsl).toContain(
+      'Memory32Fixed (ReadWrite, 0xE0000000, // Address Base 0x10000000, // Address Length',
+    );
   });
 });

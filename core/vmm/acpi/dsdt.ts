@@ -19,6 +19,11 @@
 //       I/O 0-0xCF7 and 0xD00-0xFFFF, the VGA window, the PCI memory window })
 //     Name (_PRT, Package () { Package () { 0xSSSSFFFF, pin, Zero, GSI }, ... })
 //   } }
+// and, when the platform has an ECAM (PCI Express MMCONFIG, described by the MCFG table),
+// a motherboard-resources device that reserves it, which Linux requires before it uses
+// the MCFG range (arch/x86/pci/mmconfig-shared.c is_acpi_reserved):
+//   Scope (\_SB.PCI0) { Device (PDRC) { Name (_HID, EisaId ("PNP0C02"))  Name (_UID, 1)
+//     Name (_CRS, ResourceTemplate () { Memory32Fixed (ReadWrite, ECAM base, ECAM size) }) } }
 // _PRT entries use the "GSI" form (6.2.13: Source Zero, Source Index the GSI), one per
 // device slot and INTx pin the platform routes.
 
@@ -28,6 +33,7 @@ import {
   ACPI_IO_RANGE,
   dwordMemory,
   endTag,
+  fixedMemory32,
   ioPorts,
   wordAddress,
 } from './resources.ts';
@@ -59,6 +65,13 @@ export interface DsdtPlatform {
     /** The 32-bit memory window BARs are assigned from, [base, limit). */
     readonly memWindow: { readonly base: number; readonly limit: number };
     readonly routes: readonly PciRoute[];
+    /** The ECAM window, [base, limit), and the buses it covers; without it no MCFG table. */
+    readonly ecam?: {
+      readonly base: number;
+      readonly limit: number;
+      readonly startBus: number;
+      readonly endBus: number;
+    };
   };
 }
 
@@ -86,6 +99,16 @@ function pci0(p: DsdtPlatform['pci']): number[] {
       integer(r.gsi),
     ]),
   );
+  const motherboard =
+    p.ecam === undefined
+      ? []
+      : [
+          device('PDRC', [
+            defName('_HID', eisaId('PNP0C02')),
+            defName('_UID', integer(1)),
+            defName('_CRS', buffer([...fixedMemory32(p.ecam.base, p.ecam.limit - p.ecam.base), ...endTag()])),
+          ]),
+        ];
   return scope('\\_SB', [
     device('PCI0', [
       defName('_HID', eisaId('PNP0A03')),
@@ -93,6 +116,7 @@ function pci0(p: DsdtPlatform['pci']): number[] {
       defName('_ADR', integer(0)),
       defName('_CRS', buffer(crs)),
       defName('_PRT', packageOf(prt)),
+      ...motherboard,
     ]),
   ]);
 }

@@ -9,6 +9,8 @@ export { buildFadt } from './fadt.ts';
 export type { FadtConfig } from './fadt.ts';
 export { buildFacs } from './facs.ts';
 export { buildMadt } from './madt.ts';
+export { buildMcfg } from './mcfg.ts';
+export type { McfgAllocation } from './mcfg.ts';
 export type { MadtConfig } from './madt.ts';
 export { buildRsdp, buildRsdt, buildXsdt } from './root.ts';
 export { checksum, DEFAULT_OEM_IDS } from './sdt.ts';

@@ -13,6 +13,9 @@
 
 import type { IrqLine, PioDevice } from '../bus.ts';
 import type { Clock, TimerHandle, TimerQueue } from '../../kvm/clock.ts';
+import { PM_TIMER_BITS, pmTimerRead, pmTimerTicks, pmTimerTickTimeNs } from '../../kvm/irqchip/pm-timer.ts';
+
+export { PM_TIMER_FREQUENCY_HZ, pmTimerTicks, pmTimerTickTimeNs } from '../../kvm/irqchip/pm-timer.ts';
 
 // PM1_STS / PM1_EN bits (Tables 4.16, 4.17).
 export const ACPI_BITMASK_TIMER_STATUS = 0x0001;
@@ -30,10 +33,6 @@ export const ACPI_BITPOSITION_SLEEP_TYPE = 10;
 export const ACPI_BITMASK_SLEEP_TYPE = 0x1c00;
 export const ACPI_BITMASK_SLEEP_ENABLE = 0x2000;
 
-/** 4.8.3.3: the PM timer runs at 3.579545 MHz. */
-export const PM_TIMER_FREQUENCY_HZ = 3_579_545;
-/** A 24-bit timer (FADT TMR_VAL_EXT clear); TMR_STS is set each time bit 23 changes. */
-const PM_TIMER_BITS = 24;
 const PM_TIMER_HALF = 2 ** (PM_TIMER_BITS - 1);
 
 /** Status bits that have an enable bit at the same position and raise the SCI. */
@@ -58,21 +57,6 @@ export interface AcpiPmOptions {
   readonly slpTyp: { readonly S3?: number; readonly S5: number };
   /** The guest wrote SLP_EN: the machine powers off (S5) or suspends (S3). */
   readonly onSleep: (state: SleepState) => void;
-}
-
-const NS_PER_S = 1_000_000_000;
-
-/** PM timer ticks since clock 0, exact for any 2^53 ns clock. */
-export function pmTimerTicks(ns: number): number {
-  const s = Math.floor(ns / NS_PER_S);
-  return s * PM_TIMER_FREQUENCY_HZ + Math.floor(((ns - s * NS_PER_S) * PM_TIMER_FREQUENCY_HZ) / NS_PER_S);
-}
-
-/** The first clock time at which pmTimerTicks(ns) >= ticks. */
-export function pmTimerTickTimeNs(ticks: number): number {
-  const s = Math.floor(ticks / PM_TIMER_FREQUENCY_HZ);
-  const rem = ticks - s * PM_TIMER_FREQUENCY_HZ;
-  return s * NS_PER_S + Math.ceil((rem * NS_PER_S) / PM_TIMER_FREQUENCY_HZ);
 }
 
 export class AcpiPm {
@@ -125,10 +109,9 @@ export class AcpiPm {
 
   /** PM_TMR_BLK: a read-only 32-bit register, the count in bits 23:0. */
   readonly timerBlock: PioDevice = {
-    read: (offset, size) => {
-      const v = pmTimerTicks(this.o.clock.nowNs()) % 2 ** PM_TIMER_BITS;
-      return size === 4 ? v : Math.floor(v / 2 ** (8 * offset)) % 2 ** (8 * size);
-    },
+    // A vCPU worker answers these reads itself once the machine publishes the block's port
+    // (core/kvm/irqchip/local-timers.ts); this path serves the rest (inline vCPUs, tests).
+    read: (offset, size) => pmTimerRead(this.o.clock.nowNs(), offset, size),
     write: () => {},
   };
 

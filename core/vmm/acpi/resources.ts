@@ -4,6 +4,7 @@
 // Large resource item names (6.4.3) and the small items used (6.4.2).
 const ACPI_RESOURCE_DWORD_ADDRESS = 0x87;
 const ACPI_RESOURCE_WORD_ADDRESS = 0x88;
+const ACPI_RESOURCE_FIXED_MEMORY32 = 0x86;
 const ACPI_RESOURCE_IO = 0x47; // small item 0x08, length 7
 const ACPI_RESOURCE_END_TAG = 0x79; // small item 0x0F, length 1
 
@@ -19,6 +20,9 @@ const ACPI_IO_ENTIRE_RANGE = 0x03;
 const ACPI_MEMORY_CACHEABLE_RW = 0x03;
 const WORD_DESCRIPTOR_LENGTH = 13;
 const DWORD_DESCRIPTOR_LENGTH = 23;
+const FIXED_MEMORY32_LENGTH = 9;
+/** Fixed Memory32 information byte: bit 0, write status (1 = read/write). */
+const ACPI_READ_WRITE_MEMORY = 1;
 /** IO descriptor information byte: 16-bit decode (6.4.2.5). */
 const ACPI_DECODE_16 = 1;
 
@@ -59,6 +63,17 @@ export function dwordMemory(min: number, max: number): number[] {
     ...u32(max),
     ...u32(0),
     ...u32(max - min + 1),
+  ];
+}
+
+/** 32-Bit Fixed Memory Range Descriptor (6.4.3.4): `length` bytes at `base`, read/write. */
+export function fixedMemory32(base: number, length: number): number[] {
+  return [
+    ACPI_RESOURCE_FIXED_MEMORY32,
+    ...u16(FIXED_MEMORY32_LENGTH),
+    ACPI_READ_WRITE_MEMORY,
+    ...u32(base),
+    ...u32(length),
   ];
 }
 

@@ -188,3 +188,34 @@ describe('configuration errors are host bugs', () => {
     expect(() => buildAcpiTables(BASE, { cpus: 2, apicIds: [0] })).toThrow(RangeError);
   });
 });
+
+describe('MCFG (PCI Firmware Specification 3.0, 4.1.2)', () => {
+  const ecam = { base: 0xe0000000, limit: 0xf0000000, startBus: 0, endBus: 0xff };
+  const platform = {
+    slpTypS3: 1,
+    pci: { memWindow: { base: 0xf0000000, limit: 0xfec00000 }, routes: [], ecam },
+  };
+
+  it('lists one allocation (Table 4-3) and the root tables point at it', () => {
+    const t = buildAcpiTables(BASE, { cpus: 1, platform });
+    const dv = new DataView(t.bytes.buffer);
+    const at = (e: { address: number } | undefined) => (e?.address ?? 0) - BASE;
+    const mcfg = at(t.tables.find((e) => e.signature === 'MCFG'));
+    expect(String.fromCharCode(...t.bytes.subarray(mcfg, mcfg + 4))).toBe('MCFG');
+    expect(dv.getUint32(mcfg + 4, true)).toBe(36 + 8 + 16); // header, reserved, one allocation
+    expect(dv.getUint8(mcfg + 8)).toBe(1); // revision
+    expect(t.bytes.subarray(mcfg, mcfg + 60).reduce((a, b) => a + b, 0) % 256).toBe(0);
+    expect(dv.getBigUint64(mcfg + 36, true)).toBe(0n); // reserved
+    expect(dv.getBigUint64(mcfg + 44, true)).toBe(0xe0000000n); // base address
+    expect(dv.getUint16(mcfg + 52, true)).toBe(0); // PCI segment group
+    expect([dv.getUint8(mcfg + 54), dv.getUint8(mcfg + 55)]).toEqual([0, 0xff]); // start, end bus
+    const rsdt = at(t.tables.find((e) => e.signature === 'RSDT'));
+    expect(dv.getUint32(rsdt + 4, true)).toBe(36 + 3 * 4);
+    expect(dv.getUint32(rsdt + 44, true) - BASE).toBe(mcfg);
+  });
+
+  it('is absent without an ECAM', () => {
+    const t = buildAcpiTables(BASE, { cpus: 1 });
+    expect(t.tables.map((e) => e.signature)).not.toContain('MCFG');
+  });
+});

@@ -1,5 +1,6 @@
 // The machine's whole set of ACPI tables laid out in one blob for guest memory:
-//   RSDP -> RSDT and XSDT -> FADT ("FACP") and MADT ("APIC"); FADT -> FACS and DSDT.
+//   RSDP -> RSDT and XSDT -> FADT ("FACP"), MADT ("APIC") and, when the platform has an
+//   ECAM, MCFG; FADT -> FACS and DSDT.
 // The VMM copies `bytes` to guest-physical `address` (a reserved region in the e820 map,
 // or the BIOS area 0xE0000-0xFFFFF where OSPM scans for the RSDP, 5.2.5.1) and may pass
 // `rsdpAddress` through the boot protocol (boot_params.acpi_rsdp_addr).
@@ -8,6 +9,7 @@ import { buildDsdt, PIIX4_SLP_TYP_S5, type DsdtPlatform } from './dsdt.ts';
 import { buildFacs, FACS_ALIGN } from './facs.ts';
 import { buildFadt, FADT_SIZE, type FadtConfig } from './fadt.ts';
 import { buildMadt, type MadtConfig } from './madt.ts';
+import { buildMcfg } from './mcfg.ts';
 import { buildRsdp, buildRsdt, buildXsdt, RSDP_ALIGN, RSDP_SIZE } from './root.ts';
 import { DEFAULT_OEM_IDS, SDT_HEADER_SIZE, type AcpiOemIds } from './sdt.ts';
 
@@ -81,6 +83,12 @@ export function buildAcpiTables(address: number, config: AcpiConfig): AcpiTables
   const madt = buildMadt({ ...DEFAULT_MADT, ...config.madt, apicIds }, ids);
   const dsdt = buildDsdt(config.slpTypS5 ?? PIIX4_SLP_TYP_S5, ids, config.platform);
   const facs = buildFacs();
+  const ecam = config.platform?.pci.ecam;
+  // PCI segment group 0 is the only one (the DSDT's PCI0 has no _SEG).
+  const mcfg =
+    ecam === undefined
+      ? undefined
+      : buildMcfg([{ base: ecam.base, segment: 0, startBus: ecam.startBus, endBus: ecam.endBus }], ids);
 
   // Offsets: the RSDP first, the FACS on its 64-byte boundary, then 16-byte aligned tables.
   const rsdpAt = 0;
@@ -88,15 +96,16 @@ export function buildAcpiTables(address: number, config: AcpiConfig): AcpiTables
   const dsdtAt = align(facsAt + facs.length, 16);
   const fadtAt = align(dsdtAt + dsdt.length, 16);
   const madtAt = align(fadtAt + FADT_SIZE, 16);
-  const rsdtAt = align(madtAt + madt.length, 16);
-  const listedCount = 2; // FADT, MADT
+  const mcfgAt = align(madtAt + madt.length, 16);
+  const rsdtAt = align(mcfgAt + (mcfg?.length ?? 0), 16);
+  const listedCount = mcfg === undefined ? 2 : 3; // FADT, MADT, MCFG
   const rsdtLength = SDT_HEADER_SIZE + 4 * listedCount;
   const xsdtAt = align(rsdtAt + rsdtLength, 16);
   const xsdtLength = SDT_HEADER_SIZE + 8 * listedCount;
   const end = xsdtAt + xsdtLength;
 
   const fadt = buildFadt(address + facsAt, address + dsdtAt, fadtConfig, ids);
-  const listed = [address + fadtAt, address + madtAt];
+  const listed = [address + fadtAt, address + madtAt, ...(mcfg === undefined ? [] : [address + mcfgAt])];
   const rsdt = buildRsdt(listed, ids);
   const xsdt = buildXsdt(listed, ids);
   const rsdp = buildRsdp(address + rsdtAt, address + xsdtAt, ids);
@@ -108,6 +117,7 @@ export function buildAcpiTables(address: number, config: AcpiConfig): AcpiTables
     ['DSDT', dsdtAt, dsdt],
     ['FACP', fadtAt, fadt],
     ['APIC', madtAt, madt],
+    ...(mcfg === undefined ? [] : [['MCFG', mcfgAt, mcfg] as const]),
     ['RSDT', rsdtAt, rsdt],
     ['XSDT', xsdtAt, xsdt],
   ] as const;

@@ -66,7 +66,7 @@ export type LoaderError =
       readonly range: GpaRange;
       readonly message: string;
     }
-  /** The kernel or a module would overwrite the fixed boot information area (memory map, MBI, GDT). */
+  /** The module list, its strings or a module would overwrite the fixed boot information area (memory map, MBI, GDT); a kernel may, as under QEMU. */
   | {
       readonly kind: 'overlaps-boot-info';
       readonly what: string;

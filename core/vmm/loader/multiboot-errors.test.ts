@@ -229,9 +229,18 @@ describe('loader errors: placement in guest RAM', () => {
     expect(e.range).toEqual({ start: 0x12000, end: 0xa2000 });
   });
 
-  it('overlaps-boot-info: a kernel over the MBI and memory map at 0x9000', () => {
-    const e = expectError('overlaps-boot-info', elfAt(0x8000, 0x1100));
-    expect(e.range).toEqual({ start: 0x8000, end: 0x9100 });
+  it('overlaps-boot-info: a module list over the MBI and memory map at 0x9000', () => {
+    const e = expectError('overlaps-boot-info', elfAt(0x8000, 0x100));
+    expect(e.range).toEqual({ start: 0x9000, end: 0xa000 });
+  });
+
+  it('a kernel over the MBI loads last and overwrites it, as QEMU (kvm-unit-tests realmode.flat)', () => {
+    const image = elfAt(0x8000, 0x1100);
+    const { r, ram } = tryLoad(image, { modules: [{ name: 'm', data: new Uint8Array(1) }] });
+    if (!r.ok) throw new Error(r.error.message);
+    expect(r.info.warnings.some((w) => w.includes('overwrites the boot information'))).toBe(true);
+    const last = ram.writes.findIndex((w) => w.gpa === 0x8000);
+    expect(ram.writes.findIndex((w) => w.gpa === 0x9500)).toBeLessThan(last);
   });
 
   it('does-not-fit: RAM too small for the boot information itself', () => {

@@ -12,7 +12,8 @@
 //                     boot loader name (offset_bootloader)
 //   next page         each module, page aligned (flags bit 0 is honoured always, as QEMU)
 // QEMU builds all of this from load_addr up in one buffer (mb_buf) that its option ROM
-// copies into RAM; here it is written straight into guest RAM.
+// copies into RAM after it wrote the memory map and the MBI; here it is written straight into
+// guest RAM in the same order, so a kernel linked below 0x9588 overwrites the boot information.
 
 import { ok, fail, hex, type GpaRange, type LoaderError, type LoaderResult } from './errors.ts';
 import { identifyElf } from './elf.ts';
@@ -197,18 +198,21 @@ export function loadMultiboot(image: Uint8Array, opts: MultibootOptions): Multib
       entry: kernel.value.entry,
     },
     end: layout.end,
-    warnings: [...headerWarnings(header.flags), ...kernel.value.warnings],
+    warnings: [...headerWarnings(header.flags), ...kernel.value.warnings, ...placed.value],
   };
 
+  // QEMU's order: the option ROM fills the memory map and the MBI first, then copies the
+  // kernel (mb_buf: kernel, module list, strings, modules) over RAM, so a kernel loaded
+  // across 0x9000 (kvm-unit-tests' realmode.flat, linked at 0x8000) overwrites them.
+  ram.write(MULTIBOOT_MMAP_ADDR, mmap);
+  ram.write(MULTIBOOT_INFO_ADDR, encodeMbi(info));
+  ram.write(BOOT_GDT_ADDR, BOOT_GDT);
   for (const piece of kernel.value.pieces) {
     ram.write(piece.gpa, piece.data);
     writeZeros(ram, piece.gpa + piece.data.length, piece.zeroBytes);
   }
   ram.write(layout.infoBlock.gpa, layout.infoBlock.bytes);
   opts.modules.forEach((m, i) => ram.write(layout.modules[i]!.start, m.data));
-  ram.write(MULTIBOOT_MMAP_ADDR, mmap);
-  ram.write(MULTIBOOT_INFO_ADDR, encodeMbi(info));
-  ram.write(BOOT_GDT_ADDR, BOOT_GDT);
 
   return {
     ok: true,
@@ -281,27 +285,34 @@ function layOut(kernel: KernelImage, opts: MultibootOptions, bootloaderName: str
   };
 }
 
-/** Refuses anything that would leave RAM, land in the PC hole, or cover the boot info area. */
-function checkPlacement(kernel: KernelImage, layout: Layout, ramSize: number): LoaderResult<void> {
-  const ranges: { what: string; range: GpaRange; mayCoverBootInfo: boolean }[] = [
-    { what: 'the boot information (memory map, MBI, GDT)', range: BOOT_INFO_AREA, mayCoverBootInfo: true },
+/**
+ * Refuses anything that would leave RAM or land in the PC hole. The kernel may cover the boot
+ * information area, as under QEMU, where it then overwrites the memory map, the MBI and (ours
+ * only) the GDT copy: the result is a warning. The module list, strings and modules may not,
+ * because the kernel would then read an MBI that points into garbage.
+ */
+function checkPlacement(kernel: KernelImage, layout: Layout, ramSize: number): LoaderResult<string[]> {
+  const ranges: { what: string; range: GpaRange; isKernel: boolean }[] = [
+    { what: 'the boot information (memory map, MBI, GDT)', range: BOOT_INFO_AREA, isKernel: true },
     ...kernel.pieces.map((p) => ({
       what: p.what,
       range: { start: p.gpa, end: p.gpa + p.data.length + p.zeroBytes },
-      mayCoverBootInfo: false,
+      isKernel: true,
     })),
     {
       what: 'the module list and command lines',
       range: { start: layout.infoBlock.gpa, end: layout.infoBlock.gpa + layout.infoBlock.bytes.length },
-      mayCoverBootInfo: false,
+      isKernel: false,
     },
     ...layout.modules.map((m, i) => ({
       what: `module ${i} (${m.string})`,
       range: { start: m.start, end: m.end },
-      mayCoverBootInfo: false,
+      isKernel: false,
     })),
   ];
-  for (const { what, range, mayCoverBootInfo } of ranges) {
+  const warnings: string[] = [];
+  const area = `${hex(BOOT_INFO_AREA.start)}-${hex(BOOT_INFO_AREA.end)}`;
+  for (const { what, range, isKernel } of ranges) {
     if (range.end === range.start) continue;
     const where = `${hex(range.start)}-${hex(range.end)}`;
     if (range.start < HIGH_MEMORY_START && range.end > PC_HOLE_START) {
@@ -312,13 +323,14 @@ function checkPlacement(kernel: KernelImage, layout: Layout, ramSize: number): L
       const message = `${what} at ${where} does not fit in ${ramSize / 1048576} MiB of guest RAM (ends at ${hex(ramSize)})`;
       return fail({ kind: 'does-not-fit', what, range, ramSize, message });
     }
-    if (!mayCoverBootInfo && range.start < BOOT_INFO_AREA.end && range.end > BOOT_INFO_AREA.start) {
-      const area = `${hex(BOOT_INFO_AREA.start)}-${hex(BOOT_INFO_AREA.end)}`;
+    if (range === BOOT_INFO_AREA || range.start >= BOOT_INFO_AREA.end || range.end <= BOOT_INFO_AREA.start) continue;
+    if (!isKernel) {
       const message = `${what} at ${where} overlaps the boot information at ${area} (QEMU's fixed MBI and memory map addresses)`;
       return fail({ kind: 'overlaps-boot-info', what, range, message });
     }
+    warnings.push(`${what} at ${where} overwrites the boot information at ${area} (memory map, MBI, boot GDT), as QEMU's loader does`);
   }
-  return ok(undefined);
+  return ok(warnings);
 }
 
 /** §3.3 "Boot information format": the fields QEMU fills; the rest stay 0. */

@@ -82,6 +82,10 @@ interface Slot {
   readonly irq: number | undefined;
 }
 
+/** ECAM: 4 KiB of configuration space per function, 1 MiB per bus (PCIe Base 4.0, 7.2.2). */
+export const PCIE_ECAM_FUNCTION_SIZE = 0x1000;
+export const PCIE_ECAM_BUS_SIZE = 0x100000;
+
 function allOnes(size: AccessSize): number {
   return size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
 }
@@ -189,6 +193,41 @@ export class PciHost {
       if (target !== undefined) target.func.writeConfig(target.register, size, value);
     },
   };
+
+  /**
+   * The Enhanced Configuration Access Mechanism as an MMIO device (PCI Express Base
+   * Specification 4.0, 7.2.2, Table 7-1): address bits 27:20 select the bus, 19:15 the
+   * device, 14:12 the function and 11:0 the register, so each function has a 4 KiB page.
+   * Only bus 0 exists. A function here is conventional PCI with 256 bytes of configuration
+   * space; its extended registers (256-4095) and absent functions read all ones and drop
+   * writes, as QEMU's pcie_mmcfg_data_read/write do for a conventional device. An access
+   * that is not naturally aligned, or wider than a dword, is unsupported (7.2.2.1) and is
+   * dropped the same way.
+   */
+  ecamWindow(): MmioDevice {
+    return {
+      read: (offset, size) => {
+        const target = this.ecamTarget(offset, size);
+        return target === undefined ? allOnes(size) : target.func.readConfig(target.register, size);
+      },
+      write: (offset, size, value) => {
+        const target = this.ecamTarget(offset, size);
+        if (target !== undefined) target.func.writeConfig(target.register, size, value);
+      },
+    };
+  }
+
+  private ecamTarget(offset: number, size: AccessSize): { func: PciFunction; register: number } | undefined {
+    const bus = Math.floor(offset / PCIE_ECAM_BUS_SIZE);
+    const key = Math.floor(offset / PCIE_ECAM_FUNCTION_SIZE) & 0xff; // device << 3 | function
+    const register = offset & (PCIE_ECAM_FUNCTION_SIZE - 1);
+    const slot = bus === 0 ? this.slots.get(key) : undefined;
+    if (slot === undefined || register % size !== 0 || register + size > PCI_CONFIG_SPACE_SIZE) {
+      this.metrics.configMasterAborts++;
+      return undefined;
+    }
+    return { func: slot.func, register };
+  }
 
   /** The PCI I/O window as a port-bus device registered at port `base`. */
   ioWindow(base: number): PioDevice {

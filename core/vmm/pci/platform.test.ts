@@ -2,7 +2,7 @@
 // (PCI Local Bus Specification 3.0, 3.2.2.3.2): identities, assigned BARs, Interrupt Line.
 import { describe, expect, it } from 'vitest';
 import { MmioBus, PortIoBus } from '../bus.ts';
-import { PcPciBus, PCI_MEM_WINDOW } from './platform.ts';
+import { PcPciBus, PCI_ECAM_WINDOW, PCI_MEM_WINDOW } from './platform.ts';
 
 function setup(withDisk: boolean) {
   const pio = new PortIoBus();
@@ -85,5 +85,33 @@ describe('BAR accesses wider than the device implements', () => {
     const bar0 = (cfg(3, 0x10) & ~0xf) >>> 0;
     mmio.write(bar0, 1, 0); // start test 0
     expect(mmio.read(bar0 + 4, 4)).toBe(2048);
+  });
+});
+
+describe('ECAM, PCI Express MMCONFIG (PCIe Base 4.0, 7.2.2)', () => {
+  // Bus in address bits 27:20, device 19:15, function 14:12, register 11:0 (Table 7-1).
+  const ecam = (dev: number, fn: number, reg: number) =>
+    PCI_ECAM_WINDOW.base + (dev << 15) + (fn << 12) + reg;
+
+  it('reaches the same registers as mechanism #1, reads and writes', () => {
+    const { mmio, cfg } = setup(true);
+    expect(mmio.read(ecam(0, 0, 0), 4) >>> 0).toBe(0x12378086);
+    expect(mmio.read(ecam(4, 0, 2), 2)).toBe(0x1042);
+    expect(mmio.read(ecam(1, 0, 0x3d), 1)).toBe(1); // Interrupt Pin: INTA#
+    mmio.write(ecam(1, 0, 0x3c), 1, 0x55); // Interrupt Line is read/write (6.2.4)
+    expect(cfg(1, 0x3c) & 0xff).toBe(0x55);
+  });
+
+  it("absent functions, other buses and a conventional function's registers 256-4095 read all ones", () => {
+    const { mmio } = setup(false);
+    expect(mmio.read(ecam(9, 0, 0), 4) >>> 0).toBe(0xffffffff);
+    expect(mmio.read(ecam(0, 1, 0), 2)).toBe(0xffff);
+    expect(mmio.read(PCI_ECAM_WINDOW.base + (1 << 20), 4) >>> 0).toBe(0xffffffff); // bus 1
+    expect(mmio.read(ecam(0, 0, 0x100), 4) >>> 0).toBe(0xffffffff);
+  });
+
+  it('covers 256 buses in 256 MiB, below the BAR window', () => {
+    expect(PCI_ECAM_WINDOW.limit - PCI_ECAM_WINDOW.base).toBe(256 << 20);
+    expect(PCI_ECAM_WINDOW.limit).toBeLessThanOrEqual(PCI_MEM_WINDOW.base);
   });
 });

@@ -3,13 +3,13 @@
 // register behind configuration mechanism #1 at 0xCF8-0xCFF, then
 //   00:01.0 virtio-console    00:02.0 virtio-rng    00:03.0 pci-testdev
 //   00:04.0 virtio-blk (when a disk is given)
-// BARs come from the windows below, assigned before the guest starts as firmware would.
+// BARs come from the windows in pc-layout.ts, assigned before the guest starts as firmware would.
 // INTx routing: slot s, pin p (1 = INTA#) goes to ISA IRQ PCI_INTX_IRQS[(s + p - 1) % 2],
 // the usual swizzle over the level-triggered IRQs the MADT declares; `routes` is the same
 // table for the DSDT's _PRT and PCI_INTERRUPT_LINE carries the IRQ for non-ACPI guests.
 
 import type { IrqLine, MmioBus, PortIoBus } from '../bus.ts';
-import type { PciRoute } from '../acpi/dsdt.ts';
+import type { DsdtPlatform, PciRoute } from '../acpi/dsdt.ts';
 import { PciTestdev } from '../devices/pci-testdev.ts';
 import { VirtioBlk, type BlockBackend } from '../virtio/blk.ts';
 import { VirtioConsole } from '../virtio/console.ts';
@@ -19,6 +19,7 @@ import { VirtioPciFunction } from '../virtio/pci-transport.ts';
 import { VirtioRng, type EntropySource } from '../virtio/rng.ts';
 import { I440fxHostBridge } from './host-bridge.ts';
 import { PciHost } from './host.ts';
+import { PCI_ECAM_BUSES, PCI_ECAM_WINDOW, PCI_IO_WINDOW, PCI_MEM_WINDOW } from './pc-layout.ts';
 import {
   PCI_CONFIG_ADDRESS_PORT,
   PCI_CONFIG_DATA_PORT,
@@ -27,10 +28,7 @@ import {
 } from './regs.ts';
 import { ResetControl, type ResetKind } from './reset-control.ts';
 
-/** I/O ports handed to BARs (QEMU's pc machine starts PCI I/O at 0xC000 as well). */
-export const PCI_IO_WINDOW = { base: 0xc000, limit: 0x10000 } as const;
-/** 32-bit MMIO for BARs: from 3.5 GiB up to the IOAPIC page (RAM must end below it). */
-export const PCI_MEM_WINDOW = { base: 0xe0000000, limit: 0xfec00000 } as const;
+export { PCI_ECAM_BUSES, PCI_ECAM_WINDOW, PCI_IO_WINDOW, PCI_MEM_WINDOW } from './pc-layout.ts';
 export const PCI_INTX_IRQS = [10, 11] as const;
 const CONFIG_PORT_LEN = 4;
 
@@ -87,7 +85,7 @@ export class PcPciBus {
     this.host.assignResources({ io: PCI_IO_WINDOW, mem: PCI_MEM_WINDOW });
   }
 
-  /** Maps configuration mechanism #1 and the two BAR windows on the machine's buses. */
+  /** Maps configuration mechanism #1, the ECAM and the two BAR windows on the machine's buses. */
   register(pio: PortIoBus, mmio: MmioBus): void {
     pio.register(PCI_CONFIG_ADDRESS_PORT, CONFIG_PORT_LEN, this.host.configAddressPort, 'pci-config-address');
     pio.register(PCI_CONFIG_DATA_PORT, CONFIG_PORT_LEN, this.host.configDataPort, 'pci-config-data');
@@ -98,11 +96,26 @@ export class PcPciBus {
       'pci-io',
     );
     mmio.register(
+      PCI_ECAM_WINDOW.base,
+      PCI_ECAM_WINDOW.limit - PCI_ECAM_WINDOW.base,
+      this.host.ecamWindow(),
+      'pci-ecam',
+    );
+    mmio.register(
       PCI_MEM_WINDOW.base,
       PCI_MEM_WINDOW.limit - PCI_MEM_WINDOW.base,
       this.host.mmioWindow(PCI_MEM_WINDOW.base),
       'pci-mem',
     );
+  }
+
+  /** What the DSDT and the MCFG table say of this bus: BAR window, _PRT rows, ECAM. */
+  acpiDescription(): DsdtPlatform['pci'] {
+    return {
+      memWindow: PCI_MEM_WINDOW,
+      routes: this.routes,
+      ecam: { ...PCI_ECAM_WINDOW, startBus: PCI_ECAM_BUSES.first, endBus: PCI_ECAM_BUSES.last },
+    };
   }
 
   /** Platform reset: RST# to every function, BARs assigned again, 0xCF9 back to 0. */

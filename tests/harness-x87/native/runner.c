@@ -5,7 +5,9 @@
  * Output on stdout per case: u8 image[108] (FNSAVE after the case), u8 mem[32], u32 eax,
  * u32 eflags, u32 trap (0xffffffff if none).
  * The case runs at CODE_BASE as: frstor [IMAGE_IN]; <code>; fnsave [IMAGE_OUT]; ret, with
- * EBX = MEM_BASE and EAX/EFLAGS from the record.
+ * EBX = MEM_BASE and EAX/EFLAGS from the record. A case that ends in #MF (an unmasked
+ * exception and then FWAIT) records the FPU state the kernel saved in the signal frame: for
+ * a 32-bit process its first 108 bytes are the FNSAVE image (struct _libc_fpstate).
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -30,15 +32,26 @@ struct __attribute__((packed)) out_rec {
   uint32_t eax, eflags, trap;
 };
 
+/* EFLAGS.RF, which the processor sets in the image it pushes for a fault (SDM Vol. 3A 18.3.1.1). */
+#define EFLAGS_RF 0x10000u
+
+static uint32_t r_eax, r_eflags;
 static sigjmp_buf jb;
 static volatile uint32_t trapno;
-static uint32_t r_eax, r_eflags;
+static uint8_t trap_image[108];
+static volatile int trap_image_valid;
 
 static void on_signal(int sig, siginfo_t *si, void *uc_) {
   ucontext_t *uc = uc_;
-  (void)sig;
   (void)si;
   trapno = uc->uc_mcontext.gregs[REG_TRAPNO];
+  /* The registers where the case stopped: the case may have changed them before the fault. */
+  r_eax = uc->uc_mcontext.gregs[REG_EAX];
+  r_eflags = uc->uc_mcontext.gregs[REG_EFL] & ~EFLAGS_RF;
+  if (sig == SIGFPE && uc->uc_mcontext.fpregs) {
+    memcpy(trap_image, uc->uc_mcontext.fpregs, sizeof trap_image);
+    trap_image_valid = 1;
+  }
   siglongjmp(jb, 1);
 }
 
@@ -90,11 +103,12 @@ int main(void) {
     memcpy(data + 0x100, in.image, 108);
     memset(data + 0x200, 0xcc, 108);
     trapno = 0xffffffffu;
+    trap_image_valid = 0;
     r_eax = in.eax;
     r_eflags = in.eflags;
     if (sigsetjmp(jb, 1) == 0) run(in.eax, in.eflags);
     else __asm__ volatile("fninit");
-    memcpy(out.image, data + 0x200, 108);
+    memcpy(out.image, trap_image_valid ? trap_image : data + 0x200, 108);
     memcpy(out.mem, data, 32);
     out.eax = r_eax;
     out.eflags = r_eflags;

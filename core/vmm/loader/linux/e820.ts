@@ -5,10 +5,13 @@
 //   0x9fc00  - 0xa0000    reserved   EBDA (1 KiB)
 //   0xe0000  - 0x100000   reserved   BIOS area: the ACPI tables, where OSPM scans for the RSDP
 //   0x100000 - top of RAM RAM
+//   the PCI ECAM (MMCONFIG), reserved, as SeaBIOS reserves q35's; Linux uses the MCFG
+//   range only if this map reserves it (pci/pc-layout.ts)
 //   IOAPIC and LAPIC register pages, reserved (QEMU marks them the same way)
 // Linux must not allocate the MMIO pages, and it reserves the ACPI tables through this map.
 
 import { EBDA_START, HIGH_MEMORY_START, PC_HOLE_START } from '../memory-map.ts';
+import { PCI_ECAM_WINDOW } from '../../pci/pc-layout.ts';
 
 export const E820_RAM = 1;
 export const E820_RESERVED = 2;
@@ -39,6 +42,11 @@ export function linuxE820(ramSize: number): E820Entry[] {
   ];
   if (ramSize > HIGH_MEMORY_START)
     map.push({ addr: HIGH_MEMORY_START, size: ramSize - HIGH_MEMORY_START, type: E820_RAM });
+  map.push({
+    addr: PCI_ECAM_WINDOW.base,
+    size: PCI_ECAM_WINDOW.limit - PCI_ECAM_WINDOW.base,
+    type: E820_RESERVED,
+  });
   map.push({ addr: IOAPIC_PAGE, size: PAGE, type: E820_RESERVED });
   map.push({ addr: LAPIC_PAGE, size: PAGE, type: E820_RESERVED });
   return map;

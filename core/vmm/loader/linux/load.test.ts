@@ -124,7 +124,7 @@ describe('the zero page (zero-page.rst offsets)', () => {
     expect(bytes[bp(0x268)]).toBe(0); // nothing copied past the header's end
   });
 
-  it('has an e820 table with RAM, the BIOS areas and the APIC pages', () => {
+  it('has an e820 table with RAM, the BIOS areas, the PCI ECAM and the APIC pages', () => {
     const { dv } = load(bzImage(), 64 * MiB);
     const n = dv.getUint8(0x7000 + 0x1e8); // e820_entries
     const entries = Array.from({ length: n }, (_, i) => {
@@ -136,6 +136,7 @@ describe('the zero page (zero-page.rst offsets)', () => {
       [0x9fc00, 0x400, 2],
       [0xe0000, 0x20000, 2],
       [0x100000, 63 * MiB, 1],
+      [0xe0000000, 0x10000000, 2],
       [0xfec00000, 0x1000, 2],
       [0xfee00000, 0x1000, 2],
     ]);
