@@ -584,6 +584,21 @@ export class BlockContext {
     this.fb.op(Op.return_);
   }
 
+  /**
+   * Ends the block with RIP at the current instruction, which has had no effect and runs again
+   * from the run loop (a string instruction's next iteration, a locked RMW that lost a race).
+   */
+  leaveAtThisInstruction(): void {
+    const fb = this.fb;
+    this.flags.materializeKeeping();
+    const rip = this.i64();
+    fb.get(this.rip0).i64Const(this.delta).op(Op.i64_add);
+    this.wrapIp();
+    fb.set(rip);
+    this.storeField('rip', rip);
+    this.leave();
+  }
+
   /** A scratch i64 local that emitters may reuse within one instruction. */
   tmp(): number {
     const l = this.scratch.pop() ?? this.i64();

@@ -130,16 +130,9 @@ export class LockedRmw {
   /** Leaves the block with RIP at this instruction, which has had no effect, and the bus lock free. */
   private restart(): void {
     const ctx = this.ctx;
-    const fb = ctx.fb;
     ctx.resolveLazyFlags();
-    ctx.flags.materializeKeeping();
-    const rip = ctx.i64();
-    fb.get(ctx.rip0).i64Const(ctx.delta).op(Op.i64_add);
-    ctx.wrapIp();
-    fb.set(rip);
-    ctx.storeField('rip', rip);
-    releaseBusLock(fb);
-    ctx.leave();
+    releaseBusLock(ctx.fb);
+    ctx.leaveAtThisInstruction();
   }
 }
 

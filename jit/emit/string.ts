@@ -197,22 +197,11 @@ function repeated(ctx: BlockContext, sh: StringShape): void {
     fb.op(Op.i32_and);
   }
   fb.if_();
-  leaveAtThisInstruction(ctx);
+  ctx.leaveAtThisInstruction();
   fb.end();
   fb.end();
 }
 
-/** Ends the block with RIP at the current instruction (it runs again from the run loop). */
-function leaveAtThisInstruction(ctx: BlockContext): void {
-  const fb = ctx.fb;
-  ctx.flags.materializeKeeping();
-  const rip = ctx.i64();
-  fb.get(ctx.rip0).i64Const(ctx.delta).op(Op.i64_add);
-  ctx.wrapIp();
-  fb.set(rip);
-  ctx.storeField('rip', rip);
-  ctx.leave();
-}
 
 function stringOp(kind: Kind): Emit {
   return (ctx) => {

@@ -740,7 +740,8 @@ export class Pit8254 implements PioDevice {
   }
 }
 
-const BOOLEAN_FIELDS = [
+/** The boolean fields of a counter's saved state (validated on restore, mirrored for the vCPU by local-timers.ts). */
+export const BOOLEAN_FIELDS = [
   'writeMsbNext',
   'readMsbNext',
   'out',

@@ -39,7 +39,7 @@
 import { vmField } from '../../cpu/layout.ts';
 import type { LocalPio } from '../../cpu/cpu.ts';
 import type { Clock } from '../clock.ts';
-import { counterOutAt, pitTicksAt, type Pit8254CounterState } from './i8254.ts';
+import { BOOLEAN_FIELDS, counterOutAt, pitTicksAt, type Pit8254CounterState } from './i8254.ts';
 import { port61Value, PORT61_IOBASE } from './port61.ts';
 import { PM_TIMER_BLOCK_LENGTH, pmTimerRead } from './pm-timer.ts';
 
@@ -65,21 +65,9 @@ const COUNTER2_WRITE_PORTS = [0x42, 0x43, PORT61_IOBASE];
 
 /** FLAGS bit 0: counter 2 is published; the counter's booleans follow from bit 1. */
 const COUNTER2_PUBLISHED = 1;
-const BOOLEANS = [
-  'writeMsbNext',
-  'readMsbNext',
-  'out',
-  'gate',
-  'nullCount',
-  'countWritten',
-  'loadPending',
-  'triggerPending',
-  'armed',
-  'odd',
-] as const;
 
 /** FLAGS bits of loadPending and triggerPending: a count the counting element has not taken yet. */
-const UNLOADED = (2 << BOOLEANS.indexOf('loadPending')) | (2 << BOOLEANS.indexOf('triggerPending'));
+const UNLOADED = (2 << BOOLEAN_FIELDS.indexOf('loadPending')) | (2 << BOOLEAN_FIELDS.indexOf('triggerPending'));
 
 /** Reads that lose this many races with the writer exit instead. */
 const MAX_READ_ATTEMPTS = 64;
@@ -98,7 +86,7 @@ export class TimerMirror {
   /** Counter 2's state (at its tick) and port 0x61 bits 3:0. */
   publishCounter2(c: Pit8254CounterState, port61Control: number): void {
     let flags = COUNTER2_PUBLISHED;
-    BOOLEANS.forEach((name, i) => {
+    BOOLEAN_FIELDS.forEach((name, i) => {
       if (c[name]) flags |= 2 << i;
     });
     this.write([
@@ -204,7 +192,7 @@ export class LocalTimerPorts implements LocalPio {
     state.crLsb = w[CR_LSB]!;
     state.ce = w[CE]!;
     state.tick = w[TICK_LO]! + w[TICK_HI]! * TWO_32;
-    for (let i = 0; i < BOOLEANS.length; i++) state[BOOLEANS[i]!] = (w[FLAGS]! & (2 << i)) !== 0;
+    for (let i = 0; i < BOOLEAN_FIELDS.length; i++) state[BOOLEAN_FIELDS[i]!] = (w[FLAGS]! & (2 << i)) !== 0;
     const now = this.clock.nowNs();
     return port61Value(counterOutAt(state, pitTicksAt(now)), now, w[PORT61_CONTROL]!);
   }
