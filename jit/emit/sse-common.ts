@@ -8,6 +8,8 @@
 import { Cr0, Cr4, Seg, Vector } from '../../core/cpu/registers.ts';
 import { ValType, Op } from '../wasm/encoder.ts';
 import type { BlockContext, Location } from '../context.ts';
+import type { Cpu } from '../../core/cpu/cpu.ts';
+import { execFp, type FpInstr } from '../../core/simd/fp-exec.ts';
 import { Simd, simd, simdLane, simdMem, v128Const } from './sse-wasm.ts';
 
 export type Emit = (ctx: BlockContext) => void;
@@ -336,4 +338,47 @@ export function floatOperands(
     fb.set(to);
   }
   return { src, d, dst, a, b };
+}
+
+/** Materializes flags (the slow path's helper needs them) and opens `if (cond)` on the i32 on the stack. */
+export function beginFast(ctx: BlockContext): void {
+  const fb = ctx.fb;
+  const c = ctx.i32();
+  fb.set(c);
+  ctx.resolveLazyFlags();
+  ctx.flags.materialize();
+  fb.get(c).if_();
+}
+
+/**
+ * The slow path (else branch): stage the source already read and run the exact helper (`exec`,
+ * execFp unless given); then
+ * close the if. With `result`, the v128 local the fast path computed for XMM `dst`, the slow
+ * path reads the helper's result into it and the register is written after the if, at the
+ * instruction's top level (jit/xmm-cache.ts).
+ */
+export function slowPath(
+  ctx: BlockContext,
+  src: number,
+  dst: number,
+  result: number | null,
+  exec: (cpu: Cpu, delta: number, ins: FpInstr) => void = execFp,
+): void {
+  const fb = ctx.fb;
+  const i = ctx.instr;
+  fb.else_();
+  if (i.form.operands[1][0] === 'E') {
+    fb.i32Const(0).get(src).mem(Op.i64_store, ctx.addr('simdTmp'));
+  } else {
+    fb.i32Const(0).get(src);
+    simdMem(fb, Simd.v128_store, ctx.addr('simdTmp'));
+  }
+  const ins: FpInstr = { mnemonic: i.form.mnemonic, dst, imm: i.imm & 0xff, intSize: i.opSize === 8 ? 8 : 4 };
+  ctx.helper((cpu, site) => exec(cpu, site.delta, ins), false, result === null ? [] : [dst]);
+  if (result !== null) {
+    loadXmm(ctx, dst);
+    fb.set(result);
+  }
+  fb.end();
+  if (result !== null) storeXmm(ctx, dst, result);
 }

@@ -6,7 +6,7 @@
 import { execAddSub, execDot, execFp, type FpInstr } from '../../core/simd/fp-exec.ts';
 import type { BlockContext } from '../context.ts';
 import { Op } from '../wasm/encoder.ts';
-import { checkMmx, checkSse, floatOperands, isMmxOperand, loadXmm, readVecTo, storeXmm, v128Local, vecReg, type Emit } from './sse-common.ts';
+import { beginFast, checkMmx, checkSse, floatOperands, isMmxOperand, readVecTo, slowPath, v128Local, vecReg, type Emit } from './sse-common.ts';
 import { Simd, laneBytes, shuffle, simd, simdLane, simdMem, v128Const, v128Splat } from './sse-wasm.ts';
 import { Mxcsr, Rounding } from '../../core/simd/mxcsr.ts';
 import { sseScalarEmitters } from './sse-scalar.ts';
@@ -311,7 +311,6 @@ function negateEvenLanes(ctx: BlockContext, l: Lanes, b: number): void {
 function fastArith(op: FastOp, l: Lanes, shape: Shape, exec: Exec = execFp): Emit {
   return (ctx) => {
     const fb = ctx.fb;
-    const i = ctx.instr;
     const scalar = shape === 'scalar';
     const { src, d, dst, a, b } = floatOperands(ctx, l, scalar);
     if (shape === 'horizontal') pairLanes(ctx, l, dst, src, a, b);
@@ -325,12 +324,7 @@ function fastArith(op: FastOp, l: Lanes, shape: Shape, exec: Exec = execFp): Emi
     simd(fb, Simd.i32x4_all_true);
     fb.i32Const(0).mem(Op.i32_load, ctx.addr('mxcsr')).i32Const(FAST_MXCSR_MASK).op(Op.i32_and).i32Const(FAST_MXCSR).op(Op.i32_eq);
     fb.op(Op.i32_and);
-    const fast = ctx.i32();
-    fb.set(fast);
-    // The helper on the other path materializes flags: do it on both paths.
-    ctx.resolveLazyFlags();
-    ctx.flags.materialize();
-    fb.get(fast).if_();
+    beginFast(ctx);
     // MXCSR.PE |= inexact; PE is sticky, so once set (as it is in most running programs) the
     // exactness test is skipped.
     fb.i32Const(0).mem(Op.i32_load, ctx.addr('mxcsr')).i32Const(Mxcsr.PE).op(Op.i32_and).op(Op.i32_eqz).if_();
@@ -343,16 +337,7 @@ function fastArith(op: FastOp, l: Lanes, shape: Shape, exec: Exec = execFp): Emi
       simdLane(fb, l.replace, 0);
       fb.set(r);
     }
-    fb.else_();
-    // The source was read already: the slow path stages it without reading memory again.
-    fb.i32Const(0).get(src);
-    simdMem(fb, Simd.v128_store, ctx.addr('simdTmp'));
-    const ins: FpInstr = { mnemonic: i.form.mnemonic, dst: d, imm: 0, intSize: 4 };
-    ctx.helper((cpu, site) => exec(cpu, site.delta, ins), false, [d]);
-    loadXmm(ctx, d);
-    fb.set(r);
-    fb.end();
-    storeXmm(ctx, d, r);
+    slowPath(ctx, src, d, r, exec);
   };
 }
 
@@ -396,11 +381,7 @@ function fastRound(l: Lanes, scalar: boolean): Emit {
     const mask = Mxcsr.DAZ | (suppress ? 0 : Mxcsr.PM) | (fromMxcsr ? Mxcsr.RC_MASK : 0);
     fb.i32Const(0).mem(Op.i32_load, ctx.addr('mxcsr')).i32Const(mask).op(Op.i32_and).i32Const(suppress ? 0 : Mxcsr.PM).op(Op.i32_eq);
     fb.op(Op.i32_and);
-    const fast = ctx.i32();
-    fb.set(fast);
-    ctx.resolveLazyFlags();
-    ctx.flags.materialize();
-    fb.get(fast).if_();
+    beginFast(ctx);
     if (!suppress) {
       fb.get(r).get(b);
       simd(fb, l.ne);
@@ -412,15 +393,7 @@ function fastRound(l: Lanes, scalar: boolean): Emit {
       simdLane(fb, l.replace, 0);
       fb.set(r);
     }
-    fb.else_();
-    fb.i32Const(0).get(src);
-    simdMem(fb, Simd.v128_store, ctx.addr('simdTmp'));
-    const ins: FpInstr = { mnemonic: i.form.mnemonic, dst: d, imm, intSize: 4 };
-    ctx.helper((cpu, site) => execFp(cpu, site.delta, ins), false, [d]);
-    loadXmm(ctx, d);
-    fb.set(r);
-    fb.end();
-    storeXmm(ctx, d, r);
+    slowPath(ctx, src, d, r);
   };
 }
 
@@ -480,12 +453,8 @@ function fastDot(l: Lanes): Emit {
     simd(fb, Simd.i32x4_all_true);
     fb.i32Const(0).mem(Op.i32_load, ctx.addr('mxcsr')).i32Const(FAST_MXCSR_MASK).op(Op.i32_and).i32Const(FAST_MXCSR).op(Op.i32_eq);
     fb.op(Op.i32_and);
-    const fast = ctx.i32();
-    fb.set(fast);
-    ctx.resolveLazyFlags();
-    ctx.flags.materialize();
     const r = v128Local(ctx);
-    fb.get(fast).if_();
+    beginFast(ctx);
     // PE |= any step inexact, unless PE is set already.
     fb.i32Const(0).mem(Op.i32_load, ctx.addr('mxcsr')).i32Const(Mxcsr.PE).op(Op.i32_and).op(Op.i32_eqz).if_();
     steps.forEach((st, k) => {
@@ -498,15 +467,7 @@ function fastDot(l: Lanes): Emit {
     v128Const(fb, laneSelect(l, imm & 0xf));
     simd(fb, Simd.v128_and);
     fb.set(r);
-    fb.else_();
-    fb.i32Const(0).get(src);
-    simdMem(fb, Simd.v128_store, ctx.addr('simdTmp'));
-    const ins: FpInstr = { mnemonic: i.form.mnemonic, dst: d, imm, intSize: 4 };
-    ctx.helper((cpu, site) => execDot(cpu, site.delta, ins), false, [d]);
-    loadXmm(ctx, d);
-    fb.set(r);
-    fb.end();
-    storeXmm(ctx, d, r);
+    slowPath(ctx, src, d, r, execDot);
   };
 }
 

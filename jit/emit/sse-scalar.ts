@@ -4,13 +4,12 @@
 // denormal, so neither IE nor DE and DAZ does not matter) and, for conversions that round, an
 // exact result or PE already set with round-to-nearest. Otherwise the exact helper of
 // core/simd/fp-exec.ts runs (SDM Vol. 2A COMISD, UCOMISD, CVTSI2SD, CVTTSD2SI, MINPS, CMPPS).
-import { execFp, type FpInstr } from '../../core/simd/fp-exec.ts';
 import { Mxcsr } from '../../core/simd/mxcsr.ts';
 import { Flag, STATUS_FLAGS } from '../../core/cpu/registers.ts';
 import type { BlockContext } from '../context.ts';
 import { Op, ValType } from '../wasm/encoder.ts';
-import { checkSse, floatOperands, loadXmm, readVecTo, storeXmm, v128Local, vecReg, type Emit } from './sse-common.ts';
-import { Num, Simd, f64Const, shuffle, simd, simdLane, simdMem, v128Const, v128Splat } from './sse-wasm.ts';
+import { beginFast, checkSse, floatOperands, loadXmm, readVecTo, slowPath, v128Local, vecReg, type Emit } from './sse-common.ts';
+import { Num, Simd, f64Const, shuffle, simd, simdLane, v128Const, v128Splat } from './sse-wasm.ts';
 
 const F32_MIN_NORMAL = 2 ** -126;
 const F32_MAX = (2 - 2 ** -23) * 2 ** 127;
@@ -18,42 +17,6 @@ const F64_MIN_NORMAL = 2 ** -1022;
 const F64_MAX = Number.MAX_VALUE;
 /** PE set and masked: an inexact result changes nothing in MXCSR. */
 const PE_STICKY = Mxcsr.PE | Mxcsr.PM;
-
-/** Materializes flags (the slow path's helper needs them) and opens `if (cond)` on the i32 on the stack. */
-function beginFast(ctx: BlockContext): void {
-  const fb = ctx.fb;
-  const c = ctx.i32();
-  fb.set(c);
-  ctx.resolveLazyFlags();
-  ctx.flags.materialize();
-  fb.get(c).if_();
-}
-
-/**
- * The slow path (else branch): stage the source already read and run the exact helper; then
- * close the if. With `result`, the v128 local the fast path computed for XMM `dst`, the slow
- * path reads the helper's result into it and the register is written after the if, at the
- * instruction's top level (jit/xmm-cache.ts).
- */
-function slowPath(ctx: BlockContext, src: number, dst: number, result: number | null): void {
-  const fb = ctx.fb;
-  const i = ctx.instr;
-  fb.else_();
-  if (i.form.operands[1][0] === 'E') {
-    fb.i32Const(0).get(src).mem(Op.i64_store, ctx.addr('simdTmp'));
-  } else {
-    fb.i32Const(0).get(src);
-    simdMem(fb, Simd.v128_store, ctx.addr('simdTmp'));
-  }
-  const ins: FpInstr = { mnemonic: i.form.mnemonic, dst, imm: i.imm & 0xff, intSize: i.opSize === 8 ? 8 : 4 };
-  ctx.helper((cpu, site) => execFp(cpu, site.delta, ins), false, result === null ? [] : [dst]);
-  if (result !== null) {
-    loadXmm(ctx, dst);
-    fb.set(result);
-  }
-  fb.end();
-  if (result !== null) storeXmm(ctx, dst, result);
-}
 
 /** Pushes lane 0 of v128 `v` as an f64 (a single is widened exactly). */
 function lane0(ctx: BlockContext, v: number, single: boolean): void {
