@@ -67,6 +67,7 @@ async function run(o: RunOptions): Promise<number> {
     append: o.append,
     memBytes: o.memBytes,
     smp: o.smp,
+    cpu: o.cpu,
     platform: nodePlatform,
     onSerialOutput: (bytes) => process.stdout.write(bytes),
     disk,

@@ -140,6 +140,7 @@ export class CodeCache {
         write: this.runtime.write,
         raise: this.runtime.raise,
         resolveFlags: this.runtime.resolveFlags,
+        ...this.runtime.x87,
         helper: (id: number): number => (helpers[id]() ? 1 : 0),
       },
     });

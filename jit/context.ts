@@ -46,6 +46,11 @@ const NON_LINEAR_BITS_LA57 = 7;
 export const STACK_ACCESS = 0x100;
 /** The access size in that argument. */
 export const ACCESS_SIZE_MASK = 0xff;
+/**
+ * Flag in the size argument of WriteSlow: check that the bytes may be written (canonical,
+ * mapped, writable: the faults a store would raise) and write nothing (probeWrite).
+ */
+export const PROBE_ACCESS = 0x200;
 
 /** A cold-path operation bound at compile time: returns true when the block must end. */
 export type HelperFn = () => boolean | void;
@@ -320,6 +325,22 @@ export class BlockContext {
     fb.i32Const(this.delta).call(Import.WriteSlow);
     this.noteCodeModified();
     fb.end();
+  }
+
+  /**
+   * Raises the fault a `size`-byte store at `lin` (i64 local) would raise, writing nothing.
+   * An access wider than the cold path's 8 bytes (a 16-byte vector store) probes both
+   * halves before storing either, so a fault on the second page leaves memory unchanged
+   * (SDM Vol. 3A 6.5: a fault is reported before the instruction's effects).
+   */
+  probeWrite(lin: number, size: Size, stack = false): void {
+    const fb = this.fb;
+    this.resolveLazyFlags();
+    this.flags.materializeKeeping();
+    this.xmm.spillForFault();
+    this.pushLinearHalves(lin);
+    fb.i32Const(size | PROBE_ACCESS | (stack ? STACK_ACCESS : 0)).i32Const(0).i32Const(0);
+    fb.i32Const(this.delta).call(Import.WriteSlow);
   }
 
   /**

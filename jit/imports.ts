@@ -1,6 +1,7 @@
 // The functions every block module imports, in the order of context.ts `Import`, and their
 // Wasm signatures. 64-bit values cross as (lo, hi) i32 pairs so the cold path stays BigInt-free.
 import { ValType, type ImportedFunc } from './wasm/encoder.ts';
+import { X87_IMPORTS } from './emit/x87-imports.ts';
 
 const i32 = ValType.i32;
 
@@ -15,6 +16,8 @@ export const BLOCK_IMPORTS: ImportedFunc[] = [
   { module: 'rt', name: 'raise', type: { params: [i32, i32, i32], results: [] } },
   // resolveFlags(): computes lazily stored status flags into RFLAGS (jit/lazy-flags.ts; a Wasm function)
   { module: 'rt', name: 'resolveFlags', type: { params: [], results: [] } },
+  // the x87 runtime's entry points (jit/emit/x87-runtime.ts, a Wasm module: i64 parameters cross no JS)
+  ...X87_IMPORTS,
 ];
 
 export interface RuntimeImports {
@@ -22,4 +25,6 @@ export interface RuntimeImports {
   write(linLo: number, linHi: number, size: number, valueLo: number, valueHi: number, delta: number): void;
   raise(vector: number, errorCode: number, delta: number): void;
   resolveFlags: () => void;
+  /** The exports of jit/emit/x87-runtime.ts buildX87Runtime, named as in X87_IMPORTS. */
+  x87: Record<string, WebAssembly.ImportValue>;
 }

@@ -9,14 +9,22 @@ export class WorkerDiedError extends Error {}
 
 export function remoteBackend(api: Remote<VcpuApi>, died: Promise<string>, terminate: () => void): VcpuBackend {
   let deathReason: string | undefined;
-  const death = died.then((why) => {
+  // The calls in flight, to reject when the worker dies. Not Promise.race against one
+  // long-lived death promise: each race would leave a reaction on it until the worker dies,
+  // a leak of one closure per KVM_RUN (out of memory after a few million exits).
+  const inFlight = new Set<(e: Error) => void>();
+  void died.then((why) => {
     deathReason = why;
-    throw new WorkerDiedError(`vCPU worker died: ${why}`);
+    const e = new WorkerDiedError(`vCPU worker died: ${why}`);
+    for (const reject of inFlight) reject(e);
+    inFlight.clear();
   });
-  death.catch(() => {});
   const call = <T>(p: () => Promise<T>): Promise<T> => {
     if (deathReason !== undefined) return Promise.reject(new WorkerDiedError(`vCPU worker died: ${deathReason}`));
-    return Promise.race([p(), death]);
+    return new Promise<T>((resolve, reject) => {
+      inFlight.add(reject);
+      p().then(resolve, reject).finally(() => inFlight.delete(reject));
+    });
   };
   return {
     run: () => call(() => api.run()),

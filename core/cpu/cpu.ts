@@ -4,9 +4,9 @@
 import { CodeCache, MAX_MODULE_BLOCKS, blockKey, type Block, type BlockSource } from '../../jit/cache.ts';
 import { successorIps, translateBlock, type Translation } from '../../jit/translate.ts';
 import type { HelperFn } from '../../jit/context.ts';
-import { buildDispatcher, jitHashIndex, type DispatchResult } from '../../jit/dispatcher.ts';
-import { JIT_HASH_ENTRIES } from './layout.ts';
+import { JitHash, buildDispatcher, type DispatchResult } from '../../jit/dispatcher.ts';
 import { buildFlagResolver } from '../../jit/lazy-flags.ts';
+import { buildX87Runtime } from '../../jit/emit/x87-runtime.ts';
 import { ExitReason } from '../kvm/exit-reason.ts';
 import { ExitSignal, GuestFault, InternalError } from './faults.ts';
 import { Access, Mmu } from './mmu.ts';
@@ -14,7 +14,7 @@ import { decodeMode, refreshMode, type CpuMode } from './mode.ts';
 import { PhysicalMemory } from './physmem.ts';
 import { Cr0, Cr4, Seg, SegAttr, Vector } from './registers.ts';
 import { isCanonical, linearFromHalves } from './paging/canonical.ts';
-import { ACCESS_SIZE_MASK, STACK_ACCESS } from '../../jit/context.ts';
+import { ACCESS_SIZE_MASK, PROBE_ACCESS, STACK_ACCESS } from '../../jit/context.ts';
 import { VcpuState } from './state.ts';
 
 const MAX_BLOCK_INSTRUCTIONS = 64;
@@ -55,22 +55,22 @@ export class Cpu {
     this.phys = new PhysicalMemory(memory);
     this.mmu = new Mmu(this.state, this.phys);
     this.resolveFlags = buildFlagResolver(memory, id);
-    this.cache = new CodeCache(memory, { read: this.readSlow, write: this.writeSlow, raise: this.raise, resolveFlags: this.resolveFlags });
+    this.cache = new CodeCache(memory, { read: this.readSlow, write: this.writeSlow, raise: this.raise, resolveFlags: this.resolveFlags, x87: buildX87Runtime(memory, id) });
     this.dispatch = buildDispatcher(memory, this.cache.table, id);
+    this.jitHash = new JitHash(this.state.u32, id);
     this.mmu.onFlush = () => {
       this.fetchTag.fill(NaN);
       this.clearJitHash();
     };
     this.mmu.onInvalidatePage = (lin) => {
-      this.fetchTag.fill(NaN);
-      this.dropJitHashPage(lin);
+      this.dropFetchPage(lin);
+      this.jitHash.dropPage(lin);
     };
     this.mmu.onFlushNonGlobal = () => {
       for (let i = 0; i < FETCH_ENTRIES; i++) if (!this.fetchGlobal[i]) this.fetchTag[i] = NaN;
-      this.dropJitHashNonGlobal();
+      this.jitHash.dropNonGlobal();
     };
-    this.cache.onInvalidate = (slots) => (slots === undefined ? this.clearJitHash() : this.dropJitHashSlots(slots));
-    this.clearJitHash();
+    this.cache.onInvalidate = (slots) => (slots === undefined ? this.clearJitHash() : this.jitHash.dropSlots(slots));
   }
 
   /**
@@ -82,64 +82,16 @@ export class Cpu {
   /** Runs cached blocks in Wasm until a miss or an event (jit/dispatcher.ts). */
   readonly dispatch: () => DispatchResult;
 
-  /** Forgets every (linear RIP, mode) -> block entry; an invalid mode never matches. */
-  clearJitHash(): void {
-    const a = this.state.addr('jitKeyMode') >>> 2;
-    this.state.u32.fill(NO_MODE, a, a + JIT_HASH_ENTRIES);
-  }
+  /** The dispatcher's (linear RIP, mode) -> block hash, kept by lookup() and the flush callbacks. */
+  private readonly jitHash: JitHash;
 
-  /**
-   * Per dispatcher-hash entry: the size of the page its block was fetched from, which an
-   * INVLPG anywhere in it must drop (SDM Vol. 2A INVLPG: the whole large page); LARGEST_PAGE
-   * when the block spans two pages.
-   */
-  private readonly jitPageSize = new Float64Array(JIT_HASH_ENTRIES);
-  /** Per dispatcher-hash entry: its block was fetched from one global page, so MOV to CR3 keeps it (SDM Vol. 3A 4.10.4.1). */
-  private readonly jitGlobal = new Uint8Array(JIT_HASH_ENTRIES);
+  /** Forgets every (linear RIP, mode) -> block entry. */
+  clearJitHash(): void {
+    this.jitHash.clear();
+  }
 
   private insertJitHash(lin: number, mode: number, block: Block, fetched: { pageSize: number; global: boolean }): void {
-    const s = this.state;
-    const h = jitHashIndex(lin >>> 0, mode);
-    s.setNum('jitKeyLin', lin, h);
-    s.setU32('jitKeyMode', mode, h);
-    s.setU32('jitIndex', block.tableIndex, h);
-    const onePage = block.pages.length === 1;
-    this.jitPageSize[h] = onePage ? fetched.pageSize : LARGEST_PAGE;
-    this.jitGlobal[h] = onePage && fetched.global ? 1 : 0;
-  }
-
-  /** MOV to CR3: forgets the entries of blocks not fetched from a global page. */
-  private dropJitHashNonGlobal(): void {
-    const u32 = this.state.u32;
-    const keyMode = this.state.addr('jitKeyMode') >>> 2;
-    for (let h = 0; h < JIT_HASH_ENTRIES; h++) if (!this.jitGlobal[h]) u32[keyMode + h] = NO_MODE;
-  }
-
-  /**
-   * INVLPG of the page holding `lin` (signed form): forgets the entries whose block was
-   * fetched from that page (of its size), and those of the 4 KiB page before it, whose last
-   * instruction may extend onto it.
-   */
-  private dropJitHashPage(lin: number): void {
-    const u32 = this.state.u32;
-    const keyLin = this.state.addr('jitKeyLin') >>> 2;
-    const keyMode = this.state.addr('jitKeyMode') >>> 2;
-    for (let h = 0; h < JIT_HASH_ENTRIES; h++) {
-      if (u32[keyMode + h] === NO_MODE) continue;
-      const entry = u32[keyLin + 2 * h] + (u32[keyLin + 2 * h + 1] | 0) * 0x1_0000_0000;
-      const size = this.jitPageSize[h];
-      const region = Math.floor(lin / size);
-      if (Math.floor(entry / size) === region || Math.floor((entry + PAGE_SIZE) / size) === region) u32[keyMode + h] = NO_MODE;
-    }
-  }
-
-  /** Forgets the entries that call the function-table slots of dropped blocks. */
-  private dropJitHashSlots(slots: readonly number[]): void {
-    const u32 = this.state.u32;
-    const index = this.state.addr('jitIndex') >>> 2;
-    const keyMode = this.state.addr('jitKeyMode') >>> 2;
-    const dropped = new Set(slots);
-    for (let h = 0; h < JIT_HASH_ENTRIES; h++) if (dropped.has(u32[index + h])) u32[keyMode + h] = NO_MODE;
+    this.jitHash.insert(lin, mode, block.tableIndex, fetched.pageSize, fetched.global, block.pages.length === 1);
   }
 
   get user(): boolean {
@@ -171,11 +123,19 @@ export class Cpu {
       const lin = linearFromHalves(lo, hi);
       const size = sizeAndKind & ACCESS_SIZE_MASK;
       this.checkCanonical(lin, size, sizeAndKind);
-      this.writeLinear(lin, size, vlo >>> 0, vhi >>> 0);
+      if (sizeAndKind & PROBE_ACCESS) this.probeWrite(lin, size);
+      else this.writeLinear(lin, size, vlo >>> 0, vhi >>> 0);
     } catch (e) {
       throw withDelta(e, delta);
     }
   };
+
+  /** Translates every page of a `size`-byte store at `lin` for writing (faults as the store would), writing nothing. */
+  private probeWrite(lin: number, size: number): void {
+    const user = this.user;
+    this.mmu.translate(lin, Access.Write, user);
+    if (pageOffset(lin) + size > PAGE_SIZE) this.mmu.translate(lin + size - 1, Access.Write, user);
+  }
 
   /**
    * A data access from generated code whose first or last byte is not canonical: #SS(0) when
@@ -190,10 +150,18 @@ export class Cpu {
 
   // ---- memory for the cold path --------------------------------------------------------------
 
-  /** Reads `size` (1-8) bytes at a linear address; returns [lo, hi] 32-bit halves. */
+  /**
+   * Reads `size` (1-8) bytes at a linear address; returns [lo, hi] 32-bit halves. A TLB hit
+   * within one page reads through the entry as generated code does (mmu.ts says why that is
+   * safe for implicit accesses too); a miss walks the page tables and fills the TLB.
+   */
   readLinear(lin: number, size: number, user = this.user, implicit = false): [number, number] {
-    this.state.set64('statTlbMisses', this.state.get64('statTlbMisses') + 1n);
     this.mmu.noteAccess(lin, size, false);
+    if (pageOffset(lin) + size <= PAGE_SIZE) {
+      const hit = this.mmu.lookup(lin, user, false);
+      if (hit >= 0) return loadHalves(this.phys.u8, hit, size);
+    }
+    this.countTlbMiss();
     if (pageOffset(lin) + size > PAGE_SIZE) {
       // Crosses a page: translate both pages (both may fault) before reading anything.
       const bytes = this.bytesAt(lin, size, Access.Read, user, implicit);
@@ -206,8 +174,17 @@ export class Cpu {
     return loadHalves(this.phys.u8, host, size);
   }
 
+  /**
+   * Writes `size` (1-8) bytes at a linear address. A write-entry hit stores through it: such
+   * a page is dirty, writable at this privilege and holds no translated code (mmu.ts).
+   */
   writeLinear(lin: number, size: number, lo: number, hi: number, user = this.user, implicit = false): void {
     this.mmu.noteAccess(lin, size, true);
+    if (pageOffset(lin) + size <= PAGE_SIZE) {
+      const hit = this.mmu.lookup(lin, user, true);
+      if (hit >= 0) return storeHalves(this.phys.u8, hit, size, lo, hi);
+    }
+    this.countTlbMiss();
     if (pageOffset(lin) + size > PAGE_SIZE) {
       const bytes = this.bytesAt(lin, size, Access.Write, user, implicit);
       bytes.forEach(([gpa, host], i) => {
@@ -251,17 +228,35 @@ export class Cpu {
     this.writeLinear(lin, size, value >>> 0, 0, false, true);
   }
 
-  /** Translates each byte of a page-crossing access up front: [gpa, host or -1]. */
+  /**
+   * Translates each byte of a page-crossing access up front, the first page then the second
+   * (both may fault), each through the TLB when it maps the page: [gpa, host or -1].
+   */
   private bytesAt(lin: number, size: number, access: Access, user: boolean, implicit: boolean): [number, number][] {
     const out: [number, number][] = [];
-    let t = this.mmu.translate(lin, access, user, implicit);
+    let phys = this.physicalPage(lin, access, user, implicit);
     for (let i = 0; i < size; i++) {
       const a = lin + i;
-      if (i > 0 && pageOffset(a) === 0) t = this.mmu.translate(a, access, user, implicit);
-      const gpa = t.phys - (t.phys % 4096) + pageOffset(a);
+      if (i > 0 && pageOffset(a) === 0) phys = this.physicalPage(a, access, user, implicit);
+      const gpa = phys + pageOffset(a);
       out.push([gpa, this.phys.host(gpa, access === Access.Write)]);
     }
     return out;
+  }
+
+  /** The physical address of `lin`'s 4 KiB page for this access: the TLB's when it maps it, else a walk's. */
+  private physicalPage(lin: number, access: Access, user: boolean, implicit: boolean): number {
+    const phys = access === Access.Fetch ? -1 : this.mmu.lookupPhys(lin, user, access === Access.Write);
+    const p = phys >= 0 ? phys : this.mmu.translate(lin, access, user, implicit).phys;
+    return p - (p % PAGE_SIZE);
+  }
+
+  /** statTlbMisses counts the cold path's accesses that walked the page tables. */
+  private countTlbMiss(): void {
+    const u32 = this.state.u32;
+    const a = this.state.addr('statTlbMisses') >>> 2;
+    u32[a] = (u32[a] + 1) >>> 0;
+    if (u32[a] === 0) u32[a + 1]++;
   }
 
   /**
@@ -474,6 +469,21 @@ export class Cpu {
     return t;
   }
 
+  /**
+   * INVLPG of the page holding `lin` (signed form): drops the fetch translations it may
+   * change, that of its 4 KiB page and those taken from a large page holding it (SDM Vol. 2A
+   * INVLPG).
+   */
+  private dropFetchPage(lin: number): void {
+    const page = Math.floor(lin / PAGE_SIZE);
+    const i = page & (FETCH_ENTRIES - 1);
+    if (Math.floor(this.fetchTag[i] / 2) === page) this.fetchTag[i] = NaN;
+    for (let j = 0; j < FETCH_ENTRIES; j++) {
+      const pages = this.fetchSize[j] / PAGE_SIZE;
+      if (pages > 1 && Math.floor(Math.floor(this.fetchTag[j] / 2) / pages) === Math.floor(page / pages)) this.fetchTag[j] = NaN;
+    }
+  }
+
   /** Decoded translation modes by their state bits (mode.ts), decoded once: every miss needs one. */
   private readonly modes: (CpuMode | undefined)[] = [];
 
@@ -552,12 +562,8 @@ export interface CpuEnv {
 }
 
 const PAGE_SIZE = 4096;
-/** The largest page a translation can use (1 GiB, SDM Vol. 3A 4.5.4): every smaller page lies in one. */
-const LARGEST_PAGE = 0x4000_0000;
 /** Entries of Cpu's fetch-translation cache. */
 const FETCH_ENTRIES = 256;
-/** A dispatcher-hash mode no translation mode equals: the entry is empty. */
-const NO_MODE = 0xffffffff;
 
 /**
  * Offset within its 4 KiB page of a linear address, also in the signed form of

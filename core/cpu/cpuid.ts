@@ -1,9 +1,11 @@
 // The CPUID model: what this CPU tells the guest about itself (SDM Vol. 2A CPUID). It
 // advertises exactly what is implemented. KVM_SET_CPUID2 replaces the table; until a VMM
 // sets one, the vCPU answers with the supported table (KVM_GET_SUPPORTED_CPUID), so a
-// minimal VMM still gets a coherent CPU.
+// minimal VMM still gets a coherent CPU. The supported table says GenuineIntel; a VMM that
+// wants AuthenticAMD passes it through withVendor, and the CPU then follows the vendor of
+// the leaf 0 it was given (isAmdCompatible), as KVM does.
 import { KVM_CPUID_FLAG_SIGNIFCANT_INDEX, type KvmCpuidEntry2 } from '../kvm/types.ts';
-import { clockLeaves, CPUID_LEAF_FREQUENCY, topologyLeaves } from './cpuid-topology.ts';
+import { clockLeaves, CPUID_LEAF_FREQUENCY, CPUID_LEAF_TOPOLOGY, topologyLeaves } from './cpuid-topology.ts';
 import { MAXPHYADDR } from './paging/entry.ts';
 import { Cr4 } from './registers.ts';
 import { XCR0_SUPPORTED, XSAVE_AREA_SIZE, XsaveSub1, XSS_SUPPORTED } from './xsave.ts';
@@ -54,6 +56,43 @@ export const enum Cpuid7Ecx {
 
 /** Family, model and stepping of the model this CPU claims (see SIGNATURE). */
 const ICELAKE_X = { family: 6, extModel: 0x6, model: 0xa, stepping: 6 } as const;
+
+/**
+ * The vendors a VMM may give this CPU (the `vendor=` property of QEMU's -cpu), by the
+ * string CPUID leaf 0 returns in EBX, EDX, ECX. GenuineIntel is the default.
+ */
+export const CPU_VENDORS = ['GenuineIntel', 'AuthenticAMD'] as const;
+export type CpuVendor = (typeof CPU_VENDORS)[number];
+export const DEFAULT_CPU_VENDOR: CpuVendor = 'GenuineIntel';
+/** Hygon's Dhyana, which KVM treats as AMD (guest_cpuid_is_amd_or_hygon); not offered by the VMM. */
+const HYGON_VENDOR = 'HygonGenuine';
+
+/**
+ * The AMD identity: family 1AH, model 02H, stepping 1 (signature 0xB00F21: base family 0FH +
+ * extended family 0BH; AMD EPYC 9005 "Turin", Zen 5). It is the host CPU that recorded this
+ * project's fixtures (tests/fixtures), and it has every feature this CPU advertises except
+ * PKS, which no AMD part has (withVendor leaves it out). Debian's Linux 6.1 boots on it
+ * without an unchecked MSR access (msr.ts has the AMD MSRs its amd.c, mtrr and amd_bus code
+ * read) and without a family-specific mitigation such as SRSO's return thunks.
+ */
+const EPYC_TURIN = { baseFamily: 0xf, extFamily: 0xb, model: 0x2, stepping: 1 } as const;
+export const AMD_SIGNATURE = (EPYC_TURIN.extFamily << 20) | (EPYC_TURIN.baseFamily << 8) | (EPYC_TURIN.model << 4) | EPYC_TURIN.stepping;
+
+/**
+ * CPUID Fn8000_0001_EDX bits that AMD defines as copies of Fn0000_0001_EDX (AMD APM Vol. 3
+ * Appendix E.4.2, CPUID Fn8000_0001_EDX): FPU VME DE PSE TSC MSR PAE MCE CMPXCHG8B APIC (0-9),
+ * MTRR PGE MCA CMOV PAT PSE36 (12-17), MMX (23) and FXSR (24). Bit 11 is SYSCALL there (SEP in
+ * leaf 1), and 25 and 26 are FFXSR and Page1GB (SSE and SSE2 in leaf 1).
+ */
+const AMD_EXT1_EDX_MIRRORED = 0x3ff | (0x3f << 12) | Cpuid1Edx.MMX | Cpuid1Edx.FXSR;
+/**
+ * CPUID Fn8000_0001_EDX[22] MmxExt: AMD's name for the MMX-register instructions that SSE
+ * added (PAVGB PEXTRW PINSRW PMAXSW PMAXUB PMINSW PMINUB PMOVMSKB PMULHUW PSADBW PSHUFW
+ * MASKMOVQ MOVNTQ, SFENCE, PREFETCHh; APM Vol. 3 Appendix E, Vol. 5), implemented with SSE.
+ */
+export const AMD_EXT1_EDX_MMXEXT = 1 << 22;
+/** Fn8000_0008_ECX[15:12] ApicIdSize: the APIC ID bits that number a package's cores. */
+const AMD_APIC_ID_SIZE_SHIFT = 12;
 
 /** Bits of a linear address with 4-level paging (SDM Vol. 3A 4.5). */
 export const LINEAR_ADDRESS_BITS = 48;
@@ -151,6 +190,59 @@ export function cpuidHas(cpuid: CpuidSource, f: CpuidFeature): boolean {
   const rangeBase = f.leaf >= 0x80000000 ? 0x80000000 : 0;
   if (cpuid.query(rangeBase, 0)[CpuidReg.EAX] >>> 0 < f.leaf) return false;
   return (cpuid.query(f.leaf, f.subleaf ?? 0)[f.reg] & f.bit) !== 0;
+}
+
+/**
+ * Whether the guest's CPUID says AMD (or Hygon, whose CPUs follow AMD's semantics): the
+ * vendor-dependent instructions and CPUID's out-of-range answer follow it, as KVM's
+ * guest_cpuid_is_amd_or_hygon (arch/x86/kvm/cpuid.h) decides from the leaf 0 the VMM set.
+ */
+export function isAmdCompatible(cpuid: CpuidSource): boolean {
+  const [, ebx, ecx, edx] = cpuid.query(0, 0);
+  return AMD_COMPATIBLE_VENDORS.some((v) => ebx === v[0] && edx === v[1] && ecx === v[2]);
+}
+
+/** AuthenticAMD and HygonGenuine as leaf 0 returns them in EBX, EDX, ECX (compared per SYSRET, so as numbers). */
+const AMD_COMPATIBLE_VENDORS = ['AuthenticAMD', HYGON_VENDOR].map((v) => [str4(v, 0), str4(v, 4), str4(v, 8)]);
+
+/** The CPUID table with leaf 0's vendor string set (and, for AMD, leaf 80000000H's: APM Vol. 3 E.4.1). */
+function setVendorString(e: KvmCpuidEntry2, vendor: string): KvmCpuidEntry2 {
+  return { ...e, ebx: str4(vendor, 0), edx: str4(vendor, 4), ecx: str4(vendor, 8) };
+}
+
+/**
+ * A CPUID table (the supported one, or a VMM's) as `vendor`'s CPU presents it, as QEMU's
+ * `-cpu ...,vendor=` builds it before KVM_SET_CPUID2. GenuineIntel: the table as it is.
+ * AuthenticAMD (AMD APM Vol. 3 Appendix E): the vendor string in leaf 0 and in leaf
+ * 80000000H (Fn8000_0000_E[B,D,C]X, where Intel returns 0); the Zen 5 signature
+ * (AMD_SIGNATURE) in leaf 1 EAX and in Fn8000_0001_EAX, which AMD defines as the same
+ * value; Fn8000_0001_EDX gains the bits AMD mirrors from leaf 1 EDX, and MmxExt. The
+ * features stay those implemented, less PKS (leaf 7 ECX[31]): Intel-only (SDM Vol. 3A
+ * 4.6.2), absent from the APM and never given to a guest by KVM on an AMD host. With
+ * `cores` > 1, Fn8000_0008_ECX gives the package's cores as AMD's Linux code reads them
+ * (APM Vol. 3 E.4.7: NC = cores - 1 in bits 7:0, ApicIdSize in bits 15:12), as QEMU fills it;
+ * Intel keeps that register reserved (0) and describes cores in leaf 0BH alone.
+ */
+export function withVendor(entries: readonly KvmCpuidEntry2[], vendor: CpuVendor, cores = 1): KvmCpuidEntry2[] {
+  if (vendor === 'GenuineIntel') return entries.map((e) => ({ ...e }));
+  const leaf1Edx = entries.find((e) => e.function === 1)?.edx ?? 0;
+  return entries.map((e) => {
+    switch (e.function) {
+      case 0:
+      case 0x80000000:
+        return setVendorString(e, vendor);
+      case 1:
+        return { ...e, eax: AMD_SIGNATURE };
+      case 7:
+        return e.index === 0 ? { ...e, ecx: (e.ecx & ~Cpuid7Ecx.PKS) >>> 0 } : { ...e };
+      case 0x80000001:
+        return { ...e, eax: AMD_SIGNATURE, edx: (e.edx | (leaf1Edx & AMD_EXT1_EDX_MIRRORED) | AMD_EXT1_EDX_MMXEXT) >>> 0 };
+      case 0x80000008:
+        return cores > 1 ? { ...e, ecx: (Math.ceil(Math.log2(cores)) << AMD_APIC_ID_SIZE_SHIFT) | (cores - 1) } : { ...e };
+      default:
+        return { ...e };
+    }
+  });
 }
 
 /**
@@ -309,7 +401,8 @@ export class CpuidModel {
   /**
    * Executes CPUID. A leaf above the maximum of its range returns the highest basic leaf's
    * data, as Intel CPUs do (SDM Vol. 2A CPUID, "If a value entered for CPUID.EAX is higher
-   * than the maximum input value...") and as KVM emulates for Intel vendors.
+   * than the maximum input value...") and as KVM emulates for Intel vendors; zeros when the
+   * table's vendor is AMD.
    */
   query(leaf: number, subleaf: number): [number, number, number, number] {
     leaf >>>= 0;
@@ -317,8 +410,16 @@ export class CpuidModel {
     const rangeBase = leaf >= 0x80000000 ? 0x80000000 : leaf >= 0x40000000 && leaf < 0x50000000 ? 0x40000000 : 0;
     const rangeMax = this.find(rangeBase, 0)?.eax ?? 0;
     let e = leaf <= rangeMax || (rangeBase === 0 && leaf <= maxBasic) ? this.find(leaf, subleaf) : undefined;
-    if (e === undefined && rangeBase !== 0x40000000 && leaf > rangeMax) e = this.find(maxBasic, subleaf);
-    if (e === undefined) return [0, 0, 0, 0];
+    // AMD: a leaf above the maximum returns zeros (AMD APM Vol. 3 CPUID; KVM's
+    // get_out_of_range_cpuid_entry for AMD/Hygon guests; this project's AMD host does too).
+    if (e === undefined && rangeBase !== 0x40000000 && leaf > rangeMax && !isAmdCompatible(this)) e = this.find(maxBasic, subleaf);
+    if (e === undefined) {
+      // Leaf 0BH: a sub-leaf past the last level still returns its number in ECX[7:0]
+      // (SDM Vol. 2A Table 3-8, "ECX[7:0] ... the input value of ECX"), as KVM's kvm_cpuid does
+      // when sub-leaf 1 exists; the vCPU fills EDX with its x2APIC ID.
+      if (leaf === CPUID_LEAF_TOPOLOGY && this.find(leaf, 1) !== undefined) return [0, 0, subleaf & 0xff, 0];
+      return [0, 0, 0, 0];
+    }
     return [e.eax >>> 0, e.ebx >>> 0, e.ecx >>> 0, e.edx >>> 0];
   }
 }

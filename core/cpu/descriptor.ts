@@ -85,11 +85,16 @@ export function descriptorAddress(cpu: Cpu, selector: number): number | undefine
   return s.getLinear('gdtrBase') + offset;
 }
 
-/** Reads the raw descriptor dwords for `selector` (may throw #PF), or undefined beyond the limit. */
+/**
+ * Reads the raw descriptor dwords for `selector` (may throw #PF), or undefined beyond the
+ * limit: one 8-byte implicit supervisor read (a descriptor across a page boundary faults at
+ * the same address as two 4-byte reads would).
+ */
 export function readDescriptor(cpu: Cpu, selector: number): [number, number] | undefined {
   const addr = descriptorAddress(cpu, selector);
   if (addr === undefined) return undefined;
-  return [cpu.readSystem(addr, 4), cpu.readSystem(addr + 4, 4)];
+  const [lo, hi] = cpu.readLinear(addr, 8, false, true);
+  return [lo >>> 0, hi >>> 0];
 }
 
 /** Sets the accessed bit of a code/data descriptor in memory, as loading a segment does (SDM Vol. 3A 3.4.5.1). */

@@ -14,7 +14,7 @@ import type { Cpu } from './cpu.ts';
 import { InternalError } from './faults.ts';
 import { SystemType, decodeGate, descriptorAddress, type SegmentDescriptor } from './descriptor.ts';
 import { decodeMode } from './mode.ts';
-import { isCanonical } from './paging/canonical.ts';
+import { isCanonical, isCanonicalNumber, linearFromHalves } from './paging/canonical.ts';
 import { Cr0, Cr4, Efer, Flag, Reg, STATUS_FLAGS, Seg, SegAttr, Vector } from './registers.ts';
 import {
   StackAccess, fault, fetchDescriptor, inProtectedMode, iopl, isCode, isConformingCode, isNullSelector, isWritableData,
@@ -417,6 +417,10 @@ function iretToVm86(cpu: Cpu, stack: StackAccess, eip: number, csSel: number, po
 }
 
 // ---- IA-32e mode ----------------------------------------------------------------------------
+//
+// 64-bit addresses (RSP, RIP, stack addresses) are numbers in the signed form of
+// paging/canonical.ts: exact for every canonical address, still non-canonical for any other.
+// Values stored whole (a pushed RSP or RIP, a popped RSP) travel as exact 32-bit halves.
 
 /** Offsets in the 64-bit TSS (SDM Vol. 3A 8.7, Figure 8-11): RSP0-RSP2 from 4, IST1-IST7 from 36. */
 export const TSS64_RSP0 = 4;
@@ -427,8 +431,15 @@ export const TSS64_IST1 = 36;
  * addresses, 57-bit with CR4.LA57 (SDM Vol. 1 3.3.7.1).
  */
 export function isCanonicalHere(cpu: Cpu, v: bigint): boolean {
-  return isCanonical(v, cpu.state.getLo('cr4') & Cr4.LA57 ? 57 : 48);
+  return isCanonical(v, linearBits(cpu));
 }
+
+/** isCanonicalHere for an address in signed form. */
+export function canonicalHere(cpu: Cpu, lin: number): boolean {
+  return isCanonicalNumber(lin, linearBits(cpu));
+}
+
+const linearBits = (cpu: Cpu): 48 | 57 => (cpu.state.getLo('cr4') & Cr4.LA57 ? 57 : 48);
 
 /**
  * A 64-bit linear address as the cold path's accessors (Cpu.read, readLinear...) take it:
@@ -444,10 +455,28 @@ export const is64BitCode = (d: SegmentDescriptor): boolean => isCode(d) && (d.at
 /** L = 1 with D = 1 is reserved in IA-32e mode: #GP(selector) (SDM Vol. 2A JMP, CALL; Vol. 2B RET). */
 const isReservedCode = (d: SegmentDescriptor): boolean => (d.attr & L_AND_D) === L_AND_D;
 
-/** 8 bytes at a linear address, read as a supervisor access. */
-function readQword(cpu: Cpu, lin: bigint): bigint {
-  const [lo, hi] = cpu.readLinear(linearNumber(lin), 8, false, true);
-  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+/** The low and high 32-bit halves of a 64-bit value given as a BigInt. */
+const low32 = (v: bigint): number => Number(v & 0xffffffffn);
+const high32 = (v: bigint): number => Number((v >> 32n) & 0xffffffffn);
+
+/** A value pushed on a stack that write() stores later. */
+interface PendingPush {
+  lin: number;
+  size: OperandSize;
+  lo: number;
+  hi: number;
+}
+
+/** The current stack in IA-32e mode: RSP in 64-bit mode, SS:ESP with its limit in compatibility mode. */
+interface ModeStack {
+  /** Pushes the low `size` bytes of the value with halves `lo`, `hi`. */
+  push(size: OperandSize, lo: number, hi: number): void;
+  /** Pops `size` bytes; returns bits 31:0 of the value (popHi holds bits 63:32). */
+  pop(size: OperandSize): number;
+  /** Bits 63:32 of the value the last pop() read (0 unless it was 8 bytes). */
+  readonly popHi: number;
+  skip(bytes: number): void;
+  commit(): void;
 }
 
 /**
@@ -456,99 +485,126 @@ function readQword(cpu: Cpu, lin: bigint): bigint {
  * 6.14.2, 6.14.3). As StackAccess: pushes are written by write(), pops read at once, and RSP
  * changes only at commit().
  */
-export class LongStack {
-  private readonly pending: { lin: bigint; size: OperandSize; value: bigint }[] = [];
+export class LongStack implements ModeStack {
+  private readonly pending: PendingPush[] = [];
+  private readonly bits: 48 | 57;
+  popHi = 0;
 
   constructor(
     private readonly cpu: Cpu,
-    public rsp: bigint,
+    /** RSP in signed form. */
+    public rsp: number,
     /** Accesses are made at CPL 3 (paging's user/supervisor check). */
     private readonly user: boolean,
     private readonly faultCode: number,
-  ) {}
+  ) {
+    this.bits = linearBits(cpu);
+  }
 
   static current(cpu: Cpu, faultCode = 0): LongStack {
     const s = cpu.state;
-    return new LongStack(cpu, s.get64('gpr', Reg.RSP), s.getU32('cpl') === 3, faultCode);
+    return new LongStack(cpu, s.getLinear('gpr', Reg.RSP), s.getU32('cpl') === 3, faultCode);
   }
 
-  private check(lin: bigint, size: number): void {
-    if (!isCanonicalHere(this.cpu, lin) || !isCanonicalHere(this.cpu, lin + BigInt(size - 1))) throw fault(Vector.SS, this.faultCode);
+  private check(lin: number, size: number): void {
+    if (!isCanonicalNumber(lin, this.bits) || !isCanonicalNumber(lin + size - 1, this.bits)) throw fault(Vector.SS, this.faultCode);
   }
 
-  push(size: OperandSize, value: bigint): void {
-    this.rsp = BigInt.asUintN(64, this.rsp - BigInt(size));
+  push(size: OperandSize, lo: number, hi: number): void {
+    this.rsp -= size;
     this.check(this.rsp, size);
-    this.pending.push({ lin: this.rsp, size, value: BigInt.asUintN(size * 8, value) });
+    this.pending.push({ lin: this.rsp, size, lo: size === 2 ? lo & 0xffff : lo >>> 0, hi: size === 8 ? hi >>> 0 : 0 });
   }
 
   /** Writes the pushed values to memory (each write may #PF). */
   write(): void {
-    for (const w of this.pending)
-      this.cpu.writeLinear(linearNumber(w.lin), w.size, Number(w.value & 0xffffffffn), Number(w.value >> 32n), this.user);
+    for (const w of this.pending) this.cpu.writeLinear(w.lin, w.size, w.lo, w.hi, this.user);
     this.pending.length = 0;
   }
 
-  pop(size: OperandSize): bigint {
+  pop(size: OperandSize): number {
     this.check(this.rsp, size);
-    const [lo, hi] = this.cpu.readLinear(linearNumber(this.rsp), size, this.user);
-    this.rsp = BigInt.asUintN(64, this.rsp + BigInt(size));
-    return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+    const [lo, hi] = this.cpu.readLinear(this.rsp, size, this.user);
+    this.rsp += size;
+    this.popHi = hi >>> 0;
+    return lo >>> 0;
   }
 
   skip(bytes: number): void {
-    this.rsp = BigInt.asUintN(64, this.rsp + BigInt(bytes));
+    this.rsp += bytes;
   }
 
   /** Writes pending pushes, then RSP. */
   commit(): void {
     this.write();
-    this.cpu.state.set64('gpr', this.rsp, Reg.RSP);
+    this.cpu.state.setLinear('gpr', this.rsp, Reg.RSP);
   }
 }
 
-/** The current stack in IA-32e mode: RSP in 64-bit mode, SS:ESP with its limit in compatibility mode. */
-interface ModeStack {
-  push(size: OperandSize, value: bigint): void;
-  pop(size: OperandSize): bigint;
-  skip(bytes: number): void;
-  commit(): void;
+/** The stack of compatibility mode: StackAccess behind the ModeStack interface. */
+class CompatStack implements ModeStack {
+  readonly popHi = 0;
+  private readonly legacy: StackAccess;
+
+  constructor(cpu: Cpu) {
+    this.legacy = StackAccess.current(cpu);
+  }
+
+  push(size: OperandSize, lo: number): void {
+    this.legacy.push(legacySize(size), lo);
+  }
+
+  pop(size: OperandSize): number {
+    return this.legacy.pop(legacySize(size));
+  }
+
+  skip(bytes: number): void {
+    this.legacy.skip(bytes);
+  }
+
+  commit(): void {
+    this.legacy.commit();
+  }
 }
 
 function modeStack(cpu: Cpu): ModeStack {
-  if (decodeMode(cpu.state.getU32('mode')).codeSize === 8) return LongStack.current(cpu);
-  const legacy = StackAccess.current(cpu);
-  return {
-    push: (size, value) => legacy.push(legacySize(size), Number(value & 0xffffffffn)),
-    pop: (size) => BigInt(legacy.pop(legacySize(size))),
-    skip: (bytes) => legacy.skip(bytes),
-    commit: () => legacy.commit(),
-  };
+  return in64BitMode(cpu) ? LongStack.current(cpu) : new CompatStack(cpu);
+}
+
+const in64BitMode = (cpu: Cpu): boolean => decodeMode(cpu.state.getU32('mode')).codeSize === 8;
+
+/** Pops an address-sized value (a RIP or RSP image) in signed form: exact when canonical or below 2^53. */
+function popAddress(stack: ModeStack, size: OperandSize): number {
+  const lo = stack.pop(size);
+  return size === 8 ? linearFromHalves(lo, stack.popHi) : lo;
 }
 
 /**
- * An RSPn or ISTn field of the 64-bit TSS at `offset`: #TS(TR selector, EXT) when it lies
- * beyond TR's limit (SDM Vol. 2A INT n and CALL, "TSSstackAddress + 7 > current TSS limit").
+ * An RSPn or ISTn field of the 64-bit TSS at `offset`, in signed form: #TS(TR selector, EXT)
+ * when it lies beyond TR's limit (SDM Vol. 2A INT n and CALL, "TSSstackAddress + 7 > current
+ * TSS limit").
  */
-export function tssStackPointer(cpu: Cpu, offset: number, ext = 0): bigint {
+export function tssStackPointer(cpu: Cpu, offset: number, ext = 0): number {
   const s = cpu.state;
   if (offset + 7 > s.getU32('segLimit', Seg.TR)) throw fault(Vector.TS, selectorError(s.getU32('segSel', Seg.TR), ext));
-  return readQword(cpu, s.get64('segBase', Seg.TR) + BigInt(offset));
+  const [lo, hi] = cpu.readLinear(s.getLinear('segBase', Seg.TR) + offset, 8, false, true);
+  return linearFromHalves(lo, hi);
 }
 
 /**
- * Where a transfer in IA-32e mode lands: a canonical RIP in 64-bit code, an EIP within the
- * limit in compatibility mode; #GP(0) otherwise (SDM Vol. 2A JMP, CALL, IRET; Vol. 2B RET).
+ * Where a transfer in IA-32e mode lands (`rip` in signed form): a canonical RIP in 64-bit
+ * code, an EIP within the limit in compatibility mode; #GP(0) otherwise (SDM Vol. 2A JMP,
+ * CALL, IRET; Vol. 2B RET). A negative `rip` has bit 63 set: above any limit.
  */
-function checkTargetIp(cpu: Cpu, cs: SegmentDescriptor, rip: bigint): void {
-  if (is64BitCode(cs) ? !isCanonicalHere(cpu, rip) : rip > BigInt(cs.limit)) throw fault(Vector.GP, 0);
+function checkTargetIp(cpu: Cpu, cs: SegmentDescriptor, rip: number): void {
+  if (is64BitCode(cs) ? !canonicalHere(cpu, rip) : rip < 0 || rip > cs.limit) throw fault(Vector.GP, 0);
 }
 
-/** Loads CS with RPL = `cpl`, sets CPL and RIP. */
-function commitCodeIa32e(cpu: Cpu, sel: number, d: SegmentDescriptor, cpl: number, rip: bigint): void {
+/** Loads CS with RPL = `cpl`, sets CPL and RIP (checked by checkTargetIp, so exact in signed form). */
+function commitCodeIa32e(cpu: Cpu, sel: number, d: SegmentDescriptor, cpl: number, rip: number): void {
   loadFromDescriptor(cpu, Seg.CS, (sel & 0xfffc) | cpl, d);
   cpu.state.setU32('cpl', cpl);
-  cpu.state.set64('rip', rip);
+  cpu.state.setLinear('rip', rip);
 }
 
 /**
@@ -556,7 +612,7 @@ function commitCodeIa32e(cpu: Cpu, sel: number, d: SegmentDescriptor, cpl: numbe
  * in IA-32e mode: 16 bytes, offset 63:32 in the third dword, and the type field of the upper
  * half must be 0. Task gates, TSSs and 16-bit call gates are #GP(selector) (Vol. 2A JMP).
  */
-function callGate64(cpu: Cpu, sel: number, d: SegmentDescriptor, cpl: number): { selector: number; offset: bigint } {
+function callGate64(cpu: Cpu, sel: number, d: SegmentDescriptor, cpl: number): { selector: number; offset: number } {
   const code = selectorError(sel);
   if (d.type !== SystemType.CALL_GATE32) throw fault(Vector.GP, code);
   checkGateAccess(sel, d, cpl);
@@ -566,7 +622,7 @@ function callGate64(cpu: Cpu, sel: number, d: SegmentDescriptor, cpl: number): {
   const offsetHigh = cpu.readSystem(upper, 4);
   if ((cpu.readSystem(upper + 4, 4) >>> 8) & 0x1f) throw fault(Vector.GP, code);
   const gate = decodeGate(d.lo, d.hi);
-  return { selector: gate.selector, offset: (BigInt(offsetHigh) << 32n) | BigInt(gate.offset) };
+  return { selector: gate.selector, offset: linearFromHalves(gate.offset, offsetHigh) };
 }
 
 /** A code segment reached directly by JMP or CALL in IA-32e mode: also #GP(selector) when L and D are both set. */
@@ -582,9 +638,10 @@ function farJumpIa32e(cpu: Cpu, sel: number, target: bigint): void {
   const d = fetchDescriptor(cpu, sel);
   if (!d.system) {
     checkDirectCodeIa32e(sel, d, cpl);
-    checkTargetIp(cpu, d, target);
+    const rip = linearNumber(target);
+    checkTargetIp(cpu, d, rip);
     setAccessed(cpu, sel, d);
-    commitCodeIa32e(cpu, sel, d, cpl, target);
+    commitCodeIa32e(cpu, sel, d, cpl, rip);
     return cpu.refreshMode();
   }
   const gate = callGate64(cpu, sel, d, cpl);
@@ -608,16 +665,17 @@ function farCallIa32e(cpu: Cpu, sel: number, target: bigint, opSize: OperandSize
   const cpl = s.getU32('cpl');
   if (isNullSelector(sel)) throw fault(Vector.GP, 0);
   const d = fetchDescriptor(cpu, sel);
-  const returnCs = BigInt(s.getU32('segSel', Seg.CS));
+  const returnCs = s.getU32('segSel', Seg.CS);
   if (!d.system) {
     checkDirectCodeIa32e(sel, d, cpl);
     const stack = modeStack(cpu);
-    stack.push(opSize, returnCs);
-    stack.push(opSize, next);
-    checkTargetIp(cpu, d, target);
+    stack.push(opSize, returnCs, 0);
+    stack.push(opSize, low32(next), high32(next));
+    const rip = linearNumber(target);
+    checkTargetIp(cpu, d, rip);
     setAccessed(cpu, sel, d);
     stack.commit();
-    commitCodeIa32e(cpu, sel, d, cpl, target);
+    commitCodeIa32e(cpu, sel, d, cpl, rip);
     return cpu.refreshMode();
   }
   const gate = callGate64(cpu, sel, d, cpl);
@@ -626,11 +684,11 @@ function farCallIa32e(cpu: Cpu, sel: number, target: bigint, opSize: OperandSize
   const newCpl = inner ? cs.dpl : cpl;
   const stack = inner ? new LongStack(cpu, tssStackPointer(cpu, TSS64_RSP0 + 8 * newCpl), false, 0) : LongStack.current(cpu);
   if (inner) {
-    stack.push(8, BigInt(s.getU32('segSel', Seg.SS)));
-    stack.push(8, s.get64('gpr', Reg.RSP));
+    stack.push(8, s.getU32('segSel', Seg.SS), 0);
+    stack.push(8, s.getLo('gpr', Reg.RSP), s.getHi('gpr', Reg.RSP));
   }
-  stack.push(8, returnCs);
-  stack.push(8, next);
+  stack.push(8, returnCs, 0);
+  stack.push(8, low32(next), high32(next));
   checkTargetIp(cpu, cs, gate.offset);
   setAccessed(cpu, gate.selector, cs);
   stack.write();
@@ -651,12 +709,16 @@ function returnStackSegment(cpu: Cpu, ssSel: number, rpl: number, cs: SegmentDes
   return undefined;
 }
 
-/** Loads SS and RSP (plus `release`) as RETF and IRET leave them in IA-32e mode. */
-function commitReturnStack(cpu: Cpu, ssSel: number, ss: SegmentDescriptor | undefined, cs: SegmentDescriptor, rsp: bigint, release: number): void {
+/**
+ * Loads SS and RSP (plus `release`) as RETF and IRET leave them in IA-32e mode; `rspLo`,
+ * `rspHi` are the popped RSP image, loaded whole (it is not checked: SDM Vol. 2A IRET).
+ */
+function commitReturnStack(cpu: Cpu, ssSel: number, ss: SegmentDescriptor | undefined, cs: SegmentDescriptor, rspLo: number, rspHi: number, release: number): void {
   if (ss === undefined) loadNull(cpu, Seg.SS, ssSel, ssSel & 3);
-  else if (!is64BitCode(cs)) return commitOuterStack(cpu, ssSel, ss, Number(rsp & 0xffffffffn), release);
+  else if (!is64BitCode(cs)) return commitOuterStack(cpu, ssSel, ss, rspLo, release);
   else loadFromDescriptor(cpu, Seg.SS, ssSel, ss);
-  cpu.state.set64('gpr', BigInt.asUintN(64, rsp + BigInt(release)), Reg.RSP);
+  const lo = rspLo + release;
+  cpu.state.setHalves('gpr', lo, rspHi + (lo > 0xffffffff ? 1 : 0), Reg.RSP);
 }
 
 /**
@@ -667,8 +729,8 @@ function commitReturnStack(cpu: Cpu, ssSel: number, ss: SegmentDescriptor | unde
 function farReturnIa32e(cpu: Cpu, opSize: OperandSize, release: number): void {
   const cpl = cpu.state.getU32('cpl');
   const stack = modeStack(cpu);
-  const rip = stack.pop(opSize);
-  const sel = Number(stack.pop(opSize) & 0xffffn);
+  const rip = popAddress(stack, opSize);
+  const sel = stack.pop(opSize) & 0xffff;
   const rpl = sel & 3;
   const cs = returnTarget(cpu, sel, cpl, true);
   if (rpl === cpl) {
@@ -680,14 +742,15 @@ function farReturnIa32e(cpu: Cpu, opSize: OperandSize, release: number): void {
     return cpu.refreshMode();
   }
   stack.skip(release);
-  const rsp = stack.pop(opSize);
-  const ssSel = Number(stack.pop(opSize) & 0xffffn);
+  const rspLo = stack.pop(opSize);
+  const rspHi = stack.popHi;
+  const ssSel = stack.pop(opSize) & 0xffff;
   const ss = returnStackSegment(cpu, ssSel, rpl, cs);
   checkTargetIp(cpu, cs, rip);
   setAccessed(cpu, sel, cs);
   if (ss) setAccessed(cpu, ssSel, ss);
   commitCodeIa32e(cpu, sel, cs, rpl, rip);
-  commitReturnStack(cpu, ssSel, ss, cs, rsp, release);
+  commitReturnStack(cpu, ssSel, ss, cs, rspLo, rspHi, release);
   nullInaccessibleDataSegments(cpu, rpl);
   cpu.refreshMode();
 }
@@ -703,11 +766,11 @@ function iretIa32e(cpu: Cpu, opSize: OperandSize): void {
   const eflags = s.getLo('rflags');
   if (eflags & Flag.NT) throw fault(Vector.GP, 0);
   const cpl = s.getU32('cpl');
-  const from64 = decodeMode(s.getU32('mode')).codeSize === 8;
+  const from64 = in64BitMode(cpu);
   const stack = modeStack(cpu);
-  const rip = stack.pop(opSize);
-  const sel = Number(stack.pop(opSize) & 0xffffn);
-  const popped = Number(stack.pop(opSize) & 0xffffffffn);
+  const rip = popAddress(stack, opSize);
+  const sel = stack.pop(opSize) & 0xffff;
+  const popped = stack.pop(opSize);
   const rpl = sel & 3;
   const cs = returnTarget(cpu, sel, cpl, true);
   const flags = iretFlags(eflags, popped, cpl, opSize);
@@ -719,14 +782,15 @@ function iretIa32e(cpu: Cpu, opSize: OperandSize): void {
     s.setLo('rflags', flags);
     return cpu.refreshMode();
   }
-  const rsp = stack.pop(opSize);
-  const ssSel = Number(stack.pop(opSize) & 0xffffn);
+  const rspLo = stack.pop(opSize);
+  const rspHi = stack.popHi;
+  const ssSel = stack.pop(opSize) & 0xffff;
   const ss = returnStackSegment(cpu, ssSel, rpl, cs);
   checkTargetIp(cpu, cs, rip);
   setAccessed(cpu, sel, cs);
   if (ss) setAccessed(cpu, ssSel, ss);
   commitCodeIa32e(cpu, sel, cs, rpl, rip);
-  commitReturnStack(cpu, ssSel, ss, cs, rsp, 0);
+  commitReturnStack(cpu, ssSel, ss, cs, rspLo, rspHi, 0);
   s.setLo('rflags', flags);
   if (rpl > cpl) nullInaccessibleDataSegments(cpu, rpl);
   cpu.refreshMode();

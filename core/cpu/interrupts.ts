@@ -10,7 +10,8 @@
 import type { Cpu } from './cpu.ts';
 import { InternalError } from './faults.ts';
 import { SystemType, decodeGate } from './descriptor.ts';
-import { LongStack, TSS64_IST1, TSS64_RSP0, is64BitCode, isCanonicalHere, linearNumber, tssStackPointer } from './far.ts';
+import { LongStack, TSS64_IST1, TSS64_RSP0, canonicalHere, is64BitCode, tssStackPointer } from './far.ts';
+import { linearFromHalves } from './paging/canonical.ts';
 import { Cr0, Cr4, Efer, Flag, Reg, Seg, Vector } from './registers.ts';
 import {
   StackAccess, fault, fetchDescriptor, iopl, isCode, isConformingCode, isNullSelector, loadFromDescriptor, loadNull,
@@ -167,7 +168,7 @@ const IDT64_ENTRY = 16;
 /** The IST field: bits 2:0 of the gate's second dword. */
 const GATE_IST_MASK = 7;
 /** The stack is aligned to 16 bytes before the frame is pushed (SDM Vol. 3A 6.14.2). */
-const FRAME_ALIGN = ~0xfn;
+const FRAME_ALIGN_MASK = 0xf;
 
 /**
  * Delivery in IA-32e mode, from 64-bit or compatibility mode (SDM Vol. 3A 6.14; Vol. 2A INT n
@@ -175,6 +176,8 @@ const FRAME_ALIGN = ~0xfn;
  * gate's IST slot when IST != 0, RSPn of the 64-bit TSS for a more privileged level (SS then
  * becomes a null selector with RPL = the new CPL), else the current RSP; it is aligned to 16
  * bytes and SS, RSP, RFLAGS, CS, RIP and the error code are pushed as 8-byte values.
+ * Addresses are numbers in the signed form of paging/canonical.ts; the old RSP and RIP are
+ * pushed as their exact halves.
  */
 function deliverIa32e(cpu: Cpu, ev: GuestEvent): void {
   const s = cpu.state;
@@ -183,8 +186,11 @@ function deliverIa32e(cpu: Cpu, ev: GuestEvent): void {
   const cpl = s.getU32('cpl');
   const idtError = ev.vector * 8 + 2 + ext;
   if (ev.vector * IDT64_ENTRY + IDT64_ENTRY - 1 > s.getU32('idtrLimit')) throw fault(Vector.GP, idtError);
-  const at = s.get64('idtrBase') + BigInt(ev.vector * IDT64_ENTRY);
-  const [lo, hi, offsetHigh] = [0n, 4n, 8n].map((o) => cpu.readSystem(linearNumber(at + o), 4));
+  const at = s.getLinear('idtrBase') + ev.vector * IDT64_ENTRY;
+  // The gate's first 8 bytes in one implicit read, then offset 63:32 (a page boundary within
+  // the entry faults at the same address either way).
+  const [lo, hi] = cpu.readLinear(at, 8, false, true);
+  const offsetHigh = cpu.readSystem(at + 8, 4);
   const gate = decodeGate(lo, hi);
   const system = (hi & (1 << 12)) === 0;
   if (!system || (gate.type !== SystemType.INT_GATE32 && gate.type !== SystemType.TRAP_GATE32)) throw fault(Vector.GP, idtError);
@@ -199,21 +205,22 @@ function deliverIa32e(cpu: Cpu, ev: GuestEvent): void {
   const inner = !isConformingCode(cs) && cs.dpl < cpl;
   const newCpl = inner ? cs.dpl : cpl;
   const ist = hi & GATE_IST_MASK;
-  let rsp: bigint;
+  let rsp: number;
   if (ist !== 0) rsp = tssStackPointer(cpu, TSS64_IST1 + 8 * (ist - 1), ext);
   else if (inner) rsp = tssStackPointer(cpu, TSS64_RSP0 + 8 * newCpl, ext);
-  else rsp = s.get64('gpr', Reg.RSP);
-  if (!isCanonicalHere(cpu, rsp)) throw fault(Vector.SS, ext);
-  const rip = (BigInt(offsetHigh) << 32n) | BigInt(gate.offset);
-  if (!isCanonicalHere(cpu, rip)) throw fault(Vector.GP, ext);
+  else rsp = s.getLinear('gpr', Reg.RSP);
+  if (!canonicalHere(cpu, rsp)) throw fault(Vector.SS, ext);
+  const rip = linearFromHalves(gate.offset, offsetHigh);
+  if (!canonicalHere(cpu, rip)) throw fault(Vector.GP, ext);
 
-  const stack = new LongStack(cpu, rsp & FRAME_ALIGN, newCpl === 3, ext);
-  stack.push(8, BigInt(s.getU32('segSel', Seg.SS)));
-  stack.push(8, s.get64('gpr', Reg.RSP));
-  stack.push(8, BigInt(pushedEflags(ev, eflags)));
-  stack.push(8, BigInt(s.getU32('segSel', Seg.CS)));
-  stack.push(8, s.get64('rip'));
-  if (ev.errorCode !== undefined) stack.push(8, BigInt(ev.errorCode >>> 0));
+  // `&` takes the low bits of the two's complement for negative (upper-half) addresses too.
+  const stack = new LongStack(cpu, rsp - (rsp & FRAME_ALIGN_MASK), newCpl === 3, ext);
+  stack.push(8, s.getU32('segSel', Seg.SS), 0);
+  stack.push(8, s.getLo('gpr', Reg.RSP), s.getHi('gpr', Reg.RSP));
+  stack.push(8, pushedEflags(ev, eflags), 0);
+  stack.push(8, s.getU32('segSel', Seg.CS), 0);
+  stack.push(8, s.getLo('rip'), s.getHi('rip'));
+  if (ev.errorCode !== undefined) stack.push(8, ev.errorCode >>> 0, 0);
   setAccessed(cpu, csSel, cs);
   stack.write();
 
@@ -223,6 +230,6 @@ function deliverIa32e(cpu: Cpu, ev: GuestEvent): void {
   loadFromDescriptor(cpu, Seg.CS, (csSel & ~3) | newCpl, cs);
   s.setU32('cpl', newCpl);
   s.setLo('rflags', handlerEflags(eflags, gate.type));
-  s.set64('rip', rip);
+  s.setLinear('rip', rip);
   cpu.refreshMode();
 }

@@ -15,14 +15,25 @@
 // the Mmu remembers which entries came from which large page so that INVLPG anywhere in it
 // drops them all. Every flush also clears the dispatcher's linear-RIP hash (onFlush); MOV to
 // CR3 keeps the entries of global pages (onFlushNonGlobal), INVLPG drops only those its page
-// may affect (onInvalidatePage).
-import { TLB_ENTRIES } from './layout.ts';
+// may affect (onInvalidatePage). Maintenance costs what was filled, not TLB_ENTRIES: the Mmu
+// lists the entries it filled (global ones apart, so that MOV to CR3 visits only the
+// others), groups the pieces of each large page and chains the write entries of each
+// physical page, so a TLB as large as a guest's working set (layout.ts) is cheap to flush.
+//
+// The cold path's own accesses (Cpu.readLinear/writeLinear) hit the TLB too (lookup). That
+// is safe for the implicit supervisor accesses (descriptor tables, TSS), whose rights differ
+// from an explicit supervisor access's only under SMAP to a user-mode page (paging/rights.ts):
+// such a translation is never cacheable for a supervisor access (Translation.cacheable), so
+// a supervisor entry maps a supervisor-mode page or was filled with CR4.SMAP = 0, and a CR4.SMAP
+// change flushes the TLB. A write entry never maps a page that holds translated code
+// (protectPage drops it, fill skips such pages), so a write hit needs no code invalidation.
+import { TLB_ENTRIES, TLB_USER, TLB_VALID } from './layout.ts';
 import { Cr0, Cr4, Efer, Flag, Vector } from './registers.ts';
 import { GuestFault } from './faults.ts';
 import type { PhysicalMemory } from './physmem.ts';
 import type { VcpuState } from './state.ts';
 import type { DataWatch } from './debug.ts';
-import { Access, PAGE_4K, PfErr, Pte, type Walk, type WalkFault } from './paging/entry.ts';
+import { Access, PAGE_1G, PAGE_2M, PAGE_4K, PAGE_4M, PfErr, Pte, type Walk, type WalkFault } from './paging/entry.ts';
 import { isCanonical, signedLinear } from './paging/canonical.ts';
 import { accessAllowed, keyRights, pageFaultCode } from './paging/rights.ts';
 import { Msr, msrSpec } from './msr.ts';
@@ -85,20 +96,19 @@ export class Mmu {
    * a CR3 changed any other way (KVM_SET_SREGS, a task switch) loads them at the next walk.
    */
   private pdpteCr3 = -1;
-  /**
-   * Per TLB entry, read entries at [0, TLB_ENTRIES) and write entries at [TLB_ENTRIES, 2 *
-   * TLB_ENTRIES) (the two entries of an index may map different pages): filled from a global page.
-   */
-  private readonly globalEntry = new Uint8Array(2 * TLB_ENTRIES);
-  /** Per TLB entry, as globalEntry: the large page it is a piece of (base linear address and size; size 0 for 4 KiB pages). */
-  private readonly largeBase = new Float64Array(2 * TLB_ENTRIES);
-  private readonly largeSize = new Float64Array(2 * TLB_ENTRIES);
-  private anyLarge = false;
 
   constructor(
     private readonly s: VcpuState,
     private readonly phys: PhysicalMemory,
-  ) {}
+  ) {
+    this.readTag = s.addr('tlbRead') >>> 2;
+    this.writeTag = s.addr('tlbWrite') >>> 2;
+    this.readHost = s.addr('tlbHost') >>> 2;
+    this.writeHost = s.addr('tlbWriteHost') >>> 2;
+    // The TLB starts empty, whatever the state area held: only what this Mmu fills is listed.
+    s.u32.fill(0, this.readTag, this.readTag + 2 * TLB_ENTRIES);
+    s.u32.fill(0, this.writeTag, this.writeTag + 2 * TLB_ENTRIES);
+  }
 
   /** The paging mode CR0.PG, CR4.PAE and EFER.LMA select (SDM Vol. 3A 4.1.1, Table 4-1). */
   pagingMode(): PagingMode {
@@ -162,16 +172,18 @@ export class Mmu {
     const smap = (cr4 & Cr4.SMAP) !== 0;
     const ac = (s.getLo('rflags') & Flag.AC) !== 0;
     implicit ||= !user && s.getU32('cpl') === 3;
-    if (!accessAllowed(w, access, user, implicit, { wp, smep, smap, ac, nx }))
-      throw new GuestFault(Vector.PF, pageFaultCode(PfErr.P, access, user, smep, nx), -1, lin);
-    // Protection keys, in IA-32e mode only, once the paging rights allow the access (SDM Vol. 3A 4.6.2).
+    // Protection keys govern data accesses in IA-32e mode only (SDM Vol. 3A 4.6.2). The PK bit
+    // of the error code reports the key's verdict whatever the paging rights say (4.7: PK is
+    // set when the key denies, even if the paging rights deny too), as KVM's permission_fault.
     let keyWrite = true;
+    let keyDenies = false;
     if (efer & Efer.LMA && access !== Access.Fetch) {
       const k = keyRights(w.key, this.keyRegister(w.user, cr4), user, wp);
-      if (!k.read || (access === Access.Write && !k.write))
-        throw new GuestFault(Vector.PF, pageFaultCode(PfErr.P | PfErr.PK, access, user, smep, nx), -1, lin);
+      keyDenies = !k.read || (access === Access.Write && !k.write);
       keyWrite = k.write;
     }
+    if (keyDenies || !accessAllowed(w, access, user, implicit, { wp, smep, smap, ac, nx }))
+      throw new GuestFault(Vector.PF, pageFaultCode(keyDenies ? PfErr.P | PfErr.PK : PfErr.P, access, user, smep, nx), -1, lin);
     const dirty = this.setAccessedDirty(w, access === Access.Write);
     return {
       phys: w.phys,
@@ -212,23 +224,100 @@ export class Mmu {
   }
 
   // ---- the software TLB ------------------------------------------------------------------
+  //
+  // Entries are numbered 0 .. 2 * TLB_ENTRIES: read entry `idx` is `idx`, write entry `idx`
+  // is TLB_ENTRIES + idx. Maintenance visits only what was filled: the lists of filled
+  // entries (flush; MOV to CR3 the non-global list only), the pieces of each large page
+  // (INVLPG), the write entries of each physical page (protectPage). `visited` counts the
+  // entries each one examined.
+
+  /** Entries the TLB maintenance (flushes, INVLPG, protectPage) has examined, for tests that check its cost. */
+  visited = 0;
+
+  /** u32 indexes of the tags and host addresses in the state (layout.ts). */
+  private readonly readTag: number;
+  private readonly writeTag: number;
+  private readonly readHost: number;
+  private readonly writeHost: number;
+  /** Per entry: filled from a global page (SDM Vol. 3A 4.10.2.4). */
+  private readonly globalEntry = new Uint8Array(2 * TLB_ENTRIES);
+  /** Per entry: the physical address of its 4 KiB page. */
+  private readonly physPage = new Float64Array(2 * TLB_ENTRIES);
+  /**
+   * Entries filled from global pages since the last flush, and from other pages since the last
+   * flush or MOV to CR3. Some may have been dropped or refilled since: an entry refilled from
+   * the other kind of page is on both lists.
+   */
+  private readonly filledGlobal = new EntryList();
+  private readonly filledLocal = new EntryList();
+  /**
+   * Per entry: the large page it was last filled from (base linear address in signed form,
+   * size; size 0 for a 4 KiB page), and whether it sits in that page's group in `large`.
+   * Dropping an entry keeps them: a group may hold stale members, which INVLPG checks.
+   */
+  private readonly largeBase = new Float64Array(2 * TLB_ENTRIES);
+  private readonly largeSize = new Float64Array(2 * TLB_ENTRIES);
+  private readonly inGroup = new Uint8Array(2 * TLB_ENTRIES);
+  /** Per large page size (LARGE_PAGE_SIZES order), the entries filled from each large page, by base. */
+  private readonly large: Map<number, number[]>[] = LARGE_PAGE_SIZES.map(() => new Map<number, number[]>());
+  /** Members of all groups; past LARGE_REFS_LIMIT the groups are rebuilt without stale members. */
+  private largeRefs = 0;
+  /**
+   * Write entries by physical page: a hash of doubly linked chains (head per bucket of the
+   * physical page number, next/prev per write entry index, -1 ends; `chained` marks members).
+   */
+  private readonly chainHead = new Int32Array(TLB_ENTRIES).fill(-1);
+  private readonly chainNext = new Int32Array(TLB_ENTRIES);
+  private readonly chainPrev = new Int32Array(TLB_ENTRIES);
+  private readonly chained = new Uint8Array(TLB_ENTRIES);
+
+  /**
+   * The host address of `lin` when the TLB maps its page for this access: the check
+   * generated code makes (jit/context.ts tlbHit), tag = linear page | TLB_VALID | TLB_USER
+   * for CPL 3. -1 on a miss. `lin` as translate takes it (paging/canonical.ts).
+   */
+  lookup(lin: number, user: boolean, write: boolean): number {
+    const i = this.entryOf(lin, user, write);
+    return i < 0 ? -1 : this.s.u32[(i < TLB_ENTRIES ? this.readHost : this.writeHost - TLB_ENTRIES) + i] + (lin & PAGE_OFFSET);
+  }
+
+  /** The physical address of `lin` when the TLB maps its page for this access, else -1. */
+  lookupPhys(lin: number, user: boolean, write: boolean): number {
+    const i = this.entryOf(lin, user, write);
+    return i < 0 ? -1 : this.physPage[i] + (lin & PAGE_OFFSET);
+  }
+
+  /** The entry that maps `lin` for this access, or -1. */
+  private entryOf(lin: number, user: boolean, write: boolean): number {
+    lin = signedLinear(lin);
+    const idx = (lin >>> 12) & (TLB_ENTRIES - 1);
+    const a = (write ? this.writeTag : this.readTag) + 2 * idx;
+    const u32 = this.s.u32;
+    if (u32[a] !== ((lin & ~PAGE_OFFSET) | (user ? TAG_USER : TAG_SUPERVISOR)) >>> 0 || u32[a + 1] !== Math.floor(lin / TWO_32) >>> 0) return -1;
+    return write ? TLB_ENTRIES + idx : idx;
+  }
 
   /** Drops every TLB entry, global ones too (CR4 paging bits, CR0.PG/WP, EFER, memory slot changes). */
   flush(): void {
-    const s = this.s;
-    const r = s.addr('tlbRead') >>> 3;
-    const w = s.addr('tlbWrite') >>> 3;
-    s.u64.fill(0n, r, r + TLB_ENTRIES);
-    s.u64.fill(0n, w, w + TLB_ENTRIES);
-    this.globalEntry.fill(0);
-    this.largeSize.fill(0);
-    this.anyLarge = false;
+    this.visited += this.filledGlobal.length + this.filledLocal.length;
+    this.filledGlobal.drain((i) => this.dropEntry(i));
+    this.filledLocal.drain((i) => this.dropEntry(i));
+    for (const groups of this.large) {
+      for (const members of groups.values()) for (const i of members) this.inGroup[i] = 0;
+      groups.clear();
+    }
+    this.visited += this.largeRefs;
+    this.largeRefs = 0;
     this.onFlush();
   }
 
   /** MOV to CR3: drops every entry but those of global pages (SDM Vol. 3A 4.10.4.1). */
   flushNonGlobal(): void {
-    for (let i = 0; i < 2 * TLB_ENTRIES; i++) if (!this.globalEntry[i]) this.dropEntry(i);
+    this.visited += this.filledLocal.length;
+    // An entry refilled from a global page since it was listed here is on the global list too.
+    this.filledLocal.drain((i) => {
+      if (!this.globalEntry[i]) this.dropEntry(i);
+    });
     this.onFlushNonGlobal();
   }
 
@@ -243,34 +332,35 @@ export class Mmu {
     const idx = (lin >>> 12) & (TLB_ENTRIES - 1);
     this.dropEntry(idx);
     this.dropEntry(TLB_ENTRIES + idx);
-    if (this.anyLarge) {
-      for (let i = 0; i < 2 * TLB_ENTRIES; i++) {
-        const size = this.largeSize[i];
-        if (size !== 0 && lin >= this.largeBase[i] && lin < this.largeBase[i] + size) this.dropEntry(i);
+    this.visited += 2;
+    if (this.largeRefs > 0) {
+      for (let k = 0; k < LARGE_PAGE_SIZES.length; k++) {
+        const size = LARGE_PAGE_SIZES[k];
+        const groups = this.large[k];
+        const base = Math.floor(lin / size) * size;
+        const members = groups.get(base);
+        if (members === undefined) continue;
+        for (const i of members) {
+          if (this.largeBase[i] !== base || this.largeSize[i] !== size) continue;
+          this.dropEntry(i);
+          this.inGroup[i] = 0;
+        }
+        this.visited += members.length;
+        this.largeRefs -= members.length;
+        groups.delete(base);
       }
     }
     this.onInvalidatePage(lin);
   }
 
-  /** Drops read entry `i` (< TLB_ENTRIES) or write entry `i - TLB_ENTRIES`. */
-  private dropEntry(i: number): void {
-    const s = this.s;
-    const a = i < TLB_ENTRIES ? s.addr('tlbRead', i) >>> 2 : s.addr('tlbWrite', i - TLB_ENTRIES) >>> 2;
-    s.u32[a] = 0;
-    s.u32[a + 1] = 0;
-    this.globalEntry[i] = 0;
-    this.largeSize[i] = 0;
-  }
-
   /** Drops write entries that map physical page `page` (it now holds translated code). */
   protectPage(page: number): void {
-    const u32 = this.s.u32;
-    const phys = this.s.addr('tlbPhys') >>> 2;
-    const write = this.s.addr('tlbWrite') >>> 2;
-    const lo = (page * 4096) >>> 0;
-    const hi = Math.floor(page / 0x100000);
-    for (let i = 0; i < TLB_ENTRIES; i++) {
-      if (u32[phys + 2 * i] === lo && u32[phys + 2 * i + 1] === hi && u32[write + 2 * i] !== 0) this.dropEntry(TLB_ENTRIES + i);
+    const phys = page * PAGE_4K;
+    for (let w = this.chainHead[page & (TLB_ENTRIES - 1)]; w >= 0; ) {
+      const next = this.chainNext[w];
+      if (this.physPage[TLB_ENTRIES + w] === phys) this.dropEntry(TLB_ENTRIES + w);
+      this.visited++;
+      w = next;
     }
   }
 
@@ -288,41 +378,142 @@ export class Mmu {
    */
   fill(lin: number, t: Translation, host: number, user: boolean, allowWrite: boolean, write = false): void {
     if (!t.cacheable || this.watch?.watches(lin)) return;
-    const s = this.s;
     lin = signedLinear(lin);
     const idx = (lin >>> 12) & (TLB_ENTRIES - 1);
-    const page = Math.floor(lin / 4096) * 4096;
-    const tagLo = ((page % TWO_32) + (user ? 3 : 1)) >>> 0;
-    const tagHi = Math.floor(page / TWO_32) >>> 0;
-    const readAddr = s.addr('tlbRead', idx) >>> 2;
-    const writeAddr = s.addr('tlbWrite', idx) >>> 2;
-    const hostBase = host - (t.phys % 4096);
-    const u32 = s.u32;
+    const tagLo = ((lin & ~PAGE_OFFSET) | (user ? TAG_USER : TAG_SUPERVISOR)) >>> 0;
+    const tagHi = Math.floor(lin / TWO_32) >>> 0;
+    const readAddr = this.readTag + 2 * idx;
+    const writeAddr = this.writeTag + 2 * idx;
+    const hostBase = host - (t.phys % PAGE_4K);
+    const phys = t.phys - (t.phys % PAGE_4K);
+    const u32 = this.s.u32;
     const sameRead = u32[readAddr] === tagLo && u32[readAddr + 1] === tagHi;
     const sameWrite = u32[writeAddr] === tagLo && u32[writeAddr + 1] === tagHi;
     if (!write || sameRead || u32[readAddr] === 0) {
       u32[readAddr] = tagLo;
       u32[readAddr + 1] = tagHi;
-      s.setU32('tlbHost', hostBase, idx);
-      this.note(idx, lin, t);
+      u32[this.readHost + idx] = hostBase;
+      this.note(idx, lin, t, phys);
     }
     const writable = allowWrite && t.writable && t.dirty;
     if (writable && (write || sameWrite || u32[writeAddr] === 0)) {
       u32[writeAddr] = tagLo;
       u32[writeAddr + 1] = tagHi;
-      s.setU32('tlbWriteHost', hostBase, idx);
-      s.setNum('tlbPhys', Math.floor(t.phys / 4096) * 4096, idx);
-      this.note(TLB_ENTRIES + idx, lin, t);
+      u32[this.writeHost + idx] = hostBase;
+      this.unchain(idx);
+      this.note(TLB_ENTRIES + idx, lin, t, phys);
+      this.chain(idx, phys / PAGE_4K);
     } else if (!writable && sameWrite) this.dropEntry(TLB_ENTRIES + idx);
   }
 
-  /** Records entry `i`'s global bit and large page (see globalEntry). */
-  private note(i: number, lin: number, t: Translation): void {
+  /** Records what maintenance needs of entry `i`, just filled for `lin` from `t` (physical page `phys`). */
+  private note(i: number, lin: number, t: Translation, phys: number): void {
+    (t.global ? this.filledGlobal : this.filledLocal).add(i);
     this.globalEntry[i] = t.global ? 1 : 0;
-    if (t.pageSize > PAGE_4K) {
-      this.largeBase[i] = Math.floor(lin / t.pageSize) * t.pageSize;
-      this.largeSize[i] = t.pageSize;
-      this.anyLarge = true;
-    } else this.largeSize[i] = 0;
+    this.physPage[i] = phys;
+    const size = t.pageSize;
+    if (size === PAGE_4K) {
+      this.largeSize[i] = 0;
+      this.inGroup[i] = 0;
+      return;
+    }
+    const base = Math.floor(lin / size) * size;
+    if (this.inGroup[i] && this.largeBase[i] === base && this.largeSize[i] === size) return;
+    this.largeBase[i] = base;
+    this.largeSize[i] = size;
+    this.group(i, size, base);
+    if (this.largeRefs > LARGE_REFS_LIMIT) this.regroup();
+  }
+
+  /** Rebuilds the large-page groups from the valid entries, without stale members. */
+  private regroup(): void {
+    for (const groups of this.large) groups.clear();
+    this.inGroup.fill(0);
+    this.largeRefs = 0;
+    const u32 = this.s.u32;
+    for (let i = 0; i < 2 * TLB_ENTRIES; i++) {
+      const size = this.largeSize[i];
+      const a = i < TLB_ENTRIES ? this.readTag + 2 * i : this.writeTag + 2 * (i - TLB_ENTRIES);
+      if (size !== 0 && u32[a] !== 0) this.group(i, size, this.largeBase[i]);
+    }
+  }
+
+  /** Adds entry `i` to the group of the large page at `base` of `size` bytes. */
+  private group(i: number, size: number, base: number): void {
+    const groups = this.large[LARGE_PAGE_SIZES.indexOf(size)];
+    const members = groups.get(base);
+    if (members === undefined) groups.set(base, [i]);
+    else members.push(i);
+    this.inGroup[i] = 1;
+    this.largeRefs++;
+  }
+
+  /** Drops entry `i` (read entry i, or write entry i - TLB_ENTRIES). */
+  private dropEntry(i: number): void {
+    const u32 = this.s.u32;
+    if (i < TLB_ENTRIES) {
+      u32[this.readTag + 2 * i] = 0;
+      u32[this.readTag + 2 * i + 1] = 0;
+    } else {
+      const w = i - TLB_ENTRIES;
+      u32[this.writeTag + 2 * w] = 0;
+      u32[this.writeTag + 2 * w + 1] = 0;
+      this.unchain(w);
+    }
+    this.globalEntry[i] = 0;
+  }
+
+  /** Puts write entry `w` on the chain of physical page number `page`. */
+  private chain(w: number, page: number): void {
+    const b = page & (TLB_ENTRIES - 1);
+    const head = this.chainHead[b];
+    this.chainNext[w] = head;
+    this.chainPrev[w] = -1;
+    if (head >= 0) this.chainPrev[head] = w;
+    this.chainHead[b] = w;
+    this.chained[w] = 1;
+  }
+
+  /** Takes write entry `w` off its chain, if it is on one. */
+  private unchain(w: number): void {
+    if (!this.chained[w]) return;
+    this.chained[w] = 0;
+    const next = this.chainNext[w];
+    const prev = this.chainPrev[w];
+    if (next >= 0) this.chainPrev[next] = prev;
+    if (prev >= 0) this.chainNext[prev] = next;
+    else this.chainHead[(this.physPage[TLB_ENTRIES + w] / PAGE_4K) & (TLB_ENTRIES - 1)] = next;
+  }
+}
+
+const PAGE_OFFSET = PAGE_4K - 1;
+/** Tag bits: TLB_VALID, plus TLB_USER for an entry filled for CPL 3 (layout.ts). */
+const TAG_SUPERVISOR = Number(TLB_VALID);
+const TAG_USER = Number(TLB_VALID | TLB_USER);
+/** The large page sizes (SDM Vol. 3A 4.3, 4.4, 4.5): 2 MiB (PAE, 4-level), 4 MiB (32-bit paging), 1 GiB (4-level). */
+const LARGE_PAGE_SIZES = [PAGE_2M, PAGE_4M, PAGE_1G];
+/** Group members (stale ones included) past which the groups are rebuilt: O(TLB_ENTRIES) work per as many fills. */
+const LARGE_REFS_LIMIT = 4 * TLB_ENTRIES;
+
+/** TLB entry numbers, each listed once, emptied in time proportional to their count. */
+class EntryList {
+  private readonly items = new Int32Array(2 * TLB_ENTRIES);
+  private readonly member = new Uint8Array(2 * TLB_ENTRIES);
+  length = 0;
+
+  add(i: number): void {
+    if (this.member[i]) return;
+    this.member[i] = 1;
+    this.items[this.length++] = i;
+  }
+
+  /** Empties the list, calling `f` on each entry. */
+  drain(f: (i: number) => void): void {
+    for (let k = 0; k < this.length; k++) {
+      const i = this.items[k];
+      this.member[i] = 0;
+      f(i);
+    }
+    this.length = 0;
   }
 }

@@ -7,7 +7,7 @@
 // sees every listed MSR and may write read-only bits, as KVM's host-initiated accesses can.
 // IA32_APIC_BASE is absent: there is no local APIC yet.
 import type { Cpu } from './cpu.ts';
-import { cpuidHas, Feature, type CpuidFeature } from './cpuid.ts';
+import { cpuidHas, Feature, isAmdCompatible, type CpuidFeature } from './cpuid.ts';
 import { MSR_SLOTS } from './layout.ts';
 import { isCanonical } from './paging/canonical.ts';
 import { MAXPHYADDR } from './paging/entry.ts';
@@ -53,6 +53,15 @@ export const enum Msr {
   GS_BASE = 0xc0000101,
   KERNEL_GS_BASE = 0xc0000102,
   TSC_AUX = 0xc0000103,
+  /** AMD's legacy performance counters PerfEvtSel0-3, PerfCtr0-3 (APM Vol. 2 13.2.1). */
+  K7_EVNTSEL0 = 0xc0010000,
+  K7_PERFCTR0 = 0xc0010004,
+  /** AMD's system configuration register (Linux MSR_AMD64_SYSCFG). */
+  AMD64_SYSCFG = 0xc0010010,
+  /** AMD's hardware configuration register (Linux MSR_K7_HWCR). */
+  K7_HWCR = 0xc0010015,
+  /** AMD's northbridge configuration register (Linux MSR_AMD64_NB_CFG). */
+  AMD64_NB_CFG = 0xc001001f,
 }
 
 /**
@@ -77,6 +86,10 @@ export interface MsrSpec {
   readonly ignored?: bigint;
   /** Further conditions on the value (memory types, canonical addresses); false is #GP(0). */
   readonly valid?: (value: bigint, cpu: Cpu) => boolean;
+  /** What the register keeps of an accepted value, when not all of it (AMD's SYSENTER_ESP/EIP). */
+  readonly kept?: (value: bigint, cpu: Cpu) => bigint;
+  /** The MSR exists only for a guest whose CPUID vendor is AMD or Hygon (cpuid.ts isAmdCompatible). */
+  readonly amdOnly?: boolean;
   /** CPUID features, any one of which makes the MSR exist for the guest. */
   readonly requires?: readonly CpuidFeature[];
   /** Runs after a successful write (e.g. a TLB flush when the value changes what translations allow). */
@@ -92,6 +105,8 @@ const LOW32 = 0xffffffffn;
  * bits when CPUID advertises LA57, whatever CR4.LA57 is (SDM Vol. 4 Table 2-2, Vol. 1 3.3.7.1).
  */
 const canonical = (v: bigint, cpu: Cpu): boolean => isCanonical(v, cpuidHas(cpu.env.cpuid, Feature.LA57) ? 57 : 48);
+const sysenterAddress = (v: bigint, cpu: Cpu): boolean => isAmdCompatible(cpu.env.cpuid) || canonical(v, cpu);
+const sysenterKept = (v: bigint, cpu: Cpu): bigint => (isAmdCompatible(cpu.env.cpuid) ? v & LOW32 : v);
 
 /** Physical-address bits (MAXPHYADDR-1):12 of an MTRR. */
 const MTRR_ADDR = ((1n << BigInt(MAXPHYADDR)) - 1n) & ~0xfffn;
@@ -148,6 +163,10 @@ const PRED_CMD_IBPB = 1n;
 const ARCH_CAPABILITIES =
   [0n, 1n, 3n, 4n, 5n, 6n, 8n, 13n, 14n, 15n, 20n, 24n, 26n, 27n, 62n].reduce((v, bit) => v | (1n << bit), 0n);
 const SPECULATION = [Feature.SPEC_CTRL];
+/** HWCR bits (AMD APM Vol. 2 Appendix A; Linux msr-index.h; KVM kvm_set_msr_common). */
+const HWCR_TSC_FREQ_SEL = 1n << 24n;
+const HWCR_MC_STATUS_WR_EN = 1n << 18n;
+const HWCR_IGNORED = (1n << 3n) | (1n << 6n) | (1n << 8n);
 
 const DEFS: readonly MsrDef[] = [
   { index: Msr.TSC, name: 'IA32_TIME_STAMP_COUNTER', storage: 'tsc', reset: 0n, writable: ALL },
@@ -164,9 +183,11 @@ const DEFS: readonly MsrDef[] = [
   },
   { index: Msr.MTRRCAP, name: 'IA32_MTRRCAP', storage: 'const', reset: MTRRCAP, requires: [Feature.MTRR] },
   { index: Msr.SYSENTER_CS, name: 'IA32_SYSENTER_CS', reset: 0n, writable: ALL },
-  // Intel raises #GP(0) for a non-canonical SYSENTER_ESP/EIP (SDM Vol. 2B WRMSR).
-  { index: Msr.SYSENTER_ESP, name: 'IA32_SYSENTER_ESP', reset: 0n, writable: ALL, valid: canonical },
-  { index: Msr.SYSENTER_EIP, name: 'IA32_SYSENTER_EIP', reset: 0n, writable: ALL, valid: canonical },
+  // Intel raises #GP(0) for a non-canonical SYSENTER_ESP/EIP (SDM Vol. 2B WRMSR). AMD has no
+  // 64-bit SYSENTER and keeps bits 31:0 only: KVM's svm_set_msr drops the upper half for a
+  // guest whose CPUID is not Intel's, and __kvm_set_msr takes any value there.
+  { index: Msr.SYSENTER_ESP, name: 'IA32_SYSENTER_ESP', reset: 0n, writable: ALL, valid: sysenterAddress, kept: sysenterKept },
+  { index: Msr.SYSENTER_EIP, name: 'IA32_SYSENTER_EIP', reset: 0n, writable: ALL, valid: sysenterAddress, kept: sysenterKept },
   // No machine-check banks and no IA32_MCG_CTL (count 0, MCG_CTL_P clear), as KVM without KVM_X86_SETUP_MCE.
   { index: Msr.MCG_CAP, name: 'IA32_MCG_CAP', storage: 'const', reset: 0n },
   { index: Msr.MCG_STATUS, name: 'IA32_MCG_STATUS', reset: 0n, writable: ALL },
@@ -209,8 +230,31 @@ const DEFS: readonly MsrDef[] = [
   // Supervisor state components for XSAVES/XRSTORS (SDM Vol. 1 13.3): this CPU has none
   // (xsave.ts XSS_SUPPORTED), so 0 is the only value; any other is #GP(0).
   { index: Msr.XSS, name: 'IA32_XSS', reset: 0n, writable: BigInt(XSS_SUPPORTED), requires: [Feature.XSAVES] },
-  // Bits 63:32 reserved on Intel (SDM Vol. 4; KVM __kvm_set_msr).
-  { index: Msr.TSC_AUX, name: 'IA32_TSC_AUX', reset: 0n, writable: LOW32, requires: [Feature.RDTSCP, Feature.RDPID] },
+  // Bits 63:32 reserved on Intel (SDM Vol. 4; KVM __kvm_set_msr); AMD CPUs ignore them and
+  // read them as 0, which KVM gives a guest whose CPUID is not Intel's.
+  {
+    index: Msr.TSC_AUX, name: 'IA32_TSC_AUX', reset: 0n, writable: ALL, requires: [Feature.RDTSCP, Feature.RDPID],
+    valid: (v, cpu) => isAmdCompatible(cpu.env.cpuid) || v >> 32n === 0n, kept: (v) => v & LOW32,
+  },
+  // AMD's legacy PerfEvtSel0-3 and PerfCtr0-3, which every AMD64 CPU has (APM Vol. 2 13.2.1;
+  // kvm-unit-tests' pmu_init clears them on an AMD CPU): there are no events to count, so they
+  // read 0 and drop writes, as KVM without a guest PMU does (kvm_set_msr_common, MSR_K7_EVNTSEL0).
+  ...Array.from({ length: 4 }, (_, n): MsrDef[] => [
+    { index: Msr.K7_EVNTSEL0 + n, name: `MSR_K7_EVNTSEL${n}`, storage: 'const', reset: 0n, ignored: ALL, amdOnly: true },
+    { index: Msr.K7_PERFCTR0 + n, name: `MSR_K7_PERFCTR${n}`, storage: 'const', reset: 0n, ignored: ALL, amdOnly: true },
+  ]).flat(),
+  // SYSCFG and NB_CFG, which Linux reads with rdmsr on AMD (mtrr k8_check_syscfg_dram_mod_en;
+  // pci/amd_bus.c enable_pci_io_ecs, which also writes NB_CFG): no memory-encryption, MTRR
+  // DRAM or northbridge features, so 0, as KVM's kvm_get_msr_common answers; KVM drops NB_CFG writes.
+  { index: Msr.AMD64_SYSCFG, name: 'MSR_AMD64_SYSCFG', storage: 'const', reset: 0n, amdOnly: true },
+  { index: Msr.AMD64_NB_CFG, name: 'MSR_AMD64_NB_CFG', storage: 'const', reset: 0n, ignored: ALL, amdOnly: true },
+  // HWCR, read by Linux's bsp_init_amd with rdmsrl: TscFreqSel (24) is 1, the TSC counting at
+  // one constant rate (read-only 1 on family 17H and later); McStatusWrEn (18) may be written;
+  // writes to bits 3, 6 and 8 (TLB cache, flush filter, IGNNE) are dropped, as KVM does.
+  {
+    index: Msr.K7_HWCR, name: 'MSR_K7_HWCR', reset: HWCR_TSC_FREQ_SEL, writable: HWCR_MC_STATUS_WR_EN | HWCR_TSC_FREQ_SEL,
+    ignored: HWCR_IGNORED, amdOnly: true,
+  },
 ];
 
 /** The list, each 'slot' MSR given the next free slot of layout.ts `msr`. */
@@ -265,7 +309,9 @@ export class MsrModel {
   /** The MSR as the guest (or, with `host`, the VMM) sees it: undefined when it does not exist. */
   private find(index: number, host: boolean): MsrSpec | undefined {
     const m = msrSpec(index);
-    if (m === undefined || host || m.requires === undefined) return m;
+    if (m === undefined || host) return m;
+    if (m.amdOnly && !isAmdCompatible(this.cpu.env.cpuid)) return undefined;
+    if (m.requires === undefined) return m;
     return m.requires.some((f) => cpuidHas(this.cpu.env.cpuid, f)) ? m : undefined;
   }
 
@@ -303,7 +349,8 @@ export class MsrModel {
     value = BigInt.asUintN(64, value);
     if (m.storage === 'efer') return writeEfer(this.cpu, value, host);
     const current = this.value(m);
-    if (m.storage === 'const') return host && value === current;
+    // A constant takes only its value, from the VMM; with `ignored` all-ones any write is dropped.
+    if (m.storage === 'const') return (host && value === current) || m.ignored === ALL;
     const readOnly = m.readOnly ?? 0n;
     const ignored = m.ignored ?? 0n;
     if (value & ~(m.writable | readOnly | ignored)) return false;
@@ -312,6 +359,7 @@ export class MsrModel {
       value = (value & ~ignored) | (current & ignored);
     }
     if (m.valid && !m.valid(value, this.cpu)) return false;
+    if (m.kept) value = m.kept(value, this.cpu);
     const s = this.cpu.state;
     if (m.storage === 'command') return true;
     // IA32_TSC_ADJUST tracks guest writes to the TSC, and a guest write to it shifts the TSC

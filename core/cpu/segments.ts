@@ -134,6 +134,9 @@ function loadSelector(cpu: Cpu, seg: Seg, selector: number): void {
   loadFromDescriptor(cpu, seg, selector, d);
 }
 
+/** The data segment registers a return to an outer level may null. */
+const DATA_SEGMENTS: readonly Seg[] = [Seg.ES, Seg.DS, Seg.FS, Seg.GS];
+
 /**
  * On a return to an outer level, data registers the new CPL may not use are nulled (SDM Vol.
  * 2B RET, IRET: "SegmentSelector <- 0"). Only the selector is cleared and the register made
@@ -142,15 +145,16 @@ function loadSelector(cpu: Cpu, seg: Seg, selector: number): void {
  */
 export function nullInaccessibleDataSegments(cpu: Cpu, cpl: number): void {
   const s = cpu.state;
-  for (const seg of [Seg.ES, Seg.DS, Seg.FS, Seg.GS]) {
+  for (const seg of DATA_SEGMENTS) {
     const attr = s.getU32('segAttr', seg);
     if (attr & SegAttr.UNUSABLE) continue;
     const conforming = (attr & (SegAttr.CODE | SegAttr.DC)) === (SegAttr.CODE | SegAttr.DC);
     const dpl = (attr & SegAttr.DPL_MASK) >> SegAttr.DPL_SHIFT;
     if (conforming || dpl >= cpl) continue;
-    const base = s.get64('segBase', seg);
+    const lo = s.getLo('segBase', seg);
+    const hi = s.getHi('segBase', seg);
     loadNull(cpu, seg, 0);
-    s.set64('segBase', base, seg);
+    s.setHalves('segBase', lo, hi, seg);
   }
 }
 

@@ -72,6 +72,12 @@ export class VcpuState {
     const a = this.addr(name, index) >>> 2;
     return this.i32[a + 1] * 0x1_0000_0000 + this.u32[a];
   }
+  /** Stores an address in that signed form (or any integer of magnitude below 2^53) as its 64-bit two's complement. */
+  setLinear(name: VcpuFieldName, value: number, index = 0): void {
+    const a = this.addr(name, index) >>> 2;
+    this.u32[a] = value >>> 0;
+    this.u32[a + 1] = Math.floor(value / 0x1_0000_0000) >>> 0;
+  }
   get64(name: VcpuFieldName, index = 0): bigint {
     return this.u64[this.addr(name, index) >>> 3];
   }
@@ -81,6 +87,16 @@ export class VcpuState {
   /** Low 32 bits of a 64-bit field. */
   getLo(name: VcpuFieldName, index = 0): number {
     return this.u32[this.addr(name, index) >>> 2];
+  }
+  /** High 32 bits of a 64-bit field. */
+  getHi(name: VcpuFieldName, index = 0): number {
+    return this.u32[(this.addr(name, index) >>> 2) + 1];
+  }
+  /** Sets a 64-bit field from its two 32-bit halves. */
+  setHalves(name: VcpuFieldName, lo: number, hi: number, index = 0): void {
+    const a = this.addr(name, index) >>> 2;
+    this.u32[a] = lo >>> 0;
+    this.u32[a + 1] = hi >>> 0;
   }
   /** Sets a 64-bit field to a zero-extended 32-bit value. */
   setLo(name: VcpuFieldName, value: number, index = 0): void {

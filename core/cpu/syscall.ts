@@ -1,15 +1,22 @@
-// Fast system calls: SYSCALL and SYSRET (SDM Vol. 2B SYSCALL, SYSRET; Vol. 3A 5.8.8),
-// SYSENTER and SYSEXIT (Vol. 2B SYSENTER, SYSEXIT; Vol. 3A 5.8.7) and SWAPGS (Vol. 2A SWAPGS).
+// Fast system calls: SYSCALL and SYSRET (SDM Vol. 2B SYSCALL, SYSRET; Vol. 3A 5.8.8; AMD APM
+// Vol. 3 SYSCALL, SYSRET; APM Vol. 2 6.1.1), SYSENTER and SYSEXIT (SDM Vol. 2B SYSENTER,
+// SYSEXIT; Vol. 3A 5.8.7; APM Vol. 3 SYSENTER, SYSEXIT) and SWAPGS (SDM Vol. 2A SWAPGS).
 // None of them reads a descriptor: CS and SS get a selector derived from an MSR and fixed
 // flat attributes, and the operating system must keep its GDT consistent with them.
 //
-// This CPU says GenuineIntel, so the Intel forms apply: SYSCALL and SYSRET exist only in
-// 64-bit mode (#UD in compatibility mode, where AMD would use CSTAR), and SYSENTER/SYSEXIT
-// work in IA-32e mode too. Functions throw GuestFault without a delta; the emitter
-// (jit/emit/syscall.ts) attaches the instruction's. MSR values come from the vCPU's MSR model.
+// The two vendors differ, and the CPU follows the vendor of the CPUID table its VMM set
+// (isAmdCompatible, as KVM's em_syscall_is_enabled and em_sysenter do). Intel: SYSCALL and
+// SYSRET exist only in 64-bit mode (#UD in compatibility mode), SYSENTER/SYSEXIT work in
+// IA-32e mode too. AMD: SYSCALL and SYSRET work in every mode with EFER.SCE (compatibility
+// mode enters at CSTAR, legacy mode at STAR[31:0]), SYSRET leaves SS's hidden part alone,
+// and SYSENTER/SYSEXIT are #UD in long mode. Functions throw GuestFault without a delta;
+// the emitter (jit/emit/syscall.ts) attaches the instruction's. MSR values come from the
+// vCPU's MSR model.
 import type { Cpu } from './cpu.ts';
 import { GuestFault, InternalError } from './faults.ts';
 import { isCanonicalHere } from './far.ts';
+import { isAmdCompatible } from './cpuid.ts';
+import { singleStepTrap } from './debug.ts';
 import { Msr } from './msr.ts';
 import { Cr0, Efer, Flag, Reg, Seg, SegAttr, Vector } from './registers.ts';
 
@@ -56,57 +63,108 @@ function loadFlat(cpu: Cpu, cs: number, csAttr: number, ss: number, ssAttr: numb
   cpu.state.setU32('cpl', cpl);
 }
 
-/** #UD unless in 64-bit mode with EFER.SCE = 1 (SDM Vol. 2B SYSCALL, SYSRET). */
+/**
+ * SYSCALL and SYSRET take their single-step trap on TF as they leave it, not as they found it
+ * (KVM commit c8401dda2f0a; kvm-unit-tests syscall.c): Linux masks TF with IA32_FMASK so that
+ * SYSCALL does not trap on kernel entry, and a SYSRET that restores TF traps at once at CPL 3.
+ */
+function trapIfTf(cpu: Cpu): void {
+  if (cpu.state.getLo('rflags') & Flag.TF) throw singleStepTrap(cpu.state);
+}
+
+const isAmd = (cpu: Cpu): boolean => isAmdCompatible(cpu.env.cpuid);
+const inLongMode = (cpu: Cpu): boolean => (cpu.state.getLo('efer') & Efer.LMA) !== 0;
+
+/**
+ * #UD unless EFER.SCE = 1 and, on Intel, in 64-bit mode (SDM Vol. 2B SYSCALL, SYSRET: "IF
+ * (CS.L ≠ 1) or (IA32_EFER.LMA ≠ 1) or (IA32_EFER.SCE ≠ 1) THEN #UD"). AMD checks SCE only
+ * (APM Vol. 3 SYSCALL, SYSRET, "#UD ... The system call extension bit (SCE) ... is set to 0").
+ */
 function checkSyscallEnabled(cpu: Cpu): void {
-  if (!(cpu.state.getLo('efer') & Efer.SCE) || !in64BitMode(cpu)) throw ud();
+  if (!(cpu.state.getLo('efer') & Efer.SCE)) throw ud();
+  if (!in64BitMode(cpu) && !isAmd(cpu)) throw ud();
 }
 
 /**
- * SYSCALL: RCX = the next RIP, R11 = RFLAGS (RF clear, as AMD's APM Vol. 3 SYSCALL states
- * and Bochs and QEMU do), RFLAGS &= ~SFMASK, RIP = LSTAR; CS = STAR[47:32] & 0xFFFC and
- * SS = STAR[47:32] + 8 as flat ring-0 64-bit code and data; CPL = 0.
+ * SYSCALL in long mode: RCX = the next RIP, R11 = RFLAGS (RF clear, as AMD's APM Vol. 3 SYSCALL
+ * states and Bochs and QEMU do), RFLAGS &= ~SFMASK, RIP = LSTAR (64-bit mode) or CSTAR
+ * (compatibility mode, AMD only); CS = STAR[47:32] & 0xFFFC and SS = STAR[47:32] + 8 as flat
+ * ring-0 64-bit code and data; CPL = 0. In legacy mode (AMD only, APM Vol. 3 SYSCALL
+ * "SYSCALL_LEGACY_MODE"): ECX = the next EIP, EIP = STAR[31:0], CS and SS the same selectors
+ * as flat ring-0 32-bit code and stack, VM, IF and RF cleared; SFMASK and R11 are not used.
  */
 export function syscall(cpu: Cpu, next: bigint): void {
   const s = cpu.state;
   checkSyscallEnabled(cpu);
   const star = msr(cpu, Msr.STAR);
-  const lstar = msr(cpu, Msr.LSTAR);
-  const mask = Number(msr(cpu, Msr.FMASK) & 0xffffffffn);
-  const rflags = s.getLo('rflags') & ~Flag.RF;
   const sel = Number((star >> 32n) & 0xffffn);
-  s.set64('gpr', next, Reg.RCX);
-  s.setLo('gpr', rflags, Reg.R11);
-  // SS takes STAR[47:32] + 8 without clearing its RPL bits, as the SDM writes it.
-  loadFlat(cpu, sel & SELECTOR_INDEX_TI, flatCodeAttr(0, true), sel + 8, flatStackAttr(0), 0);
-  s.setLo('rflags', (rflags & ~mask) | Flag.FIXED1);
-  s.set64('rip', lstar);
+  const rflags = s.getLo('rflags') & ~Flag.RF;
+  if (inLongMode(cpu)) {
+    const target = msr(cpu, in64BitMode(cpu) ? Msr.LSTAR : Msr.CSTAR);
+    const mask = Number(msr(cpu, Msr.FMASK) & 0xffffffffn);
+    s.set64('gpr', next, Reg.RCX);
+    s.setLo('gpr', rflags, Reg.R11);
+    // SS takes STAR[47:32] + 8 without clearing its RPL bits, as the SDM and the APM write it.
+    loadFlat(cpu, sel & SELECTOR_INDEX_TI, flatCodeAttr(0, true), sel + 8, flatStackAttr(0), 0);
+    s.setLo('rflags', (rflags & ~mask) | Flag.FIXED1);
+    s.set64('rip', target);
+  } else {
+    s.set64('gpr', next & 0xffffffffn, Reg.RCX);
+    loadFlat(cpu, sel & SELECTOR_INDEX_TI, flatCodeAttr(0, false), sel + 8, flatStackAttr(0), 0);
+    s.setLo('rflags', rflags & ~(Flag.VM | Flag.IF));
+    s.set64('rip', star & 0xffffffffn);
+  }
   cpu.refreshMode();
+  trapIfTf(cpu);
 }
 
 /**
- * SYSRET (`opSize` 8 with REX.W: to 64-bit mode; 4: to compatibility mode): CPL 0 only;
- * RIP = RCX (or ECX), RFLAGS from R11; CS = STAR[63:48] + 16 (64-bit) or STAR[63:48]
- * (32-bit), SS = STAR[63:48] + 8, both RPL 3 with flat ring-3 attributes; CPL = 3. A
- * non-canonical RCX raises #GP(0) before anything changes, so the fault is taken at CPL 0
- * on the kernel's stack, as Intel processors do.
+ * SYSRET (`opSize` 8 with REX.W: to 64-bit mode; 4: to compatibility or legacy protected
+ * mode): CPL 0 only; RIP = RCX (or ECX); CS = STAR[63:48] + 16 (64-bit) or STAR[63:48]
+ * (32-bit), SS = STAR[63:48] + 8, both RPL 3; CPL = 3. RFLAGS comes from R11 in long mode;
+ * AMD's legacy mode only sets IF (APM Vol. 3 SYSRET, "SYSRET_NON_64BIT_MODE").
+ *
+ * Intel gives SS flat ring-3 attributes (SDM Vol. 2B SYSRET); AMD changes only SS's selector
+ * and leaves its base, limit and attributes as they were (APM Vol. 3 SYSRET: "SS base,
+ * limit, attributes unchanged", the reason for Linux's X86_BUG_SYSRET_SS_ATTRS). AMD also
+ * requires protected mode (#GP(0) in real mode).
+ *
+ * A non-canonical RCX raises #GP(0) before anything changes, so the fault is taken at CPL 0
+ * on the kernel's stack, as Intel processors do. AMD processors complete the SYSRET and fault
+ * on the fetch at CPL 3 instead; this model keeps the Intel order for both vendors, because
+ * the block lookup needs a canonical RIP in the state (cpu.ts ripLinear).
  */
 export function sysret(cpu: Cpu, opSize: 4 | 8): void {
   const s = cpu.state;
   checkSyscallEnabled(cpu);
-  if (s.getU32('cpl') !== 0) throw gp();
-  const long = opSize === 8;
+  if (!(s.getLo('cr0') & Cr0.PE) || s.getU32('cpl') !== 0) throw gp();
+  const long = opSize === 8 && in64BitMode(cpu);
   const rcx = s.get64('gpr', Reg.RCX);
   if (long && !isCanonicalHere(cpu, rcx)) throw gp();
   const base = Number((msr(cpu, Msr.STAR) >> 48n) & 0xffffn);
   const cs = (long ? base + 16 : base) | RPL3;
-  loadFlat(cpu, cs, flatCodeAttr(3, long), (base + 8) | RPL3, flatStackAttr(3), 3);
-  s.setLo('rflags', (s.getLo('gpr', Reg.R11) & SYSRET_RFLAGS) | Flag.FIXED1);
+  const ss = (base + 8) | RPL3;
+  const rflags = inLongMode(cpu) ? (s.getLo('gpr', Reg.R11) & SYSRET_RFLAGS) | Flag.FIXED1 : s.getLo('rflags') | Flag.IF;
+  if (isAmd(cpu)) {
+    cpu.setSegment(Seg.CS, cs & 0xffff, 0, FLAT_LIMIT, flatCodeAttr(3, long));
+    cpu.setSegment(Seg.SS, ss & 0xffff, s.getNum('segBase', Seg.SS), s.getU32('segLimit', Seg.SS), s.getU32('segAttr', Seg.SS));
+    s.setU32('cpl', 3);
+  } else {
+    loadFlat(cpu, cs, flatCodeAttr(3, long), ss, flatStackAttr(3), 3);
+  }
+  s.setLo('rflags', rflags);
   s.set64('rip', long ? rcx : rcx & 0xffffffffn);
   cpu.refreshMode();
+  trapIfTf(cpu);
 }
 
-/** IA32_SYSENTER_CS, or #GP(0) in real mode or when its bits 15:2 are 0 (SDM Vol. 2B SYSENTER, SYSEXIT). */
+/**
+ * IA32_SYSENTER_CS, or #GP(0) in real mode or when its bits 15:2 are 0 (SDM Vol. 2B SYSENTER,
+ * SYSEXIT). On AMD both instructions are #UD in long mode, compatibility mode included (APM
+ * Vol. 3 SYSENTER, SYSEXIT: "#UD ... This instruction is not recognized in long mode").
+ */
 function sysenterCs(cpu: Cpu): number {
+  if (inLongMode(cpu) && isAmd(cpu)) throw ud();
   if (!(cpu.state.getLo('cr0') & Cr0.PE)) throw gp();
   const cs = Number(msr(cpu, Msr.SYSENTER_CS) & 0xffffn);
   if ((cs & SELECTOR_INDEX_TI) === 0) throw gp();

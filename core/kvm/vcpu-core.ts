@@ -4,7 +4,7 @@
 import { resetFpu } from '../fpu/state.ts';
 import { resetSseState } from '../cpu/xsave.ts';
 import { Cpu } from '../cpu/cpu.ts';
-import { CpuidModel } from '../cpu/cpuid.ts';
+import { CpuidModel, isAmdCompatible } from '../cpu/cpuid.ts';
 import { ExitSignal, GuestFault, InternalError } from '../cpu/faults.ts';
 import { deliverEvent } from '../cpu/interrupts.ts';
 import { DebugUnit, debugActive, type Step } from '../cpu/debug.ts';
@@ -543,7 +543,10 @@ export class VcpuCore {
       selector: s.getU32('segSel', seg),
       type: a & 0xf,
       present: a & SegAttr.P ? 1 : 0,
-      dpl: (a >> 5) & 3,
+      // An AMD SYSRET leaves SS's attributes (DPL 0) under CPL 3 (core/cpu/syscall.ts); KVM on
+      // AMD reports SS.DPL as the CPL the VMCB keeps (svm_get_segment), and SET_SREGS takes
+      // the CPL back from it.
+      dpl: seg === Seg.SS && isAmdCompatible(this.cpuid) ? s.getU32('cpl') : (a >> 5) & 3,
       db: a & SegAttr.DB ? 1 : 0,
       s: a & SegAttr.S ? 1 : 0,
       l: a & SegAttr.L ? 1 : 0,

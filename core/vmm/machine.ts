@@ -14,6 +14,7 @@ import {
 } from './devices/index.ts';
 import { GsiLines } from './gsi-lines.ts';
 import { CPUID_LEAF_TOPOLOGY, topologyLeaves } from '../cpu/cpuid-topology.ts';
+import { CPU_VENDORS, DEFAULT_CPU_VENDOR, withVendor, type CpuVendor } from '../cpu/cpuid.ts';
 import { loadKernel, type KernelImage } from './boot.ts';
 import { AcpiPm, buildAcpiTables, DEFAULT_FADT, DEFAULT_MADT, PIIX4_SLP_TYP_S3, PIIX4_SLP_TYP_S5, type AcpiTables, type SleepState } from './acpi/index.ts';
 import { BIOS_AREA_START, linuxE820 } from './loader/linux/e820.ts';
@@ -36,6 +37,14 @@ import type { BlockBackend } from './virtio/blk.ts';
 import type { EntropySource } from './virtio/rng.ts';
 import type { GuestMemory } from './virtio/guest-memory.ts';
 
+/**
+ * The CPU model's properties, as QEMU's `-cpu MODEL,prop=value,...` gives them (the CLI's
+ * --cpu): only the vendor so far (default GenuineIntel, as the supported CPUID table says).
+ */
+export interface CpuModelConfig {
+  vendor?: CpuVendor;
+}
+
 export interface MachineConfig {
   kernel: KernelImage;
   /** Multiboot modules (the CLI's --initrd). */
@@ -43,6 +52,8 @@ export interface MachineConfig {
   append?: string;
   memBytes: number;
   smp?: number;
+  /** The CPU model (the CLI's --cpu). */
+  cpu?: CpuModelConfig;
   /** Where vCPUs run: workers/node.ts, workers/browser.ts, or core/kvm/inline.ts. */
   platform: KvmPlatform;
   /** Bytes the guest writes to COM1 or to the virtio console. */
@@ -157,6 +168,8 @@ export class Machine {
     const vm = kvm.createVm();
     const smp = config.smp ?? 1;
     if (!Number.isInteger(smp) || smp < 1 || smp > 64) return { ok: false, error: `--smp ${smp}: must be 1..64` };
+    const vendor = config.cpu?.vendor ?? DEFAULT_CPU_VENDOR;
+    if (!CPU_VENDORS.includes(vendor)) return { ok: false, error: `CPU vendor "${String(vendor)}": must be ${CPU_VENDORS.join(' or ')}` };
     const mem = config.memBytes;
     if (mem < 2 * 1024 * 1024 || mem % 4096) return { ok: false, error: `memory size ${mem} bytes: must be at least 2 MiB and a multiple of 4 KiB` };
     if (mem > LINUX_MAX_RAM) return { ok: false, error: `memory size ${mem / 1048576} MiB: at most ${LINUX_MAX_RAM / 1048576} MiB (the PCI hole starts at 0x${PCI_ECAM_WINDOW.base.toString(16)})` };
@@ -173,9 +186,11 @@ export class Machine {
     vm.createPit2();
     // The vCPU workers start side by side: loading the engine in each is most of the startup.
     const vcpus: Vcpu[] = await Promise.all(Array.from({ length: smp }, (_, id) => vm.createVcpu(id)));
-    // KVM_SET_CPUID2 as QEMU does it: the supported table with the topology of this machine (one core per vCPU).
-    if (smp > 1) {
-      const cpuid = [...kvm.getSupportedCpuid().filter((e) => e.function !== CPUID_LEAF_TOPOLOGY), ...topologyLeaves(smp)];
+    // KVM_SET_CPUID2 as QEMU does it: the supported table as the chosen vendor's CPU presents it,
+    // with the topology of this machine (one core per vCPU).
+    if (smp > 1 || vendor !== DEFAULT_CPU_VENDOR) {
+      let cpuid = withVendor(kvm.getSupportedCpuid(), vendor, smp);
+      if (smp > 1) cpuid = [...cpuid.filter((e) => e.function !== CPUID_LEAF_TOPOLOGY), ...topologyLeaves(smp)];
       for (const v of vcpus) await v.setCpuid2(cpuid);
     }
     const machine = new Machine(vm, vcpus, config);

@@ -54,8 +54,10 @@ LIST_REPS       equ 512
 DISPATCH_ITERS  equ 2500000         ; bytecode loop iterations, 8 ops each
 MATMUL_REPS     equ 160             ; 64 x 64 double products
 FFT_REPS        equ 300             ; 1024-point forward + inverse pairs
-; The x87 variants do less: wasmkvm runs each x87 instruction in a helper
-; (software 80-bit arithmetic), over 10,000 times slower than the host.
+; The x87 variants do less: they were sized when wasmkvm ran every x87
+; instruction in a TypeScript helper. The common forms now run in Wasm
+; (jit/emit/x87-runtime.ts), about 200-340x the host; the counts stay so
+; that figures remain comparable across sessions (bench/README.md).
 MATMUL_X87_REPS equ 4
 FFT_X87_REPS    equ 8
 

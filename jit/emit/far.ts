@@ -24,7 +24,9 @@ type Emit = (ctx: BlockContext) => void;
  */
 export function coldHelper(ctx: BlockContext, fn: (cpu: Cpu, site: InsnSite) => boolean | void, mayEndBlock = true): void {
   ctx.helper((cpu, site) => {
-    const entry = cpu.state.get64('rip');
+    const s = cpu.state;
+    const entryLo = s.getLo('rip');
+    const entryHi = s.getHi('rip');
     try {
       return fn(cpu, site);
     } catch (e) {
@@ -32,7 +34,7 @@ export function coldHelper(ctx: BlockContext, fn: (cpu: Cpu, site: InsnSite) => 
       if (restarts && e.delta < 0) {
         e.delta = site.delta;
         // A fault whose delta is pinned (task-switch.ts) belongs to the new task and keeps its RIP.
-        if (e.delta >= 0) cpu.state.set64('rip', entry);
+        if (e.delta >= 0) s.setHalves('rip', entryLo, entryHi);
       }
       throw e;
     }
@@ -53,6 +55,20 @@ export function nextRipOf(ctx: BlockContext): (cpu: Cpu, site: InsnSite) => bigi
   if (ctx.mode.codeSize !== 8) return (_cpu, site) => BigInt(site.next);
   const after = BigInt(ctx.delta + ctx.instr.length);
   return (cpu) => BigInt.asUintN(64, cpu.state.get64('rip') + after);
+}
+
+/**
+ * Sets RIP to the next instruction, exact in 64-bit mode: there the entry RIP's halves plus
+ * this instruction's end, with the carry (and the wrap at 2^64) done on the halves.
+ */
+function setNextRip(ctx: BlockContext): (cpu: Cpu, site: InsnSite) => void {
+  if (ctx.mode.codeSize !== 8) return (cpu, site) => cpu.state.setNum('rip', site.next);
+  const after = ctx.delta + ctx.instr.length;
+  return (cpu) => {
+    const s = cpu.state;
+    const lo = s.getLo('rip') + after;
+    s.setHalves('rip', lo, s.getHi('rip') + (lo > 0xffffffff ? 1 : 0));
+  };
 }
 
 /** In m16:64 the selector follows the 8-byte offset. */
@@ -130,7 +146,8 @@ const retf: Emit = (ctx) => {
 /** IRET, IRETD, or IRETQ with REX.W. */
 const iret: Emit = (ctx) => {
   const opSize = ctx.instr.opSize;
-  const next = nextRipOf(ctx);
+  // The next RIP matters to a task return only, which IA-32e mode does not have (SDM Vol. 2A IRET).
+  const next = ctx.mode.codeSize === 8 ? (): bigint => 0n : nextRipOf(ctx);
   transfer(ctx, (cpu, site) => {
     interruptReturn(cpu, opSize, next(cpu, site));
     // IRET ends the blocking of NMIs that began with the last NMI (SDM Vol. 3A 6.7.1); the
@@ -150,10 +167,11 @@ const iret: Emit = (ctx) => {
 function raiseEvent(vector: number | 'imm', kind: EventKind): Emit {
   return (ctx) => {
     const v = vector === 'imm' ? ctx.instr.imm & 0xff : vector;
-    const next = nextRipOf(ctx);
+    const setNext = setNextRip(ctx);
+    const event = { vector: v, kind };
     transfer(ctx, (cpu, site) => {
-      cpu.state.set64('rip', next(cpu, site));
-      deliverEvent(cpu, { vector: v, kind });
+      setNext(cpu, site);
+      deliverEvent(cpu, event);
     });
   };
 }

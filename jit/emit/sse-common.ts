@@ -195,7 +195,10 @@ export function readMem16(ctx: BlockContext, loc: Extract<Location, { kind: 'mem
   fb.end();
 }
 
-/** Writes the v128 local `value` as 16 bytes at `loc`, on the paths readMem16 takes. */
+/**
+ * Writes the v128 local `value` as 16 bytes at `loc`, on the paths readMem16 takes; the slow
+ * path probes both quadwords before it stores either, so nothing is written when one faults.
+ */
 export function writeMem16(ctx: BlockContext, loc: Extract<Location, { kind: 'mem' }>, value: number): void {
   const fb = ctx.fb;
   const stack = loc.seg === Seg.SS;
@@ -217,6 +220,8 @@ export function writeMem16(ctx: BlockContext, loc: Extract<Location, { kind: 'me
   fb.get(value);
   simdLane(fb, Simd.i64x2_extract_lane, 1);
   fb.set(hi);
+  ctx.probeWrite(lin, 8, stack);
+  ctx.probeWrite(hiLin, 8, stack);
   ctx.writeLinear(lin, 8, lo, stack);
   ctx.writeLinear(hiLin, 8, hi, stack);
   fb.end();

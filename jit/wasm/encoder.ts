@@ -40,6 +40,16 @@ export const enum Op {
 /** Block type for `block`/`loop`/`if` without results. */
 export const BLOCK_VOID = 0x40;
 
+/** UTF-8 bytes of import and export names, encoded once: every block module repeats the runtime's import names. */
+const NAME_BYTES = new Map<string, Uint8Array>();
+const UTF8 = new TextEncoder();
+
+function utf8(s: string): Uint8Array {
+  let enc = NAME_BYTES.get(s);
+  if (enc === undefined) NAME_BYTES.set(s, (enc = UTF8.encode(s)));
+  return enc;
+}
+
 export class ByteWriter {
   bytes: number[] = [];
 
@@ -82,7 +92,7 @@ export class ByteWriter {
     }
   }
   name(s: string): this {
-    const enc = new TextEncoder().encode(s);
+    const enc = utf8(s);
     this.u32(enc.length);
     for (const b of enc) this.bytes.push(b);
     return this;

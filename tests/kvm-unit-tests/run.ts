@@ -154,6 +154,15 @@ function memFromQemuParams(params: string): string | undefined {
   return /(?:^|\s)-m\s+(\S+)/.exec(params)?.[1];
 }
 
+/**
+ * The `vendor=` property of QEMU's `-cpu MODEL,prop=value,...` in qemu_params, the one -cpu
+ * property wasmkvm applies (as `--cpu vendor=...`); the model and other properties are not.
+ */
+function vendorFromQemuParams(params: string): string | undefined {
+  const cpu = /(?:^|\s)-cpu\s+(\S+)/.exec(params)?.[1];
+  return cpu?.split(',').find((p) => p.startsWith('vendor='))?.slice('vendor='.length);
+}
+
 /** Seconds from a cfg/timeout(1) duration such as 90, 90s, 2m. */
 function durationSeconds(d: string): number | undefined {
   const m = /^(\d+)([smh]?)$/.exec(d.trim());
@@ -194,6 +203,8 @@ function wasmkvmArgs(t: UnitTest, o: Options, args: string): { argv: string[]; m
     ? Number(mem)
     : Math.round(Number.parseFloat(mem) * (/g$/i.test(mem) ? 1024 : 1));
   const argv = ['run', '--kernel', join(o.tree, 'x86', t.file), '--smp', t.smp, '--mem', `${memMiB}M`];
+  const vendor = vendorFromQemuParams(t.qemuParams);
+  if (vendor) argv.push('--cpu', `vendor=${vendor}`);
   if (args) argv.push('--append', args);
   return { argv, memMiB };
 }

@@ -13,6 +13,8 @@ export const GUEST_CACHE = process.env.GUEST_CACHE ?? join(ROOT, '.cache', 'gues
 export const SHELL_PROMPT = '/ # ';
 /** The first line Linux prints (init/version.c linux_banner): the kernel has started. */
 export const KERNEL_BANNER = 'Linux version';
+/** The kernel command line the guests boot with unless told otherwise: the console on COM1. */
+export const CONSOLE_APPEND = 'console=ttyS0';
 /** What kernel/reboot.c prints just before the ACPI S5 write (machine_power_off). */
 export const POWER_DOWN = 'reboot: Power down';
 
@@ -57,7 +59,7 @@ export class LinuxConsole {
       '--initrd',
       image.initrd,
       '--append',
-      opts.append ?? 'console=ttyS0',
+      opts.append ?? CONSOLE_APPEND,
     ];
     if (opts.mem) args.push('--mem', opts.mem);
     if (opts.smp) args.push('--smp', String(opts.smp));

@@ -93,4 +93,10 @@ describe('leaf 0BH: extended topology', () => {
     expect(model.query(0xb, 1)).toEqual([3, 6, 0x201, 0]);
     expect(model.query(0xb, 2)).toEqual([0, 0, 0x002, 0]);
   });
+
+  it('every sub-leaf past the last level is invalid and echoes ECX[7:0] (SDM Vol. 2A Table 3-8)', () => {
+    expect(cpuid(0xb, 3)).toEqual([0, 0, 0x003, 0]);
+    expect(cpuid(0xb, 0xff)).toEqual([0, 0, 0x0ff, 0]);
+    expect(cpuid(0xb, 0x1234)).toEqual([0, 0, 0x034, 0]);
+  });
 });

@@ -73,11 +73,25 @@ describe('PKRU on user-mode pages (CR4.PKE)', () => {
     expect(translate(off, USER_KEY1, Access.Read, true)).toBe(0x300000);
   });
 
-  it('paging rights come first: a user write to a read-only page is P | W | U without PK', () => {
+  it('PK reports the key whatever the paging rights: a user write to a read-only page (SDM Vol. 3A 4.7)', () => {
+    // 4.7 sets PK when the key denies the access, with no condition on the paging rights;
+    // kvm-unit-tests access.c (ac_test_permissions) expects the same.
     const vm = pkuVm(Cr4.PKE);
     vm.put64(PT, 0x300000 | Pte.P | Pte.US, KEY1);
     setPkru(vm, WD1);
+    expect(pageFault(() => translate(vm, USER_KEY1, Access.Write, true))?.code).toBe(PfErr.P | PfErr.W | PfErr.U | PfErr.PK);
+    setPkru(vm, AD1);
+    expect(pageFault(() => translate(vm, USER_KEY1, Access.Write, true))?.code).toBe(PfErr.P | PfErr.W | PfErr.U | PfErr.PK);
+    setPkru(vm, 0);
     expect(pageFault(() => translate(vm, USER_KEY1, Access.Write, true))?.code).toBe(PfErr.P | PfErr.W | PfErr.U);
+  });
+
+  it('the same for a supervisor write to a read-only user page with CR0.WP = 1: P | W | PK', () => {
+    const vm = pkuVm(Cr4.PKE);
+    vm.put64(PT, 0x300000 | Pte.P | Pte.US, KEY1);
+    setPkru(vm, WD1);
+    // Supervisor write, CR0.WP = 1: the paging rights deny it and WD1 does too (4.6.2: WD applies to supervisor writes when CR0.WP = 1).
+    expect(pageFault(() => translate(vm, USER_KEY1, Access.Write))?.code).toBe(PfErr.P | PfErr.W | PfErr.PK);
   });
 });
 

@@ -5,7 +5,7 @@
 // exception leaves the destination unchanged, Vol. 1 11.5.1) and runs on the host CPU
 // (gcc -m32 with the same instruction sequences, noted at each case).
 import { describe, expect, it } from 'vitest';
-import { Cr4, Vector } from '../../core/cpu/registers.ts';
+import { Cr0, Cr4, Vector } from '../../core/cpu/registers.ts';
 import { ExitSignal, GuestFault } from '../../core/cpu/faults.ts';
 import { ExitReason } from '../../core/kvm/exit-reason.ts';
 import { Mxcsr } from '../../core/simd/mxcsr.ts';
@@ -96,6 +96,35 @@ describe('a block that leaves early stores the XMM results of the instructions b
     expect(xmm(vm, 0)).toEqual([ONE, ONE]);
     expect(xmm(vm, 1)).toEqual([TWO, TWO]);
     expect(xmm(vm, 3)).toEqual([7n, 8n]);
+  });
+});
+
+describe('a 16-byte store that crosses into a page it may not write', () => {
+  it('#PF on the second page writes nothing on the first (SDM Vol. 3A 6.5: faults precede the instruction\'s effects)', () => {
+    // movups [0x2fff8], xmm1 (0f 11 0d imm32); hlt, under 32-bit paging (SDM Vol. 3A 4.3)
+    // identity-mapping the first 2 MiB except the page at 0x30000.
+    const vm = sseVm([0x0f, 0x11, 0x0d, 0xf8, 0xff, 0x02, 0x00, 0xf4]);
+    const s = vm.vcpu.cpu.state;
+    const PD = 0x10000;
+    const PT = 0x11000;
+    const P_RW = 0x3;
+    const le32 = (v: number): number[] => le64(BigInt(v)).slice(0, 4);
+    vm.load(PD, le32(PT | P_RW));
+    for (let i = 0; i < 512; i++) if (i !== 0x30) vm.load(PT + 4 * i, le32((i << 12) | P_RW));
+    vm.load(0x2fff8, le64(0x1111111111111111n));
+    s.setLo('cr3', PD);
+    s.setLo('cr0', s.getLo('cr0') | Cr0.PG);
+    vm.vcpu.cpu.mmu.flush();
+    setXmm(vm, 1, 0x0123456789abcdefn, 0x7766554433221100n);
+    let fault: unknown;
+    try {
+      vm.vcpu.cpu.lookup(false).run();
+    } catch (e) {
+      fault = e;
+    }
+    // Error code 2: not present, write, supervisor (SDM Vol. 3A 4.7).
+    expect(fault).toEqual(new GuestFault(Vector.PF, 2, 0, 0x30000));
+    expect(read64(vm, 0x2fff8)).toBe(0x1111111111111111n);
   });
 });
 

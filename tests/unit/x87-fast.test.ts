@@ -1,8 +1,11 @@
-// The Wasm fast path of the commonest x87 instructions (jit/emit/x87.ts): FLD m32/m64/ST(i),
-// FST/FSTP m32/m64, FXCH, FLD1, FLDZ, FADD/FMUL/FSUB/FSUBR(P). The expected values follow from the formats (SDM Vol. 1
+// The Wasm fast path of the commonest x87 instructions (jit/emit/x87.ts, x87-fast.ts and the
+// x87 runtime module x87-runtime.ts): here FLD m32/m64/ST(i), FST/FSTP m32/m64, FXCH, FLD1,
+// FLDZ, FADD/FMUL/FSUB/FSUBR(P). The expected values follow from the formats (SDM Vol. 1
 // 4.2.2, 8.2) and round to nearest even (4.8.4); the same program must leave the same state
 // with the fast path off, and the test prints what the fast path gains on a load/store loop.
-// (The host-CPU fixtures, x87-fixtures*.test.ts, run through the same emitters.)
+// (The host-CPU fixtures, x87-fixtures*.test.ts, run through the same emitters; the other
+// fast forms are checked against host values in x87-fast-host.test.ts and against the cold
+// path on random operands in x87-fast-random.test.ts.)
 import { afterEach, describe, expect, it } from 'vitest';
 import { x87FastPath } from '../../jit/emit/x87.ts';
 import { createTestVm, enterFlat32, ExitReason, type TestVm } from '../lib/machine.ts';

@@ -21,14 +21,27 @@ export function signedLinear(lin: number): number {
   return lin >= TWO_63 ? lin - TWO_64 : lin;
 }
 
+/** Half the linear address space of 4-level and 5-level paging: canonical addresses lie in [-half, half). */
+const HALF_48 = 2 ** 47;
+const HALF_57 = 2 ** 56;
+
 /** Whether `lin` is canonical for a `bits`-bit linear address space (48: 4-level, 57: 5-level paging). */
 export function isCanonical(lin: number | bigint, bits: 48 | 57 = 48): boolean {
-  if (typeof lin === 'bigint') {
-    const v = BigInt.asIntN(64, lin);
-    const half = 1n << BigInt(bits - 1);
-    return v >= -half && v < half;
-  }
-  const v = signedLinear(lin);
-  const half = 2 ** (bits - 1);
+  return typeof lin === 'bigint' ? isCanonicalBigInt(lin, bits) : isCanonicalNumber(lin, bits);
+}
+
+/**
+ * isCanonical for a number (signed or unsigned form). Kept apart from the BigInt form so that
+ * the page walk, which calls it on every miss, stays on number-only code.
+ */
+export function isCanonicalNumber(lin: number, bits: 48 | 57 = 48): boolean {
+  const v = lin >= TWO_63 ? lin - TWO_64 : lin;
+  const half = bits === 57 ? HALF_57 : HALF_48;
+  return v >= -half && v < half;
+}
+
+function isCanonicalBigInt(lin: bigint, bits: 48 | 57): boolean {
+  const v = BigInt.asIntN(64, lin);
+  const half = bits === 57 ? 1n << 56n : 1n << 47n;
   return v >= -half && v < half;
 }

@@ -50,7 +50,10 @@ export function readPdptes(phys: PhysicalMemory, cr3: number): { entries: number
 
 /** Builds the Walk of a page mapped by the last of `entries` (whose high half `hi` holds the protection key in IA-32e mode). */
 function leaf(base: number, offset: number, pageSize: number, rights: Rights, lo: number, entries: number[], values: number[], key = 0): Walk {
-  return { phys: base + offset, pageSize, ...rights, global: (lo & Pte.G) !== 0, key, entries, values };
+  return {
+    phys: base + offset, pageSize, writable: rights.writable, user: rights.user, noExec: rights.noExec, global: (lo & Pte.G) !== 0,
+    key, entries, values,
+  };
 }
 
 interface Rights {
@@ -90,21 +93,40 @@ export function walkPae(phys: PhysicalMemory, pdptes: readonly number[], lin: nu
 }
 
 /**
+ * Index into the table of paging-structure level `level` (5 = PML5 ... 1 = page table):
+ * linear bits 56:48, 47:39, 38:30, 29:21, 20:12, from `linLo` (bits 31:0) and `linHi` (bits 56:32).
+ */
+function tableIndex(linLo: number, linHi: number, level: number): number {
+  switch (level) {
+    case 5:
+      return (linHi >>> 16) & 0x1ff;
+    case 4:
+      return (linHi >>> 7) & 0x1ff;
+    case 3:
+      return ((linHi & 0x7f) << 2) | (linLo >>> 30);
+    case 2:
+      return (linLo >>> 21) & 0x1ff;
+    default:
+      return (linLo >>> 12) & 0x1ff;
+  }
+}
+
+/**
  * 4-level or 5-level paging (`levels` 4 or 5). `linLo` holds linear address bits 31:0 and
  * `linHi` bits 56:32 (the caller checked that the address is canonical). CR3 bits
  * (MAXPHYADDR-1):12 locate the PML4 (PML5). The leaf's bits 62:59 are its protection key.
+ * (Runs on every TLB miss: entries are read as two halves, without intermediate arrays.)
  */
 export function walk4Level(phys: PhysicalMemory, cr3Lo: number, cr3Hi: number, linLo: number, linHi: number, nxe: boolean, levels: 4 | 5 = 4): Walk | WalkFault {
   const reservedHi = L4_RESERVED_HI | (nxe ? 0 : PTE_HI_XD);
-  // Table indices, PML5 first: linear bits 56:48, 47:39, 38:30, 29:21, 20:12.
-  const indices = [(linHi >>> 16) & 0x1ff, (linHi >>> 7) & 0x1ff, ((linHi & 0x7f) << 2) | (linLo >>> 30), (linLo >>> 21) & 0x1ff, (linLo >>> 12) & 0x1ff];
   const rights: Rights = { writable: true, user: true, noExec: false };
   const entries: number[] = [];
   const values: number[] = [];
   let table = entryAddress(cr3Lo, cr3Hi, FRAME);
   for (let level: number = levels; level >= 1; level--) {
-    const addr = table + indices[5 - level] * 8;
-    const [lo, hi] = readEntry(phys, addr);
+    const addr = table + tableIndex(linLo, linHi, level) * 8;
+    const lo = phys.read(addr, 4);
+    const hi = phys.read(addr + 4, 4);
     if (!(lo & Pte.P)) return NOT_PRESENT;
     if (hi & reservedHi || (level >= 4 && lo & PML4E_RESERVED_LO)) return RESERVED;
     rights.writable &&= (lo & Pte.RW) !== 0;
