@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { KVM_SYSTEM_EVENT_SHUTDOWN } from '../kvm/exit-reason.ts';
 import { nodePlatform } from '../../workers/node.ts';
 import { Machine } from './machine.ts';
+import { tinyBzImage } from './loader/test-images.ts';
 
 // nasm -f bin, bits 32, org 0x100000 (SVR 0xfee000f0, ICR 0xfee00300, ICR2 0xfee00310):
 //   mov dword [SVR], 0x1ff / mov dword [ICR2], 1 << 24 / cmp byte [0x500], 0x5a / je second
@@ -36,28 +37,11 @@ const GUEST = [
   0xff, 0x06, 0x00, 0x06, 0xeb, 0xf9, 0xc6, 0x06, 0x00, 0x07, 0x77, 0xfa, 0xf4,
 ];
 
-/** A bzImage (protocol 2.15, setup_sects 1, loaded at 1 MiB, 32-bit entry) around `code`. */
-function bzImage(code: readonly number[]): Uint8Array {
-  const img = new Uint8Array(2 * 512 + 4096);
-  const dv = new DataView(img.buffer);
-  dv.setUint8(0x1f1, 1); // setup_sects
-  dv.setUint16(0x1fe, 0xaa55, true);
-  dv.setUint16(0x200, 0x66eb, true); // jmp to 0x268
-  dv.setUint32(0x202, 0x53726448, true); // "HdrS"
-  dv.setUint16(0x206, 0x020f, true);
-  dv.setUint8(0x211, 0x01); // LOADED_HIGH
-  dv.setUint32(0x214, 0x100000, true);
-  dv.setUint32(0x22c, 0x7fffffff, true);
-  dv.setUint32(0x238, 2047, true);
-  dv.setUint32(0x260, 0x10000, true); // init_size
-  img.set(code, 1024);
-  return img;
-}
 
 describe('system reset with --smp 2', () => {
   it('0xCF9 = 6 written by the BSP while vCPU 1 runs puts vCPU 1 back in wait-for-SIPI and the BSP at the kernel entry', async () => {
     const created = await Machine.create({
-      kernel: { name: 'bz', data: bzImage(GUEST) },
+      kernel: { name: 'bz', data: tinyBzImage(GUEST) },
       memBytes: 16 * 1024 * 1024,
       smp: 2,
       platform: nodePlatform,

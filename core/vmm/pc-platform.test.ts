@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { inlineSpawner } from '../kvm/inline.ts';
 import { KVM_SYSTEM_EVENT_SHUTDOWN } from '../kvm/exit-reason.ts';
 import { Machine } from './machine.ts';
+import { tinyBzImage } from './loader/test-images.ts';
 
 // nasm -f bin, bits 32:
 //   cmp esi, 0x7000 / jne fail / mov ax, cs / cmp ax, 0x10 / jne fail / mov ax, ds / cmp ax, 0x18 / jne fail
@@ -39,28 +40,11 @@ const S3_GUEST = [
   0x00, 0xb0, 0x01, 0xee, 0xf4,
 ];
 
-/** A bzImage (protocol 2.15, setup_sects 1, not relocatable, no 64-bit entry) around `code`. */
-function bzImage(code: readonly number[] = GUEST): Uint8Array {
-  const img = new Uint8Array(2 * 512 + 4096);
-  const dv = new DataView(img.buffer);
-  dv.setUint8(0x1f1, 1); // setup_sects
-  dv.setUint16(0x1fe, 0xaa55, true);
-  dv.setUint16(0x200, 0x66eb, true); // jmp to 0x268
-  dv.setUint32(0x202, 0x53726448, true); // "HdrS"
-  dv.setUint16(0x206, 0x020f, true);
-  dv.setUint8(0x211, 0x01); // LOADED_HIGH
-  dv.setUint32(0x214, 0x100000, true);
-  dv.setUint32(0x22c, 0x7fffffff, true);
-  dv.setUint32(0x238, 2047, true);
-  dv.setUint32(0x260, 0x10000, true); // init_size
-  img.set(code, 1024);
-  return img;
-}
 
 describe('PC platform (Linux boot protocol, fw_cfg, ACPI reset and S5)', () => {
   it('boots the 32-bit entry, resets through 0xCF9 and powers off through PM1a_CNT', async () => {
     const created = await Machine.create({
-      kernel: { name: 'bz', data: bzImage() },
+      kernel: { name: 'bz', data: tinyBzImage(GUEST) },
       memBytes: 16 * 1024 * 1024,
       platform: { spawnVcpu: inlineSpawner },
       onSerialOutput: () => {},
@@ -75,7 +59,7 @@ describe('PC platform (Linux boot protocol, fw_cfg, ACPI reset and S5)', () => {
 describe('ACPI S3', () => {
   it('takes effect at the PM1a_CNT write and resumes at the FACS waking vector in real mode', async () => {
     const created = await Machine.create({
-      kernel: { name: 'bz', data: bzImage(S3_GUEST) },
+      kernel: { name: 'bz', data: tinyBzImage(S3_GUEST) },
       memBytes: 16 * 1024 * 1024,
       platform: { spawnVcpu: inlineSpawner },
       onSerialOutput: () => {},

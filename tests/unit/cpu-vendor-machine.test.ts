@@ -5,31 +5,15 @@ import { describe, expect, it } from 'vitest';
 import { inlineSpawner } from '../../core/kvm/inline.ts';
 import { Machine } from '../../core/vmm/machine.ts';
 import type { CpuVendor } from '../../core/cpu/cpuid.ts';
+import { tinyBzImage } from '../../core/vmm/loader/test-images.ts';
 
 // bits 32: xor eax, eax / cpuid / mov eax, ebx / out 0xf4, al / hlt
 const GUEST = [0x31, 0xc0, 0x0f, 0xa2, 0x89, 0xd8, 0xe6, 0xf4, 0xf4];
 
-/** A bzImage (protocol 2.15, setup_sects 1, not relocatable) around `code`, entered at its 32-bit entry. */
-function bzImage(code: readonly number[]): Uint8Array {
-  const img = new Uint8Array(2 * 512 + 4096);
-  const dv = new DataView(img.buffer);
-  dv.setUint8(0x1f1, 1); // setup_sects
-  dv.setUint16(0x1fe, 0xaa55, true);
-  dv.setUint16(0x200, 0x66eb, true);
-  dv.setUint32(0x202, 0x53726448, true); // "HdrS"
-  dv.setUint16(0x206, 0x020f, true);
-  dv.setUint8(0x211, 0x01); // LOADED_HIGH
-  dv.setUint32(0x214, 0x100000, true);
-  dv.setUint32(0x22c, 0x7fffffff, true);
-  dv.setUint32(0x238, 2047, true);
-  dv.setUint32(0x260, 0x10000, true); // init_size
-  img.set(code, 1024);
-  return img;
-}
 
 async function firstVendorByte(vendor: CpuVendor | undefined, smp = 1): Promise<unknown> {
   const created = await Machine.create({
-    kernel: { name: 'bz', data: bzImage(GUEST) },
+    kernel: { name: 'bz', data: tinyBzImage(GUEST) },
     memBytes: 16 * 1024 * 1024,
     smp,
     cpu: vendor === undefined ? undefined : { vendor },
@@ -53,7 +37,7 @@ describe('Machine cpu.vendor', () => {
 
   it('refuses another vendor', async () => {
     const created = await Machine.create({
-      kernel: { name: 'bz', data: bzImage(GUEST) },
+      kernel: { name: 'bz', data: tinyBzImage(GUEST) },
       memBytes: 16 * 1024 * 1024,
       cpu: { vendor: 'CyrixInstead' as CpuVendor },
       platform: { spawnVcpu: inlineSpawner },

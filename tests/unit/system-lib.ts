@@ -13,6 +13,25 @@ export interface CaughtFault {
 }
 
 /**
+ * Runs blocks straight from the code cache (no KVM_RUN loop) until HLT or a guest exception:
+ * {} on HLT, else the vector and the faulting instruction's offset from `codeBase`.
+ */
+export function runBlocks(vm: TestVm, codeBase: number): { vector?: number; at?: number } {
+  const cpu = vm.vcpu.cpu;
+  cpu.phys.refresh();
+  for (let guard = 0; guard < 100; guard++) {
+    try {
+      cpu.lookup(false).run();
+    } catch (e) {
+      if (e instanceof GuestFault) return { vector: e.vector, at: cpu.state.getLo('rip') + Math.max(e.delta, 0) - codeBase };
+      if (e instanceof ExitSignal && e.reason === ExitReason.HLT) return {};
+      throw e;
+    }
+  }
+  throw new Error('no HLT');
+}
+
+/**
  * Runs until the guest raises an exception and returns it, with RIP in the state left at the
  * faulting instruction. The exception is not delivered (the run exits with KVM_EXIT_EXCEPTION).
  */

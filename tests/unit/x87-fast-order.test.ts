@@ -5,10 +5,9 @@
 // The cold path itself checks the operand's segment limit in generated code, after the same
 // two checks.
 import { describe, expect, it } from 'vitest';
-import { ExitSignal, GuestFault } from '../../core/cpu/faults.ts';
 import { Cr0, Seg } from '../../core/cpu/registers.ts';
-import { ExitReason } from '../../core/kvm/exit-reason.ts';
 import { createTestVm, enterFlat32, type TestVm } from '../lib/machine.ts';
+import { runBlocks } from './system-lib.ts';
 
 const CODE = 0x1000;
 const NM = 7;
@@ -16,21 +15,7 @@ const GP = 13;
 const PF = 14;
 const MF = 16;
 
-/** Runs until HLT or a fault; returns the fault vector and the offset of the faulting instruction. */
-function run(vm: TestVm): { vector?: number; at?: number } {
-  const cpu = vm.vcpu.cpu;
-  cpu.phys.refresh();
-  for (let guard = 0; guard < 100; guard++) {
-    try {
-      cpu.lookup(false).run();
-    } catch (e) {
-      if (e instanceof GuestFault) return { vector: e.vector, at: cpu.state.getLo('rip') + Math.max(e.delta, 0) - CODE };
-      if (e instanceof ExitSignal && e.reason === ExitReason.HLT) return {};
-      throw e;
-    }
-  }
-  throw new Error('no HLT');
-}
+const run = (vm: TestVm): { vector?: number; at?: number } => runBlocks(vm, CODE);
 
 const le32 = (v: number): number[] => [v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >>> 24];
 

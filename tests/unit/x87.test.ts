@@ -2,27 +2,11 @@
 // mode: the power-up state, #NM under CR0.EM/TS/MP, #MF with CR0.NE, the real-mode
 // environment layout and 64-bit mode. Expected values come from the SDM.
 import { describe, expect, it } from 'vitest';
-import { ExitSignal, GuestFault } from '../../core/cpu/faults.ts';
 import { Cr0, Reg } from '../../core/cpu/registers.ts';
-import { ExitReason } from '../../core/kvm/exit-reason.ts';
 import { createTestVm, enterFlat32, enterRealMode, type TestVm } from '../lib/machine.ts';
 import { longModeVm } from './long-mode-guest.ts';
+import { runBlocks } from './system-lib.ts';
 
-/** Runs until HLT or a fault; returns the fault vector and the offset of the faulting instruction. */
-function run(vm: TestVm, codeBase: number): { vector?: number; at?: number } {
-  const cpu = vm.vcpu.cpu;
-  cpu.phys.refresh();
-  for (let guard = 0; guard < 100; guard++) {
-    try {
-      cpu.lookup(false).run();
-    } catch (e) {
-      if (e instanceof GuestFault) return { vector: e.vector, at: cpu.state.getLo('rip') + Math.max(e.delta, 0) - codeBase };
-      if (e instanceof ExitSignal && e.reason === ExitReason.HLT) return {};
-      throw e;
-    }
-  }
-  throw new Error('no HLT');
-}
 
 const u16 = (vm: TestVm, a: number): number => vm.ram[a] | (vm.ram[a + 1] << 8);
 const NM = 7;
@@ -49,12 +33,12 @@ describe('x87 state and exceptions', () => {
   it('raises #NM under CR0.EM or CR0.TS, and for WAIT only with CR0.MP and TS (SDM Vol. 3A Table 2-2)', () => {
     const FLD1 = [0xd9, 0xe8];
     const WAIT = [0x9b];
-    expect(run(flat(FLD1, Cr0.EM), CODE)).toEqual({ vector: NM, at: 0 });
-    expect(run(flat(FLD1, Cr0.TS), CODE)).toEqual({ vector: NM, at: 0 });
-    expect(run(flat(FLD1, Cr0.MP), CODE)).toEqual({});
-    expect(run(flat(WAIT, Cr0.TS, Cr0.MP), CODE)).toEqual({});
-    expect(run(flat(WAIT, Cr0.EM), CODE)).toEqual({});
-    expect(run(flat(WAIT, Cr0.TS | Cr0.MP), CODE)).toEqual({ vector: NM, at: 0 });
+    expect(runBlocks(flat(FLD1, Cr0.EM), CODE)).toEqual({ vector: NM, at: 0 });
+    expect(runBlocks(flat(FLD1, Cr0.TS), CODE)).toEqual({ vector: NM, at: 0 });
+    expect(runBlocks(flat(FLD1, Cr0.MP), CODE)).toEqual({});
+    expect(runBlocks(flat(WAIT, Cr0.TS, Cr0.MP), CODE)).toEqual({});
+    expect(runBlocks(flat(WAIT, Cr0.EM), CODE)).toEqual({});
+    expect(runBlocks(flat(WAIT, Cr0.TS | Cr0.MP), CODE)).toEqual({ vector: NM, at: 0 });
   });
 
   // fninit; fldcw [0x3000] (037BH: ZE unmasked); fldz; fld1; fdiv st0, st1 (ZE pending);
@@ -65,7 +49,7 @@ describe('x87 state and exceptions', () => {
   it('delivers an unmasked exception as #MF at the next waiting instruction with CR0.NE (SDM Vol. 1 8.7)', () => {
     const vm = flat(DIVIDE_BY_ZERO, Cr0.NE);
     vm.load(0x3000, [0x7b, 0x03]);
-    expect(run(vm, CODE)).toEqual({ vector: MF, at: FWAIT_AT });
+    expect(runBlocks(vm, CODE)).toEqual({ vector: MF, at: FWAIT_AT });
     // FNSTSW stored SW with ZE, ES and B set (Vol. 1 Figure 8-4), and did not fault.
     expect(vm.reg(Reg.RAX) & 0x8084).toBe(0x8084);
   });
@@ -73,7 +57,7 @@ describe('x87 state and exceptions', () => {
   it('lets the waiting instruction run with CR0.NE = 0 (no FERR#/IRQ 13 line modelled)', () => {
     const vm = flat(DIVIDE_BY_ZERO, 0, Cr0.NE);
     vm.load(0x3000, [0x7b, 0x03]);
-    expect(run(vm, CODE)).toEqual({});
+    expect(runBlocks(vm, CODE)).toEqual({});
   });
 
   it('stores the 16-bit real-mode environment with a 20-bit FIP and FOP (SDM Vol. 1 Figure 8-12)', () => {
@@ -84,7 +68,7 @@ describe('x87 state and exceptions', () => {
     const cpu = vm.vcpu.cpu;
     cpu.setSegment(1, 0x100, 0x1000, 0xffff, cpu.state.getU32('segAttr', 1));
     cpu.refreshMode();
-    expect(run(vm, 0x10)).toEqual({});
+    expect(runBlocks(vm, 0x10)).toEqual({});
     // CW 037FH, SW with TOP = 7, TW: R7 valid, others empty; FIP(15:0) = 1012H (FLD1);
     // FIP(19:16) << 12 | FOP, FOP = D9 E8 & 7FFH = 1E8H; then the operand pointer of the
     // last non-control instruction, which had none (FNINIT cleared it).
@@ -96,7 +80,7 @@ describe('x87 state and exceptions', () => {
     // fninit; fild qword [0x3000] (2^63 as an unsigned pattern = -2^63); fsin; fnstsw ax; fistp qword [0x3008]
     const vm = flat([0xdb, 0xe3, 0xdf, 0x2d, 0x00, 0x30, 0, 0, 0xd9, 0xfe, 0xdf, 0xe0, 0xdf, 0x3d, 0x08, 0x30, 0, 0]);
     vm.load(0x3000, [0, 0, 0, 0, 0, 0, 0, 0x80]);
-    expect(run(vm, CODE)).toEqual({});
+    expect(runBlocks(vm, CODE)).toEqual({});
     expect(vm.reg(Reg.RAX) & 0x0400).toBe(0x0400);
     expect(Array.from(vm.ram.slice(0x3008, 0x3010))).toEqual([0, 0, 0, 0, 0, 0, 0, 0x80]);
   });
@@ -106,7 +90,7 @@ describe('x87 state and exceptions', () => {
     const vm = longModeVm(0x8000);
     vm.load(0x8000, [0xdb, 0xe3, 0xd9, 0xeb, 0xdd, 0x33, 0xf4]);
     vm.setReg(Reg.RBX, 0x9000);
-    expect(run(vm, 0x8000)).toEqual({});
+    expect(runBlocks(vm, 0x8000)).toEqual({});
     expect(u16(vm, 0x9000)).toBe(0x037f);
     expect(u16(vm, 0x9004)).toBe(0x3800);
     // ST(0) = pi rounded to nearest: C90FDAA2 2168C235H × 2^-62 (SDM Vol. 2A FLDPI and Vol. 1 8.3.8).

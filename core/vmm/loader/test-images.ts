@@ -166,3 +166,25 @@ export class FakeRam implements GuestPhysWriter {
     return s;
   }
 }
+
+/**
+ * A bzImage of the Linux boot protocol 2.15 around `code` (linux/Documentation/arch/x86/
+ * boot.rst): one setup sector, LOADED_HIGH at 1 MiB, not relocatable; the loader enters
+ * `code` at its 32-bit entry with the boot_params in ESI.
+ */
+export function tinyBzImage(code: readonly number[]): Uint8Array {
+  const img = new Uint8Array(2 * 512 + 4096);
+  const dv = new DataView(img.buffer);
+  dv.setUint8(0x1f1, 1); // setup_sects
+  dv.setUint16(0x1fe, 0xaa55, true);
+  dv.setUint16(0x200, 0x66eb, true); // jmp to 0x268
+  dv.setUint32(0x202, 0x53726448, true); // "HdrS"
+  dv.setUint16(0x206, 0x020f, true);
+  dv.setUint8(0x211, 0x01); // LOADED_HIGH
+  dv.setUint32(0x214, 0x100000, true);
+  dv.setUint32(0x22c, 0x7fffffff, true);
+  dv.setUint32(0x238, 2047, true);
+  dv.setUint32(0x260, 0x10000, true); // init_size
+  img.set(code, 1024);
+  return img;
+}
