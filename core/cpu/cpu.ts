@@ -198,8 +198,12 @@ export class Cpu {
     const t = this.mmu.translate(lin, Access.Write, user, implicit);
     const host = this.phys.host(t.phys, true);
     if (host < 0) return this.mmioWrite(t.phys, size, lo, hi);
-    this.invalidateCode(t.phys);
-    this.mmu.fill(lin, t, host, user, true, true);
+    // A store that leaves every byte as it was modifies no instruction (SDM Vol. 3A 11.6 is
+    // about writes that change code), so the page keeps its blocks, and stays out of the
+    // TLB's write entries so the next store is checked again.
+    const keepsCode = this.cache.hasCode(Math.floor(t.phys / 4096)) && sameBytes(this.phys.u8, host, size, lo, hi);
+    if (!keepsCode) this.invalidateCode(t.phys);
+    this.mmu.fill(lin, t, host, user, !keepsCode, true);
     storeHalves(this.phys.u8, host, size, lo, hi);
   }
 
@@ -592,6 +596,12 @@ function loadHalves(u8: Uint8Array, at: number, size: number): [number, number] 
 
 function storeHalves(u8: Uint8Array, at: number, size: number, lo: number, hi: number): void {
   for (let i = 0; i < size; i++) u8[at + i] = byteOf(lo, hi, i);
+}
+
+/** The `size` bytes at `host` already hold the value (lo, hi). */
+function sameBytes(u8: Uint8Array, host: number, size: number, lo: number, hi: number): boolean {
+  for (let i = 0; i < size; i++) if (u8[host + i] !== byteOf(lo, hi, i)) return false;
+  return true;
 }
 
 function byteOf(lo: number, hi: number, i: number): number {

@@ -61,4 +61,24 @@ describe('self-modifying code', () => {
     vm.runExpect(ExitReason.HLT);
     expect(vm.reg(0)).toBe(2);
   });
+
+  it('a store of the bytes already there keeps the translated block; the next different store still drops it', () => {
+    const vm = createTestVm();
+    const compiled = (): bigint => vm.vcpu.cpu.state.get64('statBlocksCompiled');
+    vm.load(0x2000, [0xb8, 0x01, 0, 0, 0, 0xf4]); // mov eax, 1 ; hlt
+    enterFlat32(vm, 0x2000);
+    vm.runExpect(ExitReason.HLT);
+    // 0x3000: mov byte [0x2001], 1 (the byte already there) ; jmp 0x2000
+    vm.load(0x3000, [0xc6, 0x05, 0x01, 0x20, 0, 0, 0x01, 0xe9, 0xf4, 0xef, 0xff, 0xff]);
+    vm.vcpu.cpu.state.setLo('rip', 0x3000);
+    const before = compiled();
+    vm.runExpect(ExitReason.HLT);
+    expect(vm.reg(0)).toBe(1);
+    expect(compiled() - before).toBe(1n); // the block at 0x3000 only: 0x2000's was kept
+    // 0x4000: mov byte [0x2001], 3 ; jmp 0x2000 — the page's store after the kept one.
+    vm.load(0x4000, [0xc6, 0x05, 0x01, 0x20, 0, 0, 0x03, 0xe9, 0xf4, 0xdf, 0xff, 0xff]);
+    vm.vcpu.cpu.state.setLo('rip', 0x4000);
+    vm.runExpect(ExitReason.HLT);
+    expect(vm.reg(0)).toBe(3);
+  });
 });
