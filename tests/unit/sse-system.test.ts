@@ -4,10 +4,10 @@
 // Expected values come from the SDM sections cited.
 import { describe, expect, it } from 'vitest';
 import { Cr0, Cr4, Reg, Vector } from '../../core/cpu/registers.ts';
-import { ExitSignal, GuestFault } from '../../core/cpu/faults.ts';
 import { ExitReason } from '../../core/kvm/exit-reason.ts';
 import { createTestVm, enterFlat32, enterRealMode, type TestVm } from '../lib/machine.ts';
 import { longModeVm } from './long-mode-guest.ts';
+import { runBlocks } from './system-lib.ts';
 
 const CODE = 0x1000;
 const DATA = 0x3000;
@@ -25,20 +25,7 @@ function sseVm(code: number[], cr4 = Cr4.OSFXSR | Cr4.OSXMMEXCPT, cr0Extra = 0):
 }
 
 /** Runs to HLT; returns the vector of a fault raised on the way (no IDT: caught where raised). */
-function run(vm: TestVm): number | 'hlt' {
-  const cpu = vm.vcpu.cpu;
-  cpu.phys.refresh();
-  for (let i = 0; i < 100; i++) {
-    try {
-      cpu.lookup(false).run();
-    } catch (e) {
-      if (e instanceof ExitSignal && e.reason === ExitReason.HLT) return 'hlt';
-      if (e instanceof GuestFault) return e.vector;
-      throw e;
-    }
-  }
-  throw new Error('no HLT');
-}
+const run = (vm: TestVm): number | 'hlt' => runBlocks(vm, 0).vector ?? 'hlt';
 
 const xmm = (vm: TestVm, n: number): [bigint, bigint] => [vm.vcpu.cpu.state.get64('xmm', 2 * n), vm.vcpu.cpu.state.get64('xmm', 2 * n + 1)];
 const setXmm = (vm: TestVm, n: number, lo: bigint, hi: bigint): void => {

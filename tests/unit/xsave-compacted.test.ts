@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Cr0, Cr4, Reg, Vector } from '../../core/cpu/registers.ts';
-import { ExitSignal, GuestFault } from '../../core/cpu/faults.ts';
 import { ExitReason } from '../../core/kvm/exit-reason.ts';
 import { createTestVm, enterFlat32, type TestVm } from '../lib/machine.ts';
 import { longModeVm } from './long-mode-guest.ts';
+import { runBlocks } from './system-lib.ts';
 
 const CODE = 0x1000;
 const AREA = 0x4000;
@@ -45,20 +45,7 @@ function xsaveVm(code: number[], rfbm = 3): TestVm {
 }
 
 /** Runs to HLT; returns the vector of a fault raised on the way (no IDT: caught where raised). */
-function run(vm: TestVm): number | 'hlt' {
-  const cpu = vm.vcpu.cpu;
-  cpu.phys.refresh();
-  for (let i = 0; i < 100; i++) {
-    try {
-      cpu.lookup(false).run();
-    } catch (e) {
-      if (e instanceof ExitSignal && e.reason === ExitReason.HLT) return 'hlt';
-      if (e instanceof GuestFault) return e.vector;
-      throw e;
-    }
-  }
-  throw new Error('no HLT');
-}
+const run = (vm: TestVm): number | 'hlt' => runBlocks(vm, 0).vector ?? 'hlt';
 
 const u16 = (vm: TestVm, a: number): number => vm.ram[a]! | (vm.ram[a + 1]! << 8);
 const u32 = (vm: TestVm, a: number): number => (u16(vm, a) | (u16(vm, a + 2) << 16)) >>> 0;
