@@ -9,6 +9,7 @@ import { checkOne, checkTwo, type Result } from './arith.ts';
 import { bitLength, EXP_BIAS, type F80, finite, INDEFINITE, INF, J_BIT, Kind, kind, withSign } from './float80.ts';
 import { type FpEnv, roundExtended } from './round.ts';
 import { Sw } from './status.ts';
+import { SMALL_TAN_EXP, smallTanDirection } from './tan-small.ts';
 
 /** Working precision: bits below the binary point beyond what the argument's own exponent needs. */
 const WORK_BITS = 256;
@@ -143,7 +144,14 @@ export function ftan(a: F80, env: FpEnv): Result {
   const sp = trigSpecial(a, env);
   if (sp !== undefined) return sp;
   if (kind(a) === Kind.Zero) return a;
-  if (isTiny(a)) return nudged(a, 1, env);
+  const f = finite(a);
+  if (f.scale + bitLength(f.sig) - 1 < SMALL_TAN_EXP) {
+    const dir = smallTanDirection(f.sig, f.scale);
+    const r = nudged(a, dir, env);
+    // RN68(x × K) / K is x itself (dir 0): the host still reports PE, and UE for a denormal.
+    if (dir === 0) env.flags |= Sw.PE | (a.exp === 0 && env.masked(Sw.UE) ? Sw.UE : 0);
+    return r;
+  }
   const { s, c, p } = sinCosFixed(a);
   return fromFixed(divP(s, c, p), p, env);
 }

@@ -152,6 +152,25 @@ function transcendentalSpecial(): Template[] {
 }
 
 /**
+ * FPTAN of small operands, where the host's result lies just above or just below x by a rule
+ * of its own (core/fpu/tan-small.ts): normals below 2^-34 down to the smallest, the region
+ * 2^-36..2^-30 where the model hands over to the correctly rounded tangent, and denormals
+ * of every width, both signs, in every RC and PC setting (directed rounding shows the side).
+ */
+function fptanSmall(): Template[] {
+  const small = (g: Rng, k: number): Raw => {
+    if (k !== 0) return operand(g);
+    const c = g.int(10);
+    if (c < 5) return { sign: g.int(2), exp: 0x3fff - 35 - g.int(g.chance(0.2) ? 16000 : 60), mant: J | g.bits(63) };
+    if (c < 7) return { sign: g.int(2), exp: 0x3fff - 36 + g.int(7), mant: J | g.bits(63) };
+    if (c < 8) return { sign: g.int(2), exp: 1 + g.int(3), mant: J | g.bits(63) };
+    return { sign: g.int(2), exp: 0, mant: g.bits(1 + g.int(63)) };
+  };
+  const st = (r: Rng): X87State => randomState(r, { value: small, depth: [1, 3], unmasked: 0.05 });
+  return [t('fptan', [0xd9, 0xf2], st)];
+}
+
+/**
  * The forms of the JIT's fast path (jit/emit/x87.ts) on the operands it takes: normal values
  * with close exponents, round to nearest with 53- and 64-bit precision, PE masked, and now
  * and then a case just outside (another RC or PC, PE unmasked, a special operand).
@@ -186,5 +205,6 @@ export const SPECIAL_FAMILIES: readonly Family[] = [
   { name: 'fast-path', description: 'the forms of the JIT fast path on normal operands, round to nearest, 53/64-bit precision, and cases just outside', perTemplate: 200, templates: fastPath() },
   { name: 'special', description: 'arithmetic, comparisons, conversions and stores on operands from every special class, every RC and PC setting', perTemplate: 220, templates: special() },
   { name: 'unmasked', description: 'unmasked exceptions followed by a waiting instruction: #MF with CR0.NE', perTemplate: 160, templates: unmaskedThenWait() },
+  { name: 'fptan-small', description: 'FPTAN of operands below 2^-30 and denormals, every RC and PC setting', perTemplate: 1500, templates: fptanSmall() },
   { name: 'transcendental-special', description: 'FSIN FCOS FSINCOS FPTAN FPATAN F2XM1 FYL2X FYL2XP1 on special operands, huge trigonometric arguments, stack faults', perTemplate: 250, templates: transcendentalSpecial() },
 ];
