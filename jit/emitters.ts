@@ -26,6 +26,7 @@ import { sseIntEmitters } from './emit/sse-int.ts';
 import { sseFloatEmitters } from './emit/sse-float.ts';
 import { sseStateEmitters } from './emit/sse-state.ts';
 import { sseStringEmitters } from './emit/sse-string.ts';
+import { sseCryptoEmitters } from './emit/sse-crypto.ts';
 import { bmiEmitters } from './emit/bmi.ts';
 import { randomEmitters } from './emit/random.ts';
 
@@ -57,6 +58,7 @@ export const EMITTERS: Readonly<Record<string, Emitter>> = {
   ...sseFloatEmitters,
   ...sseStateEmitters,
   ...sseStringEmitters,
+  ...sseCryptoEmitters,
   ...bmiEmitters,
   ...randomEmitters,
 };

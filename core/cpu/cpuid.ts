@@ -20,8 +20,8 @@ export const enum Cpuid1Edx {
 
 /** CPUID.01H:ECX feature bits (SDM Vol. 2A Table 3-10). */
 export const enum Cpuid1Ecx {
-  SSE3 = 1 << 0, SSSE3 = 1 << 9, CX16 = 1 << 13, PCID = 1 << 17, SSE4_1 = 1 << 19, SSE4_2 = 1 << 20, MOVBE = 1 << 22,
-  POPCNT = 1 << 23, XSAVE = 1 << 26, OSXSAVE = 1 << 27, RDRAND = 1 << 30,
+  SSE3 = 1 << 0, PCLMULQDQ = 1 << 1, SSSE3 = 1 << 9, CX16 = 1 << 13, PCID = 1 << 17, SSE4_1 = 1 << 19, SSE4_2 = 1 << 20,
+  MOVBE = 1 << 22, POPCNT = 1 << 23, AES = 1 << 25, XSAVE = 1 << 26, OSXSAVE = 1 << 27, RDRAND = 1 << 30,
 }
 
 /** CPUID.80000001H:ECX feature bits (SDM Vol. 2A CPUID, Table 3-8). */
@@ -157,6 +157,9 @@ export const Feature = {
   BMI2: { leaf: 7, subleaf: 0, reg: CpuidReg.EBX, bit: Cpuid7Ebx.BMI2 },
   RDSEED: { leaf: 7, subleaf: 0, reg: CpuidReg.EBX, bit: Cpuid7Ebx.RDSEED },
   ADX: { leaf: 7, subleaf: 0, reg: CpuidReg.EBX, bit: Cpuid7Ebx.ADX },
+  // AES-NI and carry-less multiplication (jit/emit/sse-crypto.ts).
+  AES: { leaf: 1, reg: CpuidReg.ECX, bit: Cpuid1Ecx.AES },
+  PCLMULQDQ: { leaf: 1, reg: CpuidReg.ECX, bit: Cpuid1Ecx.PCLMULQDQ },
 } as const satisfies Record<string, CpuidFeature>;
 
 /**
@@ -261,12 +264,13 @@ export function withVendor(entries: readonly KvmCpuidEntry2[], vendor: CpuVendor
 export const SIGNATURE = (ICELAKE_X.extModel << 16) | (ICELAKE_X.family << 8) | (ICELAKE_X.model << 4) | ICELAKE_X.stepping;
 
 /**
- * MMX, SSE through SSE4.2, FXSAVE/FXRSTOR, XSAVE and CLFLUSH (jit/emit/sse-*.ts, core/simd/,
- * core/cpu/xsave.ts; host-CPU fixtures in tests/fixtures/sse). AVX is not implemented and
- * not advertised.
+ * MMX, SSE through SSE4.2, AES-NI and PCLMULQDQ, FXSAVE/FXRSTOR, XSAVE and CLFLUSH
+ * (jit/emit/sse-*.ts, core/simd/, core/cpu/xsave.ts; host-CPU fixtures in tests/fixtures/sse).
+ * AVX is not implemented and not advertised. Leaf 1 ECX is the same for both vendors.
  */
 const SIMD_LEAF1_EDX = Cpuid1Edx.CLFSH | Cpuid1Edx.MMX | Cpuid1Edx.FXSR | Cpuid1Edx.SSE | Cpuid1Edx.SSE2;
-const SIMD_LEAF1_ECX = Cpuid1Ecx.SSE3 | Cpuid1Ecx.SSSE3 | Cpuid1Ecx.SSE4_1 | Cpuid1Ecx.SSE4_2 | Cpuid1Ecx.XSAVE;
+const SIMD_LEAF1_ECX =
+  Cpuid1Ecx.SSE3 | Cpuid1Ecx.PCLMULQDQ | Cpuid1Ecx.SSSE3 | Cpuid1Ecx.SSE4_1 | Cpuid1Ecx.SSE4_2 | Cpuid1Ecx.AES | Cpuid1Ecx.XSAVE;
 /** CPUID.01H:EBX[15:8]: the CLFLUSH line size in 8-byte units (64 bytes). */
 const CLFLUSH_LINE_QWORDS = 8;
 /**

@@ -1,5 +1,5 @@
-// The SIMD rows of the opcode table (MMX, SSE through SSE4.2; SDM Vol. 2D Tables A-3 to
-// A-5), merged into the 0F, 0F 38 and 0F 3A maps by opcodes.ts by mandatory prefix.
+// The SIMD rows of the opcode table (MMX, SSE through SSE4.2, AES-NI, PCLMULQDQ; SDM Vol. 2D
+// Tables ), merged into the 0F, 0F 38 and 0F 3A maps by opcodes.ts by mandatory prefix.
 //
 // One mnemonic names an operation on both register files: the MMX form (no prefix, P/Q/N
 // operands, 64 bits) and the SSE form (66, V/W/U operands, 128 bits) share an emitter,
@@ -249,5 +249,15 @@ r3a(0x63, '66', 'pcmpistri', ['Vx', 'Wx', 'Ib'], 'sse4_2');
 // CRC32 Gy, Eb / Gy, Ev (SDM Vol. 2A CRC32): F2 0F 38 F0/F1; 66 F2 0F 38 F1 is the 16-bit form.
 r38(0xf0, 'F2', 'crc32', ['Gy', 'Eb'], 'sse4_2');
 r38(0xf1, 'F2', 'crc32', ['Gy', 'Ev'], 'sse4_2');
+
+// ---- AES-NI and PCLMULQDQ (Table A-4 row Dx, Table A-5 rows 4x and Dx; SDM Vol. 2A AESENC...,
+// Vol. 2B PCLMULQDQ): legacy-SSE forms with a 16-byte source that must be aligned ----
+r38(0xdb, '66', 'aesimc', ['Vdq', 'Wdq'], 'aes');
+r38(0xdc, '66', 'aesenc', ['Vdq', 'Wdq'], 'aes');
+r38(0xdd, '66', 'aesenclast', ['Vdq', 'Wdq'], 'aes');
+r38(0xde, '66', 'aesdec', ['Vdq', 'Wdq'], 'aes');
+r38(0xdf, '66', 'aesdeclast', ['Vdq', 'Wdq'], 'aes');
+r3a(0x44, '66', 'pclmulqdq', ['Vdq', 'Wdq', 'Ib'], 'pclmulqdq');
+r3a(0xdf, '66', 'aeskeygenassist', ['Vdq', 'Wdq', 'Ib'], 'aes');
 
 export const SSE_FORMS: readonly MapRow[] = rows;

@@ -21,8 +21,8 @@ const TEST_TIMEOUT_MS = BOOT_TIMEOUT_MS + 5 * 60_000;
 const ALLOWED_DMESG: readonly { pattern: RegExp; why: string }[] = [];
 
 const ARCHES = [
-  { arch: 'amd64', machine: 'x86_64', flags: ['apic', 'sse4_2', 'lm'] },
-  { arch: 'i386', machine: 'i686', flags: ['apic', 'sse4_2'] },
+  { arch: 'amd64', machine: 'x86_64', flags: ['apic', 'sse4_2', 'aes', 'pclmulqdq', 'lm'] },
+  { arch: 'i386', machine: 'i686', flags: ['apic', 'sse4_2', 'aes', 'pclmulqdq'] },
 ] as const;
 
 describe.each(ARCHES)('Debian $arch kernel through wasmkvm run', ({ arch, machine, flags }) => {

@@ -171,6 +171,83 @@ const mem = (op: string, lanes: LaneKind, n = 60, gpr?: Template['gpr']): Templa
   gpr,
 });
 
+/**
+ * AESKEYGENASSIST round constants: the ten of AES key expansion (FIPS-197 5.2, Rcon[i] =
+ * x^(i-1) in GF(2^8)), 0, FFH, and random bytes (the instruction takes any imm8).
+ */
+const RCONS = [0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0x1b, 0x36, 0x00, 0xff];
+const rconRng = new Rng('crypto-rcon');
+for (let i = 0; i < 20; i++) RCONS.push(rconRng.below(256));
+
+/** PCLMULQDQ imm8: the four quadword selections (bits 0 and 4) and values with the ignored bits set. */
+const PCLMUL_IMMS = [0x00, 0x01, 0x10, 0x11];
+const PCLMUL_IGNORED_BITS = [0x02, 0x0f, 0x13, 0x20, 0x7e, 0x80, 0xe1, 0xf0, 0xfe, 0xff];
+const AES_ROUNDS = ['aesenc', 'aesenclast', 'aesdec', 'aesdeclast'];
+
+const CRYPTO: Family = {
+  name: 'crypto',
+  description: 'AES-NI (AESENC/LAST, AESDEC/LAST, AESIMC, AESKEYGENASSIST with many RCON bytes) and PCLMULQDQ in every selector, register and aligned memory forms, chains in one block',
+  templates: [
+    ...AES_ROUNDS.map((m): Template => ({ asm: `${m} xmm1, xmm2`, lanes: 'int', cases: 400 })),
+    { asm: 'aesimc xmm1, xmm2', lanes: 'int', cases: 300 },
+    ...RCONS.map((n): Template => ({ asm: `aeskeygenassist xmm1, xmm2, ${n}`, lanes: 'int', cases: 15 })),
+    ...PCLMUL_IMMS.map((n): Template => ({ asm: `pclmulqdq xmm1, xmm2, ${n}`, lanes: 'int', cases: 300 })),
+    ...PCLMUL_IGNORED_BITS.map((n): Template => ({ asm: `pclmulqdq xmm1, xmm2, ${n}`, lanes: 'int', cases: 20 })),
+    // Same register as both operands, and XMM0 (no other template writes it).
+    ...[...AES_ROUNDS, 'aesimc'].map((m): Template => ({ asm: `${m} xmm1, xmm1`, lanes: 'int', cases: 20 })),
+    { asm: 'pclmulqdq xmm0, xmm0, 0x10', lanes: 'int', cases: 20 },
+    { asm: 'aeskeygenassist xmm0, xmm2, 0x1b', lanes: 'int', cases: 20 },
+    ...[...AES_ROUNDS, 'aesimc', 'aeskeygenassist xmm1, [esp], 0x36', 'pclmulqdq xmm1, [esp], 0x01', 'pclmulqdq xmm1, [esp], 0x10'].map((m) =>
+      mem(m.includes(' ') ? m : `${m} xmm1, [esp]`, 'int', 40),
+    ),
+    ...[
+      // Two AES-128 rounds with a round key derived in between, and a GHASH-style multiply of the result.
+      'aesenc xmm1, xmm2; aeskeygenassist xmm0, xmm2, 0x01; pshufd xmm0, xmm0, 0xff; pxor xmm2, xmm0; aesenc xmm1, xmm2; aesenclast xmm1, xmm0',
+      'aesdec xmm1, xmm2; aesimc xmm0, xmm2; aesdec xmm1, xmm0; aesdeclast xmm1, xmm2',
+      'aesenc xmm1, xmm2; aesdec xmm1, xmm2; aesenclast xmm2, xmm1; aesdeclast xmm2, xmm1',
+      'movdqa xmm0, xmm1; pclmulqdq xmm0, xmm2, 0x00; pclmulqdq xmm1, xmm2, 0x11; movdqa xmm2, xmm1; pclmulqdq xmm2, xmm0, 0x01; pxor xmm1, xmm2',
+    ].map((asm): Template => ({ asm, lanes: 'int', cases: 60 })),
+  ],
+};
+
+const CRYPTO64: Family = {
+  name: 'crypto64',
+  bits: 64,
+  description: '64-bit mode: AES-NI and PCLMULQDQ on XMM8-XMM15 (REX.R, REX.B and both)',
+  templates: [
+    ...[...AES_ROUNDS, 'aesimc'].flatMap((m): Template[] => [
+      { asm: `${m} xmm9, xmm10`, lanes: 'int', cases: 100 },
+      { asm: `${m} xmm9, xmm2`, lanes: 'int', cases: 30 },
+      { asm: `${m} xmm1, xmm10; movdqa xmm8, xmm1`, lanes: 'int', cases: 30 },
+      { asm: `movdqa xmm15, xmm9; ${m} xmm15, xmm10; movdqa xmm9, xmm15`, lanes: 'int', cases: 30 },
+    ]),
+    ...[0x01, 0x1b, 0x36, 0x8d].map((n): Template => ({ asm: `aeskeygenassist xmm9, xmm10, ${n}`, lanes: 'int', cases: 40 })),
+    ...PCLMUL_IMMS.flatMap((n): Template[] => [
+      { asm: `pclmulqdq xmm9, xmm10, ${n}`, lanes: 'int', cases: 100 },
+      { asm: `pclmulqdq xmm1, xmm10, ${n}; movdqa xmm8, xmm1`, lanes: 'int', cases: 20 },
+    ]),
+  ],
+};
+
+/**
+ * RCPPS/RCPSS and RSQRTPS/RSQRTSS: implementation-specific approximations (SDM Vol. 2B RCPPS)
+ * that core/simd/rcp.ts reproduces for this host; special, random and dyadic values, register
+ * and memory sources (aligned m128, unaligned m32), every MXCSR mode, and a chain in one block.
+ */
+const RCP_FORMS = ['rcpps', 'rcpss', 'rsqrtps', 'rsqrtss'];
+
+const RCP: Family = {
+  name: 'rcp',
+  description: 'RCPPS RCPSS RSQRTPS RSQRTSS (the host\'s approximations): special, random and dyadic values, register and memory sources, every MXCSR mode',
+  templates: [
+    ...RCP_FORMS.map((m): Template => ({ asm: `${m} xmm1, xmm2`, lanes: 'f32', cases: 500 })),
+    ...RCP_FORMS.map((m): Template => ({ asm: `${m} xmm1, xmm2`, lanes: 'f32d', cases: 100 })),
+    ...RCP_FORMS.map((m) => mem(`${m} xmm1, [esp]`, 'f32', 100)),
+    ...['rcpss', 'rsqrtss'].map((m) => mem(`${m} xmm1, [esp+4]`, 'f32', 50)),
+    { asm: 'rcpps xmm1, xmm2; rsqrtps xmm2, xmm1; rcpss xmm0, xmm2; rsqrtss xmm1, xmm0', lanes: 'f32', cases: 100 },
+  ],
+};
+
 export const FAMILIES: readonly Family[] = [
   {
     name: 'sse-arith',
@@ -385,4 +462,7 @@ export const FAMILIES: readonly Family[] = [
       ].map((asm): Template => ({ asm, lanes: 'int', gpr: 'int', cases: 60 })),
     ],
   },
+  CRYPTO,
+  CRYPTO64,
+  RCP,
 ];
