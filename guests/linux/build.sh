@@ -2,8 +2,8 @@
 # Builds ready-to-boot Linux guests from Debian packages (never committed):
 #   .cache/guests/amd64/{vmlinuz,initrd.img,config}   linux-image-amd64 + busybox-static
 #   .cache/guests/i386/{vmlinuz,initrd.img,config}    linux-image-686 + busybox-static:i386
-# The kernel is Debian's bzImage unchanged. The initramfs holds busybox, the virtio
-# modules the kernel builds as modules (found through its modules.dep), and an /init that
+# The kernel is Debian's bzImage unchanged. The initramfs holds busybox, the virtio and
+# AES-NI/PCLMULQDQ crypto modules the kernel builds as modules, and an /init that
 # mounts proc, sysfs and devtmpfs, loads those modules, prints a banner and starts a shell
 # on the console; `poweroff -f` powers off through ACPI.
 #
@@ -33,9 +33,10 @@ MSG
   exit 1
 fi
 
-# Virtio drivers /init loads when the kernel has them as modules (=m); built-in ones (=y)
-# need nothing. Paths are relative to /lib/modules/<version>/.
-wanted_modules=(virtio_pci virtio_blk virtio_console virtio-rng)
+# Drivers /init loads when the kernel has them as modules (=m); built-in ones (=y) and ones
+# the architecture lacks (ghash-clmulni on i386) need nothing: virtio, and the AES-NI and
+# PCLMULQDQ crypto drivers, whose self-tests the boot test reads in /proc/crypto.
+wanted_modules=(virtio_pci virtio_blk virtio_console virtio-rng aesni_intel ghash_clmulni_intel crc32_pclmul crc32c_intel crct10dif_pclmul)
 
 ensure_i386() {
   if dpkg --print-foreign-architectures | grep -qx i386; then return; fi
