@@ -10,10 +10,10 @@ import { Cpuid1Ecx, supportedCpuid, withVendor } from '../../core/cpu/cpuid.ts';
 import type { KvmCpuidEntry2 } from '../../core/kvm/types.ts';
 import { INV_SBOX, SBOX, aesdec, aesdeclast, aesenc, aesenclast, aesimc, aeskeygenassist } from '../../core/simd/aes.ts';
 import { clmul64, pclmulSelect } from '../../core/simd/clmul.ts';
-import { createTestVm, enterFlat32, type TestVm } from '../lib/machine.ts';
+import type { TestVm } from '../lib/machine.ts';
 import { loadSseFixtures } from '../harness-sse/fixture.ts';
 import { longModeVm } from './long-mode-guest.ts';
-import { runBlocks } from './system-lib.ts';
+import { runBlocks, sseVm } from './system-lib.ts';
 
 const hex = (s: string): number[] => [...Buffer.from(s.replace(/\s+/g, ''), 'hex')];
 const bytes = (s: string): Uint8Array => Uint8Array.from(hex(s));
@@ -95,17 +95,6 @@ function aes128Program(): number[] {
 
 function le32(v: number): number[] {
   return [v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >>> 24];
-}
-
-function sseVm(code: number[], cr4 = Cr4.OSFXSR | Cr4.OSXMMEXCPT, cr0Extra = 0): TestVm {
-  const vm = createTestVm();
-  vm.load(CODE, code);
-  enterFlat32(vm, CODE);
-  const s = vm.vcpu.cpu.state;
-  s.setLo('cr4', cr4);
-  s.setLo('cr0', s.getLo('cr0') | cr0Extra);
-  vm.vcpu.cpu.refreshMode();
-  return vm;
 }
 
 function xmmHex(vm: TestVm, n: number): string {

@@ -5,24 +5,13 @@
 import { describe, expect, it } from 'vitest';
 import { Cr0, Cr4, Reg, Vector } from '../../core/cpu/registers.ts';
 import { ExitReason } from '../../core/kvm/exit-reason.ts';
-import { createTestVm, enterFlat32, enterRealMode, type TestVm } from '../lib/machine.ts';
+import { createTestVm, enterRealMode, type TestVm } from '../lib/machine.ts';
 import { longModeVm } from './long-mode-guest.ts';
-import { runBlocks } from './system-lib.ts';
+import { runBlocks, sseVm } from './system-lib.ts';
 
 const CODE = 0x1000;
 const DATA = 0x3000;
 const AREA = 0x4000;
-
-function sseVm(code: number[], cr4 = Cr4.OSFXSR | Cr4.OSXMMEXCPT, cr0Extra = 0): TestVm {
-  const vm = createTestVm();
-  vm.load(CODE, code);
-  enterFlat32(vm, CODE);
-  const s = vm.vcpu.cpu.state;
-  s.setLo('cr4', cr4);
-  s.setLo('cr0', s.getLo('cr0') | cr0Extra);
-  vm.vcpu.cpu.refreshMode();
-  return vm;
-}
 
 /** Runs to HLT; returns the vector of a fault raised on the way (no IDT: caught where raised). */
 const run = (vm: TestVm): number | 'hlt' => runBlocks(vm, 0).vector ?? 'hlt';

@@ -2,8 +2,8 @@
 // that raised it (without delivering it, so protected-mode tests need no IDT), ring 3 and
 // virtual-8086 set-ups, and GDT descriptors.
 import { ExitSignal, GuestFault } from '../../core/cpu/faults.ts';
-import { Flag, Seg, SegAttr } from '../../core/cpu/registers.ts';
-import { ExitReason, type TestVm } from '../lib/machine.ts';
+import { Cr4, Flag, Seg, SegAttr } from '../../core/cpu/registers.ts';
+import { createTestVm, enterFlat32, ExitReason, type TestVm } from '../lib/machine.ts';
 
 export interface CaughtFault {
   vector: number;
@@ -126,4 +126,16 @@ export function setIvt(vm: TestVm, vector: number, handler: number): void {
   vm.ram[vector * 4 + 1] = handler >> 8;
   vm.ram[vector * 4 + 2] = 0;
   vm.ram[vector * 4 + 3] = 0;
+}
+
+/** A flat 32-bit guest with `code` at `codeBase`, SSE enabled by CR4 (or not) and extra CR0 bits (EM, TS). */
+export function sseVm(code: number[], cr4 = Cr4.OSFXSR | Cr4.OSXMMEXCPT, cr0Extra = 0, codeBase = 0x1000): TestVm {
+  const vm = createTestVm();
+  vm.load(codeBase, code);
+  enterFlat32(vm, codeBase);
+  const s = vm.vcpu.cpu.state;
+  s.setLo('cr4', cr4);
+  s.setLo('cr0', s.getLo('cr0') | cr0Extra);
+  vm.vcpu.cpu.refreshMode();
+  return vm;
 }
