@@ -16,6 +16,8 @@
 // every FPTAN fixture case below 2^-33; from 2^-33 on, the host's polynomial terms show and
 // the correctly rounded tangent is the closer model.
 
+import { bitLength } from './float80.ts';
+
 /** K × 2^65: the host's scale factor, 66 significant bits. */
 const HOST_TAN_SCALE = 0x2_e7c9_697b_bdf1_e68bn;
 
@@ -30,8 +32,6 @@ export const SMALL_TAN_EXP = -33;
  * of its 68th bit (bisected on the host to within 2^-22 of a unit of the 64-bit significand).
  */
 const C_DROP_SIG = 0x9ace_08d6_3de1_3000n;
-
-const bitLength = (v: bigint): number => v.toString(2).length;
 
 /** Nearest-even rounding of n / d (n, d > 0) to `bits` significant bits, as q × 2^shift. */
 function roundRatio(n: bigint, d: bigint, bits: number): { q: bigint; shift: bigint } {
@@ -54,6 +54,18 @@ function roundRatio(n: bigint, d: bigint, bits: number): { q: bigint; shift: big
   }
 }
 
+/** The integer p > 0 rounded to nearest-even at SCALED_BITS significant bits. */
+function rn68(p: bigint): bigint {
+  const r = roundRatio(p, 1n, SCALED_BITS);
+  return r.q << r.shift;
+}
+
+/** Where RN68(p) lies against the integer p > 0: +1 above, -1 below, 0 on it. */
+export function roundingSide(p: bigint): -1 | 0 | 1 {
+  const rounded = rn68(p);
+  return rounded > p ? 1 : rounded < p ? -1 : 0;
+}
+
 /**
  * Where the host's tan lies against |x| for |x| = sig × 2^scale below 2^-33 (sig nonzero, of
  * any width: normalized first, as the host normalizes denormals): +1 above, -1 below, 0 on |x|.
@@ -64,12 +76,9 @@ export function smallTanDirection(sig: bigint, scale: number): -1 | 0 | 1 {
   // x = m × 2^(e - 63) with e the unbiased exponent; x K = m K 2^(e - 128).
   const e = scale - shift + 63;
   const exact = m * HOST_TAN_SCALE;
-  const r = roundRatio(exact, 1n, SCALED_BITS);
-  const y = r.q << r.shift;
-  if (e < -34 || m < C_DROP_SIG) {
-    // S / C = RN68(x K) / K.
-    return y > exact ? 1 : y < exact ? -1 : 0;
-  }
+  // S / C = RN68(x K) / K.
+  if (e < -34 || m < C_DROP_SIG) return roundingSide(exact);
+  const y = rn68(exact);
   // e = -34: x = m 2^-97, K = HOST_TAN_SCALE 2^-65, C = K - 2^-67 = (4 HOST_TAN_SCALE - 1) 2^-67,
   // S = RN68(RN68(x K) - K x^3 / 6) = RN68((6 y 2^194 - K m^3) / (6 2^356)) with x K = y 2^-162.
   const s = roundRatio(6n * y * (1n << 194n) - HOST_TAN_SCALE * m * m * m, 6n, SCALED_BITS);

@@ -372,6 +372,17 @@ function inexactAllowed(fn: RuntimeFunction, inexact: number): void {
   fb.op(Op.i32_and).brIf(0);
 }
 
+/** ST(0), which must be in use, loaded into fresh sign/exponent (i32) and significand (i64) locals. */
+function loadTop(fn: Parameters<StoreBody>[0], st: Parameters<StoreBody>[1]): { signExp: number; mant: number } {
+  const r = st.phys(0);
+  st.requireInUse(r);
+  const signExp = scratch(fn).i32();
+  const mant = scratch(fn).i64();
+  st.loadSignExp(r, signExp);
+  st.loadMant(r, mant);
+  return { signExp, mant };
+}
+
 /**
  * FST/FSTP m32/m64 of a zero or of a normal value whose rounded result is a normal number of
  * the format, rounded to nearest even (SDM Vol. 1 4.8.4; precision control does not apply).
@@ -379,12 +390,7 @@ function inexactAllowed(fn: RuntimeFunction, inexact: number): void {
 function fstMemory(fmt: MemFormat): StoreBody {
   return (fn, st, out, inexact, up) => {
     const fb = fn.fb;
-    const r = st.phys(0);
-    st.requireInUse(r);
-    const signExp = scratch(fn).i32();
-    const mant = scratch(fn).i64();
-    st.loadSignExp(r, signExp);
-    st.loadMant(r, mant);
+    const { signExp, mant } = loadTop(fn, st);
     const sign = scratch(fn).i64();
     fb.get(signExp).i32Const(15).op(Op.i32_shr_u).op(Op.i64_extend_i32_u).i64Const(BigInt(fmt.size * 8 - 1)).op(Op.i64_shl).set(sign);
     // The unbiased exponent must be a normal one of the format, with the integer bit set; a
@@ -427,12 +433,7 @@ function fstMemory(fmt: MemFormat): StoreBody {
 function fistMemory(size: 2 | 4 | 8): StoreBody {
   return (fn, st, out, inexact, up) => {
     const fb = fn.fb;
-    const r = st.phys(0);
-    st.requireInUse(r);
-    const signExp = scratch(fn).i32();
-    const mant = scratch(fn).i64();
-    st.loadSignExp(r, signExp);
-    st.loadMant(r, mant);
+    const { signExp, mant } = loadTop(fn, st);
     const [e, sign, zero, k] = [scratch(fn).i32(), scratch(fn).i32(), scratch(fn).i32(), scratch(fn).i32()];
     fb.get(signExp).i32Const(EXP_MAX).op(Op.i32_and).set(e);
     fb.get(signExp).i32Const(15).op(Op.i32_shr_u).set(sign);

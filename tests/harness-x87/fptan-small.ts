@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { smallTanDirection } from '../../core/fpu/tan-small.ts';
+import { roundingSide, smallTanDirection } from '../../core/fpu/tan-small.ts';
 import { Rng } from './gen-cases.ts';
 
 const here = new URL('.', import.meta.url).pathname;
@@ -38,14 +38,7 @@ const samples = Number(process.argv[2] ?? 3000);
 const random = (): bigint => J | rng.bits(63);
 const probe = Array.from({ length: 200 }, random);
 const want = sides(-60, probe);
-const modelOf = (kk: bigint) => (m: bigint): number => {
-  const p = m * kk;
-  const drop = BigInt(p.toString(2).length - 68);
-  const rest = p & ((1n << drop) - 1n);
-  const half = 1n << (drop - 1n);
-  return rest === 0n ? 0 : rest > half || (rest === half && ((p >> drop) & 1n) === 1n) ? 1 : -1;
-};
-const tops = Array.from({ length: 16 }, (_, t) => (BigInt(16 + t) << 61n) | k).filter((kk) => probe.every((m, i) => modelOf(kk)(m) === want[i]));
+const tops = Array.from({ length: 16 }, (_, t) => (BigInt(16 + t) << 61n) | k).filter((kk) => probe.every((m, i) => roundingSide(m * kk) === want[i]));
 console.log(`K x 2^65 from the host: ${tops.map((t) => '0x' + t.toString(16)).join(', ') || 'none fits'}`);
 for (const e of [-60, -35, -34]) {
   const sigs = Array.from({ length: samples }, random);
