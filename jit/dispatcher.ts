@@ -5,7 +5,8 @@
 // loop in Wasm: it finds the next block through a hash of (linear RIP, translation mode) in
 // the vCPU's shared state, calls it through the function table, and comes back to JS only
 // when the block is not there (a miss: JS translates it and fills the hash) or when an event
-// needs the run loop (kick, interrupt shadow, TF, a deliverable interrupt or window request).
+// needs the run loop (kick, interrupt shadow, TF, a deliverable interrupt or window request),
+// and after DISPATCH_BUDGET blocks in any case.
 import { JIT_HASH_ENTRIES, vcpuField } from '../core/cpu/layout.ts';
 import { Flag, Seg } from '../core/cpu/registers.ts';
 import { FunctionBuilder, Op, ValType, encodeModule } from './wasm/encoder.ts';
@@ -15,7 +16,19 @@ export const enum DispatchResult {
   Miss = 0,
   /** Something the run loop handles is pending. */
   Attention = 1,
+  /** DISPATCH_BUDGET blocks ran: the run loop looks at its timers (and may yield its thread). */
+  Budget = 2,
 }
+
+/**
+ * Blocks per dispatcher call. Only the run loop runs a vCPU's local-timer queue; in a worker
+ * the VMM thread's pump raises ApicEvent.Timer at each deadline and the dispatcher returns,
+ * but a vCPU on the VMM's own thread (core/kvm/inline.ts) has no one to do that while the
+ * guest spins in Wasm: without a budget, a guest waiting in a loop for its timer interrupt
+ * never got it. At tens of millions of blocks a second this is a return every millisecond
+ * or so, a JS round trip of about a microsecond.
+ */
+export const DISPATCH_BUDGET = 1 << 16;
 
 /** Hash of the dispatcher, mirrored by JitHash.insert. */
 export function jitHashIndex(linLo: number, mode: number): number {
@@ -31,9 +44,15 @@ export function buildDispatcher(memory: WebAssembly.Memory, table: WebAssembly.T
   const mode = fb.local(ValType.i32);
   const flags = fb.local(ValType.i32);
   const h = fb.local(ValType.i32);
+  const budget = fb.local(ValType.i32);
   const load32 = (addr: number): void => void fb.i32Const(0).mem(Op.i32_load, addr);
   const ret = (v: DispatchResult): void => void fb.i32Const(v).op(Op.return_);
+  fb.i32Const(DISPATCH_BUDGET).set(budget);
   fb.loop();
+  fb.get(budget).i32Const(1).op(Op.i32_sub).tee(budget).op(Op.i32_eqz);
+  fb.if_();
+  ret(DispatchResult.Budget);
+  fb.end();
   // Events first: kick (immediate_exit), in-kernel APIC events, interrupt shadow, single-step.
   fb.i32Const(0).mem(Op.i32_load8_u, at('runImmediateExit'));
   load32(at('apicEvents'));

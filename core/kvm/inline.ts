@@ -1,12 +1,30 @@
 // A vCPU engine in the calling thread: for tests and tools that need no workers. Kept out of
 // backend.ts so that a page, whose vCPUs run in workers, does not bundle the CPU itself.
 import type { VcpuBackend, VcpuSpawner } from './backend.ts';
-import { VcpuCore } from './vcpu-core.ts';
+import { RUN_PREEMPTED, VcpuCore, type RunResult } from './vcpu-core.ts';
+
+/** The next turn of the thread's event loop (Node's setImmediate skips setTimeout's 1 ms clamp). */
+const nextTurn = (): Promise<void> =>
+  new Promise((resolve) => ((globalThis as { setImmediate?: (f: () => void) => void }).setImmediate ?? setTimeout)(resolve));
+
+/**
+ * KVM_RUN in the calling thread. The guest runs in slices (VcpuCore.run returns RUN_PREEMPTED
+ * when one ends): between them the thread's event loop runs the VMM's timers and the
+ * irqchip pump, which a guest spinning in Wasm would otherwise starve.
+ */
+async function runInline(core: VcpuCore): Promise<RunResult> {
+  let r = core.run();
+  while (r.reason === RUN_PREEMPTED) {
+    await nextTurn();
+    r = core.resume();
+  }
+  return r;
+}
 
 /** Runs the vCPU engine in the calling thread. */
 export function inlineVcpuBackend(core: VcpuCore): VcpuBackend {
   return {
-    run: async () => core.run(),
+    run: () => runInline(core),
     getRegs: async () => core.getRegs(),
     setRegs: async (r) => core.setRegs(r),
     getSregs: async () => core.getSregs(),

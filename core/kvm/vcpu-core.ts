@@ -29,6 +29,16 @@ const CPUID1_EDX_APIC = 1 << 9;
 /** How often (in blocks) the run loop polls kvm_run.immediate_exit for a kick. */
 const KICK_POLL_BLOCKS = 64;
 
+/**
+ * `RunResult.reason` of a run that gave its thread back without an exit: a vCPU in the VMM's
+ * own thread (inline.ts, `canBlock` false) returns after INLINE_SLICE_MS of guest time so
+ * that the thread's event loop runs (the VMM's device timers, the irqchip pump, kicks), then
+ * `resume()` goes on where it stopped. Never an exit the VMM sees.
+ */
+export const RUN_PREEMPTED = -1;
+/** Milliseconds an inline vCPU runs the guest before it yields its thread. */
+const INLINE_SLICE_MS = 10;
+
 /** Mnemonics of the exception vectors (SDM Vol. 3A Table 6-1), for messages. */
 const VECTOR_NAMES: Readonly<Record<number, string>> = {
   0: '#DE', 1: '#DB', 2: 'NMI', 3: '#BP', 4: '#OF', 5: '#BR', 6: '#UD', 7: '#NM', 8: '#DF', 10: '#TS',
@@ -244,6 +254,18 @@ export class VcpuCore {
       cpu.completeMmio();
     }
     if (s.getU8('runImmediateExit')) return this.exit(ExitReason.INTR);
+    return this.runLoop();
+  }
+
+  /** Goes on with a run that returned RUN_PREEMPTED (the exit-completion work of run() is done). */
+  resume(): RunResult {
+    return this.runLoop();
+  }
+
+  private runLoop(): RunResult {
+    const cpu = this.cpu;
+    const s = cpu.state;
+    const sliceEnd = this.canBlock ? Infinity : performance.now() + INLINE_SLICE_MS;
     let blocks = 0;
     for (;;) {
       if (this.apic) {
@@ -271,7 +293,10 @@ export class VcpuCore {
         continue;
       }
       if (s.getU8('runRequestInterruptWindow') && canInject && pending < 0) return this.exit(ExitReason.IRQ_WINDOW_OPEN);
-      if (++blocks % KICK_POLL_BLOCKS === 0 && Atomics.load(s.u8, s.addr('runImmediateExit')) !== 0) return this.exit(ExitReason.INTR);
+      if (++blocks % KICK_POLL_BLOCKS === 0) {
+        if (Atomics.load(s.u8, s.addr('runImmediateExit')) !== 0) return this.exit(ExitReason.INTR);
+        if (performance.now() >= sliceEnd) return { reason: RUN_PREEMPTED };
+      }
       // One instruction per block under an interrupt shadow, TF, MMIO replay or enabled
       // breakpoints (core/cpu/debug.ts: the checks around each instruction live there).
       const single = cpu.singleStepNext || shadow || (rflags & Flag.TF) !== 0 || debugActive(s);
@@ -281,8 +306,9 @@ export class VcpuCore {
         if (!single) {
           const r = cpu.dispatch();
           cpu.resolveFlags();
-          if (r === DispatchResult.Attention) {
+          if (r !== DispatchResult.Miss) {
             if (Atomics.load(s.u8, s.addr('runImmediateExit')) !== 0) return this.exit(ExitReason.INTR);
+            if (r === DispatchResult.Budget && performance.now() >= sliceEnd) return { reason: RUN_PREEMPTED };
             continue;
           }
         }

@@ -4,6 +4,8 @@
 // assembled here instruction by instruction (encodings from SDM Vol. 2).
 import { Kvm, type KvmPlatform, type Vcpu, type Vm } from '../../core/kvm/index.ts';
 import type { KernelIrqchipOptions } from '../../core/kvm/irqchip/kernel-irqchip.ts';
+import { vcpuField } from '../../core/cpu/layout.ts';
+import { Worker } from 'node:worker_threads';
 
 export const GDT = 0x500;
 export const IDT = 0x600;
@@ -92,4 +94,18 @@ export async function irqGuest(entry: number, opts: IrqGuestOptions): Promise<Ir
       dv.setUint16(at + 6, handler >>> 16, true);
     },
   };
+}
+
+/**
+ * Kicks vCPU `id` (kvm_run.immediate_exit, which the Wasm dispatcher checks) from another
+ * thread after `ms`: a vCPU running in the test's own thread that never leaves Wasm would
+ * otherwise hang the test runner, whose timeouts need that thread. The run then ends in
+ * KVM_EXIT_INTR, which the test reports. Returns the function that calls it off.
+ */
+export function watchdog(g: IrqGuest, id: number, ms: number): () => Promise<number> {
+  const code = `const { workerData: w } = require('node:worker_threads');
+Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, w.ms);
+Atomics.store(new Uint8Array(w.buffer), w.addr, 1);`;
+  const worker = new Worker(code, { eval: true, workerData: { buffer: g.ram.buffer, addr: vcpuField(id, 'runImmediateExit'), ms } });
+  return () => worker.terminate();
 }

@@ -12,7 +12,7 @@ import { PVCLOCK_TSC_STABLE_BIT } from '../../core/kvm/irqchip/kvmclock.ts';
 import { createTestVm, enterFlat32 } from '../lib/machine.ts';
 import { validateWasm } from '../../jit/binaryen.ts';
 import {
-  CPUID, DATA, HLT, IRETD, STI, irqGuest, incMem, jmpBack, movAl, movEaxImm, movEaxMem, movMemEax, movMemImm, movMemR32, outAl,
+  CPUID, DATA, HLT, IRETD, STI, irqGuest, watchdog, incMem, jmpBack, movAl, movEaxImm, movEaxMem, movMemEax, movMemImm, movMemR32, outAl,
 } from './irqchip-guest.ts';
 
 const inline = { spawnVcpu: inlineSpawner };
@@ -98,6 +98,52 @@ describe('local APIC timer (SDM Vol. 3A 11.5.4)', () => {
     expect(ms).toBeGreaterThanOrEqual(1);
     await g.vm.destroy();
   });
+});
+
+describe('a vCPU in the VMM thread (inline.ts) whose guest spins in Wasm', () => {
+  // Nothing but the run loop runs an inline vCPU's timers, and nothing but the thread's event
+  // loop runs the VMM's: both used to starve while the dispatcher chained the guest's loop.
+  // spin: mov eax, [DATA]; cmp eax, 5 (83 /7 ib); jb spin: one block looping on itself, EAX
+  // the count at exit. (With fewer interrupts the JS of the first few rounds hid the bug.)
+  const SPIN_UNTIL_5 = [...movEaxMem(DATA), 0x83, 0xf8, 5, 0x72, 0xf6];
+  it('takes its local APIC timer: a 5 ms period interrupts a spin loop 5 times', async () => {
+    const g = await irqGuest(0x1000, { platform: inline });
+    g.load(0x1000, [
+      ...movMemImm(SVR, SVR_ENABLE), ...movMemImm(TDCR, DIVIDE_BY_1), ...movMemImm(LVT_TIMER, PERIODIC | 0x41),
+      ...movMemImm(TMICT, 5_000_000), ...STI,
+      ...SPIN_UNTIL_5, ...movMemImm(LVT_TIMER, 1 << 16), ...outAl(DONE_PORT),
+    ]);
+    g.load(0x1100, [...incMem(DATA), ...movMemImm(EOI, 0), ...IRETD]);
+    g.gate(0x41, 0x1100);
+    const stop = watchdog(g, 0, 10_000);
+    const t0 = performance.now();
+    const exit = await g.vcpus[0]!.run();
+    await stop();
+    expect(expectIoOut(exit, DONE_PORT)).toBeGreaterThanOrEqual(5);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(20);
+    await g.vm.destroy();
+  }, 20_000);
+
+  it('takes IRQ0 of the 8254 (a VMM-thread timer): counter 0 in mode 2 at ~1 ms interrupts the spin loop 5 times', async () => {
+    const g = await irqGuest(0x1000, { platform: inline, pit: true });
+    const count = 1193; // ~1 ms at 1.193182 MHz
+    g.load(0x1000, [
+      // 8259A: ICW1 edge + ICW4, ICW2 base 0x20, ICW3 slave on IR2, ICW4 8086 mode; OCW1 unmasks IRQ0 only.
+      ...movAl(0x11), ...outAl(0x20), ...movAl(0x20), ...outAl(0x21), ...movAl(0x04), ...outAl(0x21),
+      ...movAl(0x01), ...outAl(0x21), ...movAl(0xfe), ...outAl(0x21),
+      // 8254: counter 0, LSB then MSB, mode 2, binary.
+      ...movAl(0x34), ...outAl(0x43), ...movAl(count & 0xff), ...outAl(0x40), ...movAl(count >> 8), ...outAl(0x40),
+      ...STI, ...SPIN_UNTIL_5, ...outAl(DONE_PORT),
+    ]);
+    // Handler: count, non-specific EOI to the master (OCW2 0x20), return.
+    g.load(0x1100, [...incMem(DATA), ...movAl(0x20), ...outAl(0x20), ...IRETD]);
+    g.gate(0x20, 0x1100);
+    const stop = watchdog(g, 0, 10_000);
+    const exit = await g.vcpus[0]!.run();
+    await stop();
+    expect(expectIoOut(exit, DONE_PORT)).toBeGreaterThanOrEqual(5);
+    await g.vm.destroy();
+  }, 20_000);
 });
 
 describe('local APIC timer in a vCPU worker', () => {
