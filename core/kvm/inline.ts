@@ -3,6 +3,9 @@
 import type { VcpuBackend, VcpuSpawner } from './backend.ts';
 import { RUN_PREEMPTED, VcpuCore, type RunResult } from './vcpu-core.ts';
 
+/** Milliseconds an inline vCPU runs the guest before it lets the thread's event loop run. */
+const INLINE_SLICE_MS = 10;
+
 /** The next turn of the thread's event loop (Node's setImmediate skips setTimeout's 1 ms clamp). */
 const nextTurn = (): Promise<void> =>
   new Promise((resolve) => ((globalThis as { setImmediate?: (f: () => void) => void }).setImmediate ?? setTimeout)(resolve));
@@ -23,6 +26,7 @@ async function runInline(core: VcpuCore): Promise<RunResult> {
 
 /** Runs the vCPU engine in the calling thread. */
 export function inlineVcpuBackend(core: VcpuCore): VcpuBackend {
+  core.sliceMs = INLINE_SLICE_MS;
   return {
     run: () => runInline(core),
     getRegs: async () => core.getRegs(),

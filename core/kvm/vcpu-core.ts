@@ -30,14 +30,11 @@ const CPUID1_EDX_APIC = 1 << 9;
 const KICK_POLL_BLOCKS = 64;
 
 /**
- * `RunResult.reason` of a run that gave its thread back without an exit: a vCPU in the VMM's
- * own thread (inline.ts, `canBlock` false) returns after INLINE_SLICE_MS of guest time so
- * that the thread's event loop runs (the VMM's device timers, the irqchip pump, kicks), then
- * `resume()` goes on where it stopped. Never an exit the VMM sees.
+ * `RunResult.reason` of a run that gave its thread back without an exit (VcpuCore.sliceMs):
+ * inline.ts lets the thread's event loop run, then `resume()` goes on where it stopped.
+ * Never an exit the VMM sees.
  */
 export const RUN_PREEMPTED = -1;
-/** Milliseconds an inline vCPU runs the guest before it yields its thread. */
-const INLINE_SLICE_MS = 10;
 
 /** Mnemonics of the exception vectors (SDM Vol. 3A Table 6-1), for messages. */
 const VECTOR_NAMES: Readonly<Record<number, string>> = {
@@ -75,6 +72,12 @@ export class VcpuCore {
    * KVM_EXIT_HLT instead, so the VMM can raise the interrupt that ends it.
    */
   canBlock = false;
+  /**
+   * Milliseconds of guest time after which run() returns RUN_PREEMPTED, or undefined for
+   * never: a vCPU in the VMM's own thread (inline.ts) yields it so that the thread's event
+   * loop runs the VMM's device timers, the irqchip pump and kicks.
+   */
+  sliceMs: number | undefined = undefined;
   /** kvmclock's MSRs (Documentation/virt/kvm/x86/msr.rst). */
   readonly kvmclock: Kvmclock;
 
@@ -265,7 +268,7 @@ export class VcpuCore {
   private runLoop(): RunResult {
     const cpu = this.cpu;
     const s = cpu.state;
-    const sliceEnd = this.canBlock ? Infinity : performance.now() + INLINE_SLICE_MS;
+    const sliceEnd = this.sliceMs === undefined ? Infinity : performance.now() + this.sliceMs;
     let blocks = 0;
     for (;;) {
       if (this.apic) {
