@@ -4,12 +4,15 @@
 // control does not apply (SDM Vol. 1 8.1.5.2). Real processors use their own polynomials
 // and a finite-precision pi for the argument reduction, so a result may differ from the
 // host in the last bit; tests/unit/x87-fixtures.test.ts reports by how much.
-import { atanhSeries, atanP, divP, expm1P, ln2, lnP, mulP, one, pi, sinCosP } from './bigmath.ts';
+import { atanP, divP, expm1P, ln2, mulP, one, pi, sinCosP } from './bigmath.ts';
 import { checkOne, checkTwo, type Result } from './arith.ts';
 import { bitLength, EXP_BIAS, type F80, finite, INDEFINITE, INF, J_BIT, Kind, kind, withSign } from './float80.ts';
 import { type FpEnv, roundExtended } from './round.ts';
+import { hostCos, hostSin } from './sincos-host.ts';
 import { Sw } from './status.ts';
+import { hostHalfPi, smallAtan } from './atan-small.ts';
 import { SMALL_TAN_EXP, smallTanDirection } from './tan-small.ts';
+import { hostLog2, hostLog2p1, timesHostLog } from './ylog-host.ts';
 
 /** Working precision: bits below the binary point beyond what the argument's own exponent needs. */
 const WORK_BITS = 256;
@@ -127,8 +130,7 @@ export function fsin(a: F80, env: FpEnv): Result {
   if (sp !== undefined) return sp;
   if (kind(a) === Kind.Zero) return a;
   if (isTiny(a)) return nudged(a, -1, env);
-  const { s, p } = sinCosFixed(a);
-  return fromFixed(s, p, env);
+  return hostSin(a, env);
 }
 
 export function fcos(a: F80, env: FpEnv): Result {
@@ -136,8 +138,7 @@ export function fcos(a: F80, env: FpEnv): Result {
   if (sp !== undefined) return sp;
   if (kind(a) === Kind.Zero) return { sign: 0, exp: EXP_BIAS, mant: 1n << 63n };
   if (isTiny(a)) return nudged({ sign: 0, exp: EXP_BIAS, mant: 1n << 63n }, -1, env);
-  const { c, p } = sinCosFixed(a);
-  return fromFixed(c, p, env);
+  return hostCos(a, env);
 }
 
 export function ftan(a: F80, env: FpEnv): Result {
@@ -184,13 +185,29 @@ export function fpatan(y: F80, x: F80, env: FpEnv): Result {
   const yy = fy.sig << BigInt(Math.max(0, fy.scale - fx.scale));
   const xx = fx.sig << BigInt(Math.max(0, fx.scale - fy.scale));
   const smallOverLarge = yy <= xx;
+  // atan2(y, x) = base ± atan(w), w the smaller magnitude over the larger: base 0, pi/2 or pi
+  // (in units of pi/2), with the host's pi (core/fpu/atan-small.ts).
+  const quarter = smallOverLarge ? (x.sign ? 2 : 0) : 1;
+  const minus = smallOverLarge ? x.sign === 1 : x.sign === 0;
+  const small = smallOverLarge ? smallAtan(fy, fx) : smallAtan(fx, fy);
+  if (small !== undefined) {
+    // A small ratio: the host's atan(w) lies just below small (core/fpu/atan-small.ts).
+    if (quarter === 0) return roundExtended(y.sign, (small.sig << 1n) - 1n, small.scale - 1, env);
+    const q = Math.max(p, -small.scale);
+    const base = hostHalfPi(q) * BigInt(quarter);
+    const w = small.sig << BigInt(q + small.scale);
+    const t = minus ? base - w : base + w;
+    return fromFixed(y.sign ? -t : t, q, env, false, !minus);
+  }
   const ratio = smallOverLarge ? divP(yy, xx, p) : divP(xx, yy, p);
   let t = atanP(ratio, p);
   // atan(z) < z: when the series adds nothing at this precision to an exactly divided z, the
   // result lies just below z, not above as a truncated value would.
-  const below = smallOverLarge && x.sign === 0 && t === ratio && (yy << BigInt(p)) % xx === 0n;
-  if (!smallOverLarge) t = (pi(p) >> 1n) - t;
-  if (x.sign) t = pi(p) - t;
+  const below = quarter === 0 && t === ratio && (yy << BigInt(p)) % xx === 0n;
+  if (quarter !== 0) {
+    const base = hostHalfPi(p) * BigInt(quarter);
+    t = minus ? base - t : base + t;
+  }
   return fromFixed(y.sign ? -t : t, p, env, false, below);
 }
 
@@ -227,30 +244,6 @@ export function f2xm1(a: F80, env: FpEnv): Result {
   return fromFixed(scaled - one(p), p, env);
 }
 
-/** log2 of a finite positive value in fixed point at p, and whether it is exact (a power of two). */
-function log2Fixed(a: F80, p: number): { v: bigint; exact: boolean } {
-  return log2Of(finite(a), p);
-}
-
-/** log2(sig × 2^scale) for sig > 0. */
-function log2Of(f: { sig: bigint; scale: number }, p: number): { v: bigint; exact: boolean } {
-  const n = bitLength(f.sig);
-  const e = f.scale + n - 1;
-  const exact = f.sig === 1n << BigInt(n - 1);
-  const m = f.sig << BigInt(p - (n - 1));
-  const frac = exact ? 0n : divP(lnP(m, p), ln2(p), p);
-  return { v: (BigInt(e) << BigInt(p)) + frac, exact };
-}
-
-/** y × L for L in fixed point at p; exact when L is. */
-function timesY(y: F80, l: bigint, p: number, exact: boolean, env: FpEnv): F80 {
-  if (l === 0n || kind(y) === Kind.Zero) return { sign: y.sign ^ (l < 0n ? 1 : 0), exp: 0, mant: 0n };
-  const fy = finite(y);
-  const sign = y.sign ^ (l < 0n ? 1 : 0);
-  const m = (l < 0n ? -l : l) * fy.sig;
-  return exact ? roundExtended(sign, m, fy.scale - p, env) : roundExtended(sign, (m << 1n) | 1n, fy.scale - p - 1, env);
-}
-
 /** FYL2X: ST(1) × log2(ST(0)) (SDM Vol. 2B FYL2X Table 3-55). */
 export function fyl2x(x: F80, y: F80, env: FpEnv): Result {
   const early = checkTwo(x, y, env, false);
@@ -273,9 +266,8 @@ export function fyl2x(x: F80, y: F80, env: FpEnv): Result {
     if (isOne) return invalid();
     return withSign(INF, y.sign ^ (x.exp < EXP_BIAS ? 1 : 0));
   }
-  const p = WORK_BITS + 64;
-  const l = log2Fixed(x, p);
-  const r = timesY(y, l.v, p, l.exact, env);
+  const fx = finite(x);
+  const r = timesHostLog(y, hostLog2(fx.sig, fx.scale), env);
   // The host reports PE even when x is a power of two and the product is exact.
   if (kind(r) !== Kind.Zero) env.flags |= Sw.PE;
   return r;
@@ -295,29 +287,17 @@ export function fyl2xp1(x: F80, y: F80, env: FpEnv): Result {
   if (kx === Kind.Inf) return x.sign || ky === Kind.Zero ? (env.raise(Sw.IE) ? null : INDEFINITE) : withSign(INF, y.sign);
   if (ky === Kind.Inf) return withSign(INF, y.sign ^ x.sign);
   if (ky === Kind.Zero) return { sign: x.sign ^ y.sign, exp: 0, mant: 0n };
-  if (x.exp >= EXP_BIAS - 1) {
-    // Outside the documented range (|x| >= 1/2): log2 of the exact 1 + x; invalid when it is not positive.
-    const f = finite(x);
-    const s = f.scale < 0 ? f.scale : 0;
-    const sum = (1n << BigInt(-s)) + (x.sign ? -f.sig : f.sig) * (1n << BigInt(f.scale - s));
-    // x <= -1, where log2(1 + x) does not exist: the result is undefined (SDM Vol. 2B
-    // FYL2XP1); the host returns x itself with PE.
-    if (sum <= 0n) {
-      env.flags |= Sw.PE;
-      env.roundedUp = false;
-      return x;
-    }
-    const p = WORK_BITS + 64;
-    const l = log2Of({ sig: sum, scale: s }, p);
-    const r = timesY(y, l.v, p, l.exact, env);
-    // The host reports PE for exact results too (log2 of a power of two), as for FYL2X.
+  const fx = finite(x);
+  const l = hostLog2p1(x.sign === 1, fx.sig, fx.scale);
+  // x <= -1, where log2(1 + x) does not exist: the result is undefined (SDM Vol. 2B
+  // FYL2XP1); the host returns x itself with PE.
+  if (l === undefined) {
     env.flags |= Sw.PE;
-    return r;
+    env.roundedUp = false;
+    return x;
   }
-  const p = precisionFor(x) + 64;
-  const xf = toFixed(x, p);
-  // ln(1 + x) = 2 atanh(x / (2 + x)), |x / (2 + x)| < 1/3 here.
-  const z = divP(xf, 2n * one(p) + xf, p);
-  const l = divP(2n * atanhSeries(z, p), ln2(p), p);
-  return timesY(y, l, p, false, env);
+  // The host's log2(1 + x) (core/fpu/ylog-host.ts), inside and outside the documented range;
+  // it reports PE even for an exact product (log2 of a power of two), as FYL2X does.
+  env.flags |= Sw.PE;
+  return timesHostLog(y, l, env);
 }

@@ -1,0 +1,145 @@
+// FSIN and FCOS (and so FSINCOS) as the host's microcode computes them (AMD EPYC family 1Ah,
+// the CPU the x87 fixtures were recorded on). Its results are not correctly rounded: the
+// error of its polynomials shows in about 2 % of random operands (tests/harness-x87/README.md
+// "FSIN and FCOS").
+//
+// What the host does, measured with tests/harness-x87/sincos-host.ts (native oracle
+// tests/harness-x87/native/sincos-oracle.c; RC up and RC down bracket the host's internal
+// value, an equal pair puts it exactly on the 64-bit grid):
+// - The reduction r = x - k pi/2 uses pi truncated to 66 bits and is exact: r is a multiple
+//   of 2^-65 (or of the operand's own last bit) below pi/4 in magnitude.
+// - sin r = r + T and cos r = 1 + T, the sum rounded once to the register with the caller's
+//   RC. T is a 68-bit float: the host's value lies on the 64-bit grid as often as the 68-bit
+//   grid of T predicts (from 0.04 % for cos at r = 0.1 to 3 % at r = pi/4).
+// - The host's error against the exact sin r is a smooth function of r, equi-rippling in
+//   relative terms at about 2^-69: zeros near r = 0.08, 0.22, 0.37, 0.50, 0.60, 0.69, 0.75,
+//   0.78, where a minimax polynomial of degree 7 in r^2 (x^15) on [0, pi/4] has them. For
+//   cos the ripple is far smaller (degree 8, about 2^-76).
+// - The coefficients below were fitted (linear programming on the brackets of 100,000 host
+//   results per function, all three RC) with T = RN68(RN68(r y) p(y)) for sin and
+//   T = RN68(y p(y)) for cos, y = RN68(r^2) and p by Horner, every product and sum rounded to
+//   68 bits, nearest-even. Measured on fresh random operands of every binade in
+//   [2^-30, 2^63), both signs, RC nearest/down/up: the README gives the match rates.
+
+import { bitLength, type F80, finite } from './float80.ts';
+import { type FpEnv, roundExtended } from './round.ts';
+import { Sw } from './status.ts';
+
+/** A number m × 2^e (m signed). */
+export interface Fx {
+  readonly m: bigint;
+  readonly e: number;
+}
+
+/** Significant bits of the host's internal floating point. */
+const INTERNAL_BITS = 68;
+
+/** pi/2 truncated as the reduction uses it: floor(pi × 2^64) × 2^-65 (66 bits, SDM Vol. 1 8.3.10). */
+const REDUCTION_HALF_PI: Fx = { m: 0x3_243f_6a88_85a3_08d3n, e: -65 };
+
+/** The coefficients c1.. of sin r = r (1 + c1 y + c2 y^2 + ...), y = r^2, as fitted on the host. */
+const SIN_COEFFS: readonly Fx[] = [
+  { m: -0xa_aaaa_aaaa_aaaa_a97en, e: -70 },
+  { m: 0x8_8888_8888_8885_7a7cn, e: -74 },
+  { m: -0xd_00d0_0d00_c55d_b0c2n, e: -80 },
+  { m: 0xb_8ef1_d299_b108_b9den, e: -86 },
+  { m: -0xd_7322_94a0_8ce3_9e3an, e: -93 },
+  { m: 0xb_0904_811c_4550_df91n, e: -100 },
+  { m: -0xd_5520_7bbc_2ac2_e149n, e: -108 },
+];
+
+/** The coefficients c1.. of cos r = 1 + c1 y + c2 y^2 + ..., y = r^2, as fitted on the host. */
+const COS_COEFFS: readonly Fx[] = [
+  { m: -0xf_ffff_ffff_ffff_ffffn, e: -69 },
+  { m: 0xa_aaaa_aaaa_aaaa_a9c4n, e: -72 },
+  { m: -0xb_60b6_0b60_b609_5f66n, e: -77 },
+  { m: 0xd_00d0_0d00_ca93_0de1n, e: -83 },
+  { m: -0x9_3f27_dbb3_f14e_ea47n, e: -89 },
+  { m: 0x8_f76c_699b_88c3_0fe6n, e: -96 },
+  { m: -0xc_9c9e_b967_d008_ca6fn, e: -104 },
+  { m: 0xd_5857_075e_27f4_4081n, e: -112 },
+];
+
+/** v rounded to INTERNAL_BITS significant bits, to nearest-even. */
+function rn(v: Fx): Fx {
+  const neg = v.m < 0n;
+  const a = neg ? -v.m : v.m;
+  const drop = bitLength(a) - INTERNAL_BITS;
+  if (drop <= 0) return v;
+  const d = BigInt(drop);
+  let q = a >> d;
+  const rem = a - (q << d);
+  const half = 1n << (d - 1n);
+  if (rem > half || (rem === half && (q & 1n) === 1n)) q += 1n;
+  return { m: neg ? -q : q, e: v.e + drop };
+}
+
+/** The exact sum a + b. */
+function sum(a: Fx, b: Fx): Fx {
+  const e = Math.min(a.e, b.e);
+  return { m: (a.m << BigInt(a.e - e)) + (b.m << BigInt(b.e - e)), e };
+}
+
+const mul = (a: Fx, b: Fx): Fx => rn({ m: a.m * b.m, e: a.e + b.e });
+
+/** c1 + c2 y + c3 y^2 + ... by Horner, each step rounded. */
+function horner(c: readonly Fx[], y: Fx): Fx {
+  let p = c[c.length - 1];
+  for (let i = c.length - 2; i >= 0; i--) p = rn(sum(mul(p, y), c[i]));
+  return p;
+}
+
+/** sin r (exact sum r + T) for a reduced r. */
+function sinReduced(r: Fx): Fx {
+  const y = mul(r, r);
+  return sum(r, mul(mul(r, y), horner(SIN_COEFFS, y)));
+}
+
+/** cos r (exact sum 1 + T) for a reduced r. */
+function cosReduced(r: Fx): Fx {
+  const y = mul(r, r);
+  return sum({ m: 1n, e: 0 }, mul(y, horner(COS_COEFFS, y)));
+}
+
+/** |x| = sig × 2^scale reduced by the nearest multiple k of pi/2: [r, k mod 4], r exact. */
+export function reduceHalfPi(sig: bigint, scale: number): [Fx, number] {
+  const e = Math.min(scale, REDUCTION_HALF_PI.e);
+  const x = sig << BigInt(scale - e);
+  const h = REDUCTION_HALF_PI.m << BigInt(REDUCTION_HALF_PI.e - e);
+  // No ties: the odd 66-bit pi/2 times an odd k has more bits than x.
+  const k = (2n * x + h) / (2n * h);
+  return [{ m: x - k * h, e }, Number(k & 3n)];
+}
+
+/** sin (which = 0) or cos (which = 1) of a finite nonzero operand below 2^63, as the host rounds it. */
+function hostSinCos(a: F80, which: 0 | 1, env: FpEnv): F80 {
+  const f = finite(a);
+  const [r, q] = reduceHalfPi(f.sig, f.scale);
+  // sin(x + k pi/2) and cos(x + k pi/2) cycle through sin, cos, -sin, -cos with k.
+  const n = (q + which) & 3;
+  let v = n & 1 ? cosReduced(r) : sinReduced(r);
+  let sign = n & 2 ? 1 : 0;
+  // sin is odd, cos even.
+  if (a.sign && which === 0) sign ^= 1;
+  if (v.m < 0n) {
+    v = { m: -v.m, e: v.e };
+    sign ^= 1;
+  }
+  const res = roundExtended(sign, v.m, v.e, env);
+  // A result exactly on the 64-bit grid still reports PE and no round-up (as the host does).
+  if (bitLength(v.m >> BigInt(trailingZeros(v.m))) <= 64) {
+    env.flags |= Sw.PE;
+    env.roundedUp = false;
+  }
+  return res;
+}
+
+function trailingZeros(v: bigint): number {
+  if (v === 0n) return 0;
+  let n = 0;
+  while ((v & (1n << BigInt(n))) === 0n) n++;
+  return n;
+}
+
+export const hostSin = (a: F80, env: FpEnv): F80 => hostSinCos(a, 0, env);
+export const hostCos = (a: F80, env: FpEnv): F80 => hostSinCos(a, 1, env);
