@@ -22,8 +22,12 @@ declare namespace WebAssembly {
   class Module {
     constructor(bytes: BufferSource);
   }
+  class Global {
+    constructor(descriptor: { value: 'i32' | 'i64' | 'f32' | 'f64' | 'anyfunc' | 'externref'; mutable?: boolean }, value?: unknown);
+    value: unknown;
+  }
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- matches the Web IDL type
-  type ImportValue = Function | Memory | Table | number;
+  type ImportValue = Function | Global | Memory | Table | number;
   type Imports = Record<string, Record<string, ImportValue>>;
   class Instance {
     constructor(module: Module, imports?: Imports);

@@ -1,6 +1,11 @@
 // Blocks compiled several to a Wasm module (core/cpu/cpu.ts lookup, jit/cache.ts installAll)
 // and the dispatcher hash after INVLPG: results must be those of the SDM's instructions.
 import { describe, expect, it } from 'vitest';
+import { CodeCache } from './cache.ts';
+import { Import } from './context.ts';
+import { BLOCK_IMPORTS } from './imports.ts';
+import type { Translation } from './translate.ts';
+import { FunctionBuilder, Op } from './wasm/encoder.ts';
 import { Pte } from '../core/cpu/mmu.ts';
 import { Reg } from '../core/cpu/registers.ts';
 import { createTestVm, enterFlat32, ExitReason } from '../tests/lib/machine.ts';
@@ -83,5 +88,45 @@ describe('INVLPG and translated code', () => {
     vm.runExpect(ExitReason.HLT);
     expect(vm.reg(Reg.RBX)).toBe(1);
     expect(vm.reg(Reg.RAX)).toBe(2);
+  });
+});
+
+describe('the runtime seen from block modules', () => {
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
+  const reads: number[][] = [];
+  const x87 = Object.fromEntries(BLOCK_IMPORTS.slice(Import.ResolveFlags + 1).map((f) => [f.name, () => 0]));
+  const runtime = { read: (...a: number[]) => void reads.push(a), write: () => {}, raise: () => {}, resolveFlags: () => {}, x87 };
+
+  /** A block that calls helper 0 of its module, then ReadSlow(lo 7, hi 0, size 4, delta 1). */
+  function block(helper: () => boolean): Translation {
+    const fb = new FunctionBuilder(0);
+    fb.i32Const(0).call(Import.Helper).op(Op.drop);
+    fb.i32Const(7).i32Const(0).i32Const(4).i32Const(1).call(Import.ReadSlow);
+    return { fb, helpers: [helper], instructions: [], length: 0, ended: false };
+  }
+
+  it('imports the memory and funcref globals only: no function import for V8 to wrap per module', () => {
+    const cache = new CodeCache(memory, runtime);
+    cache.keepWasm = true;
+    const [b] = cache.installAll([{ key: 1, translation: block(() => false), pages: [1] }]);
+    const kinds = WebAssembly.Module.imports(new WebAssembly.Module(b.wasm!)).map((i) => i.kind);
+    expect(kinds).toEqual(['memory', ...BLOCK_IMPORTS.map(() => 'global')]);
+  });
+
+  it("calls each module's own helpers and the JavaScript runtime with the arguments, also after other modules were dropped", () => {
+    const cache = new CodeCache(memory, runtime);
+    const calls: string[] = [];
+    const [a] = cache.installAll([{ key: 1, translation: block(() => (calls.push('a'), false)), pages: [1] }]);
+    const [b] = cache.installAll([{ key: 2, translation: block(() => (calls.push('b'), false)), pages: [2] }]);
+    reads.length = 0;
+    a.run();
+    b.run();
+    expect(calls).toEqual(['a', 'b']);
+    expect(reads).toEqual([[7, 0, 4, 1], [7, 0, 4, 1]]);
+    cache.invalidatePage(1);
+    cache.clear();
+    const [c] = cache.installAll([{ key: 3, translation: block(() => (calls.push('c'), false)), pages: [3] }]);
+    c.run();
+    expect(calls).toEqual(['a', 'b', 'c']);
   });
 });

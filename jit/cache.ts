@@ -1,14 +1,15 @@
 // The code cache: compiled blocks by (physical address, translation mode), indexed by
 // physical page so that a write to a page drops every block decoded from it (self-modifying
 // code, and code pages reused for data).
-import { encodeModule } from './wasm/encoder.ts';
+import { ByteWriter, FunctionBuilder, Op, ValType, encodeModule, type FuncType, type ImportedFunc } from './wasm/encoder.ts';
 import { BLOCK_IMPORTS, type RuntimeImports } from './imports.ts';
 import type { Translation } from './translate.ts';
+import type { HelperFn } from './context.ts';
 
 export interface Block {
   readonly run: () => void;
   /** The bytes of its module, kept only when the cache's keepWasm is set (tests, teaching views). */
-  readonly wasm?: Uint8Array;
+  readonly wasm?: Uint8Array<ArrayBuffer>;
   /** Slot in the vCPU's function table, for the Wasm dispatcher's call_indirect. */
   readonly tableIndex: number;
   readonly instructions: number;
@@ -21,6 +22,8 @@ export interface Block {
 /** Live blocks of one compiled module. */
 export interface ModuleRecord {
   live: number;
+  /** Its id, which its blocks pass with each helper call (CodeCache's helper dispatch). */
+  readonly id: number;
 }
 
 const MODE_BITS = 256; // mode.ts uses 8 bits; bit 8 marks single-instruction blocks
@@ -55,18 +58,137 @@ function exportName(i: number): string {
   return i === 0 ? 'run' : `run${i}`;
 }
 
-/** The Wasm module of translated blocks: imports memory and the runtime, exports one function per block. */
-export function encodeBlocks(ts: readonly Translation[]): Uint8Array<ArrayBuffer> {
-  return encodeModule({
-    memory: { initial: 0, maximum: 65536, shared: true },
-    imports: BLOCK_IMPORTS,
-    functions: ts.map((t, i) => ({ type: { params: [], results: [] }, body: t.fb, export: exportName(i) })),
+const i32 = ValType.i32;
+const HELPER = BLOCK_IMPORTS.findIndex((f) => f.name === 'helper');
+/** The runtime's `helper` as a block module's table holds it: (helper id, module id) -> 1 when the block must end. */
+const HELPER_DISPATCH: FuncType = { params: [i32, i32], results: [i32] };
+const VOID: FuncType = { params: [], results: [] };
+const RUNTIME_ENTRIES = BLOCK_IMPORTS.length;
+
+/** Wasm binary encoding (Core Spec 5.5): section ids. */
+const enum Section {
+  Type = 1,
+  Import = 2,
+  Function = 3,
+  Table = 4,
+  Export = 7,
+  Element = 9,
+  Code = 10,
+}
+/** Import and export descriptor kinds (Core Spec 5.5.5, 5.5.10). */
+const enum ExternKind {
+  Func = 0x00,
+  Memory = 0x02,
+  Global = 0x03,
+}
+/** Limits flags (Core Spec 5.3.7 and the threads proposal's shared memory). */
+const enum Limits {
+  Min = 0x00,
+  MinMaxShared = 0x03,
+}
+const FUNC_TYPE = 0x60;
+const FUNC_REF = 0x70;
+const IMMUTABLE = 0x00;
+/** Element segment kind 4: active, table 0, elements given as funcref constant expressions (Core Spec 5.5.12). */
+const ELEM_ACTIVE_EXPRS = 0x04;
+const GLOBAL_GET = 0x23;
+const MODULE_HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+
+/**
+ * The Wasm module of translated blocks, one exported function per block, as a Uint8Array.
+ *
+ * The emitters call the runtime as functions 0..BLOCK_IMPORTS.length-1 (context.ts `Import`).
+ * Those are not function imports here but stubs defined in the module, which call the runtime
+ * through a table of the module's own, filled from imported immutable funcref globals (an
+ * element segment of `global.get`). V8 in Node 20 compiles a TurboFan import-call wrapper per
+ * distinct function-import signature for every module (its wrapper cache is per module, and
+ * compiled eagerly whether the import turns out to be JS or Wasm): with BLOCK_IMPORTS' 8
+ * signatures that was about 0.5 ms of CPU per module, more than the blocks of most modules
+ * (bench/README.md, Linux boot). Importing a shared table instead costs a copy of the whole
+ * table per instance. The stubs compile lazily (V8's default), in modules that call them.
+ * `moduleId` goes with every helper call (CodeCache's helper dispatch).
+ */
+export function encodeBlocks(ts: readonly Translation[], moduleId: number): Uint8Array<ArrayBuffer> {
+  const types: FuncType[] = [];
+  const typeIndex = (t: FuncType): number => {
+    const k = types.findIndex((d) => sameType(d, t));
+    return k >= 0 ? k : types.push(t) - 1;
+  };
+  const calleeType = BLOCK_IMPORTS.map((f, i) => typeIndex(i === HELPER ? HELPER_DISPATCH : f.type));
+  const stubType = BLOCK_IMPORTS.map((f) => typeIndex(f.type));
+  const voidType = typeIndex(VOID);
+
+  const head = new ByteWriter().append(MODULE_HEADER);
+  const typeSec = new ByteWriter().u32(types.length);
+  for (const t of types) typeSec.byte(FUNC_TYPE).u32(t.params.length).append(t.params).u32(t.results.length).append(t.results);
+  section(head, Section.Type, typeSec);
+  const importSec = new ByteWriter().u32(1 + RUNTIME_ENTRIES);
+  importSec.name('env').name('memory').byte(ExternKind.Memory).byte(Limits.MinMaxShared).u32(0).u32(65536);
+  for (const f of BLOCK_IMPORTS) importSec.name('rt').name(f.name).byte(ExternKind.Global).byte(FUNC_REF).byte(IMMUTABLE);
+  section(head, Section.Import, importSec);
+  const funcSec = new ByteWriter().u32(RUNTIME_ENTRIES + ts.length).append(stubType);
+  for (let i = 0; i < ts.length; i++) funcSec.u32(voidType);
+  section(head, Section.Function, funcSec);
+  section(head, Section.Table, new ByteWriter().u32(1).byte(FUNC_REF).byte(Limits.Min).u32(RUNTIME_ENTRIES));
+  const exportSec = new ByteWriter().u32(ts.length);
+  for (let i = 0; i < ts.length; i++) exportSec.name(exportName(i)).byte(ExternKind.Func).u32(RUNTIME_ENTRIES + i);
+  section(head, Section.Export, exportSec);
+  const elemSec = new ByteWriter().u32(1).byte(ELEM_ACTIVE_EXPRS).byte(Op.i32_const).s32(0).byte(Op.end).u32(RUNTIME_ENTRIES);
+  for (let g = 0; g < RUNTIME_ENTRIES; g++) elemSec.byte(GLOBAL_GET).u32(g).byte(Op.end);
+  section(head, Section.Element, elemSec);
+
+  // The code section: stubs, then the blocks' bodies copied once into the result.
+  const bodies: number[][] = BLOCK_IMPORTS.map((f, i) => {
+    const fb = new FunctionBuilder(f.type.params.length);
+    for (let p = 0; p < f.type.params.length; p++) fb.get(p);
+    if (i === HELPER) fb.i32Const(moduleId);
+    return fb.i32Const(i).callIndirect(calleeType[i]).finish().bytes;
   });
+  for (const t of ts) bodies.push(t.fb.finish().bytes);
+  const count = new ByteWriter().u32(bodies.length).bytes;
+  const codeSize = bodies.reduce((n, b) => n + b.length, count.length);
+  head.byte(Section.Code).u32(codeSize).append(count);
+  const out = new Uint8Array(head.bytes.length + codeSize - count.length);
+  out.set(head.bytes);
+  let at = head.bytes.length;
+  for (const b of bodies) {
+    out.set(b, at);
+    at += b.length;
+  }
+  return out;
 }
 
-/** The Wasm module of one translated block. */
-export function encodeBlock(t: Translation): Uint8Array<ArrayBuffer> {
-  return encodeBlocks([t]);
+function section(out: ByteWriter, id: number, content: ByteWriter): void {
+  out.byte(id).u32(content.bytes.length).append(content);
+}
+
+function sameType(a: FuncType, b: FuncType): boolean {
+  return a.params.join() === b.params.join() && a.results.join() === b.results.join();
+}
+
+/**
+ * The runtime's entry points as Wasm functions, in BLOCK_IMPORTS order, for the funcref
+ * globals block modules import: a Wasm function of another instance as it is, a JS function
+ * through a trampoline module that imports it. `helper` is (helper id, module id).
+ */
+function runtimeFunctions(memory: WebAssembly.Memory, rt: Record<string, WebAssembly.ImportValue>): WebAssembly.Global[] {
+  const imports: ImportedFunc[] = BLOCK_IMPORTS.map((f, i) => (i === HELPER ? { ...f, type: HELPER_DISPATCH } : f));
+  const functions = imports.map((f, i) => {
+    const fb = new FunctionBuilder(f.type.params.length);
+    for (let p = 0; p < f.type.params.length; p++) fb.get(p);
+    fb.call(i);
+    return { type: f.type, body: fb, export: f.name };
+  });
+  const bytes = encodeModule({ memory: { initial: 0, maximum: 65536, shared: true }, imports, functions });
+  const trampolines = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory }, rt }).exports;
+  return BLOCK_IMPORTS.map((f) => {
+    try {
+      return new WebAssembly.Global({ value: 'anyfunc', mutable: false }, rt[f.name] as () => void);
+    } catch {
+      // Not a Wasm function: a funcref holds only those.
+      return new WebAssembly.Global({ value: 'anyfunc', mutable: false }, trampolines[f.name] as () => void);
+    }
+  });
 }
 
 export function blockKey(phys: number, mode: number, single: boolean): number {
@@ -95,10 +217,32 @@ export class CodeCache {
    */
   onInvalidate: (slots: readonly number[] | undefined) => void = () => {};
 
+  /** The runtime's entry points, the funcref globals every block module imports (encodeBlocks). */
+  private readonly runtimeGlobals: Record<string, WebAssembly.Global> = {};
+  /** Helper tables of compiled modules by module id (a block calls helper(index, module id)). */
+  private readonly moduleHelpers = new Map<number, HelperFn[]>();
+  /**
+   * Modules without a live block, whose helper tables are dropped at the next installAll: a
+   * block of the module may still be running (a helper of its own invalidated its page), and
+   * installAll runs only between blocks.
+   */
+  private deadModules: number[] = [];
+  private nextModuleId = 0;
+
   constructor(
     private readonly memory: WebAssembly.Memory,
-    private readonly runtime: RuntimeImports,
-  ) {}
+    runtime: RuntimeImports,
+  ) {
+    const rt: Record<string, WebAssembly.ImportValue> = {
+      read: runtime.read,
+      write: runtime.write,
+      raise: runtime.raise,
+      resolveFlags: runtime.resolveFlags,
+      ...runtime.x87,
+      helper: (id: number, moduleId: number): number => (this.moduleHelpers.get(moduleId)![id]() ? 1 : 0),
+    };
+    runtimeFunctions(memory, rt).forEach((g, i) => (this.runtimeGlobals[BLOCK_IMPORTS[i].name] = g));
+  }
 
   private allocSlot(): number {
     const free = this.freeSlots.pop();
@@ -131,20 +275,13 @@ export class CodeCache {
       this.clear();
       this.flushes++;
     }
-    const bytes = encodeBlocks(sources.map((b) => b.translation));
-    const helpers = sources[0].translation.helpers;
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
-      env: { memory: this.memory },
-      rt: {
-        read: this.runtime.read,
-        write: this.runtime.write,
-        raise: this.runtime.raise,
-        resolveFlags: this.runtime.resolveFlags,
-        ...this.runtime.x87,
-        helper: (id: number): number => (helpers[id]() ? 1 : 0),
-      },
-    });
-    const module: ModuleRecord = { live: sources.length };
+    for (const id of this.deadModules) this.moduleHelpers.delete(id);
+    this.deadModules = [];
+    const id = this.nextModuleId++;
+    const bytes = encodeBlocks(sources.map((b) => b.translation), id);
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: this.memory }, rt: this.runtimeGlobals });
+    this.moduleHelpers.set(id, sources[0].translation.helpers);
+    const module: ModuleRecord = { live: sources.length, id };
     this.liveModules++;
     this.modules++;
     return sources.map(({ key, translation: t, pages }, i) => {
@@ -174,7 +311,10 @@ export class CodeCache {
       if (b === undefined) continue;
       this.blocks.delete(key);
       slots.push(b.tableIndex);
-      if (--b.module.live === 0) this.liveModules--;
+      if (--b.module.live === 0) {
+        this.liveModules--;
+        this.deadModules.push(b.module.id);
+      }
       for (const p of b.pages) if (p !== page) this.byPage.get(p)?.delete(key);
     }
     this.onInvalidate(slots);
@@ -185,6 +325,7 @@ export class CodeCache {
 
   clear(): void {
     this.onInvalidate(undefined);
+    for (const id of this.moduleHelpers.keys()) this.deadModules.push(id);
     for (const b of this.blocks.values()) this.releaseSlot(b.tableIndex);
     this.blocks.clear();
     this.byPage.clear();
