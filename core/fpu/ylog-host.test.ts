@@ -22,6 +22,8 @@ describe('FYL2X and FYL2XP1 as the host computes them (core/fpu/ylog-host.ts)', 
     ['fyl2x', Rc.Down, '3fff8000000000000001', '3fff8000000000000000', '3fc0b8aa3b295c17f0bb', false],
     ['fyl2xp1', Rc.Up, '3ff8a005e6e60df6cd3e', 'c008a99809ee66e7d7ff', 'c00298333c81bdf7036a', false],
     ['fyl2xp1', Rc.Up, 'bff4c000000000000000', 'c00bfa20000000000000', '4002875eaf905ce656c8', true],
+    // Far outside the documented range: FYL2X's log2 of 1 + x.
+    ['fyl2xp1', Rc.Zero, '404af35fc38d40a2a16a', '3fff8000000000000001', '400597daa3e62ca5f9df', false],
     // x below 2^-70: L = RN68(x C) for the host's 66-bit 1/ln 2.
     ['fyl2xp1', Rc.Nearest, '3fb0c90fdaa22168c234', '3fff8000000000000000', '3fb191091822daef5ce2', false],
   ];
