@@ -1,32 +1,37 @@
 // FPATAN as the host's microcode computes it (AMD EPYC family 1Ah, the CPU the x87 fixtures
 // were recorded on): small ratios exactly, and the pi of the other quadrants. For
-// z = |y| / |x| < 2^-8 the host's atan(z) is not the correctly rounded one: directed rounding
+// z = |y| / |x| < 2^-5 the host's atan(z) is not the correctly rounded one: directed rounding
 // (RC up and RC down on the same operands) places its internal value at
 //
-//   v = T69(z) - F(z - atan(z)),  and the value it rounds lies just below v,
+//   v = T69(z) - F(c(z)),  and the value it rounds lies just below v,
 //
-// where T69 truncates the exact quotient to 69 significant bits (1/32 of a 64-bit ulp) and F
-// truncates the correction z - atan(z) = z^3/3 - z^5/5 + ... to a multiple of 2^-67 relative to
-// z's binade (1/16 of an ulp), i.e. to the even units of T69's last bit. The sticky part (the
-// quotient's remainder, the correction's dropped bits) always counts as "below": atan(z) < z.
-// Below 2^-40 the correction is below the grid and v = T69(z): the result depends on the
-// significands alone, the same at every exponent.
+// where T69 truncates the exact quotient to 69 significant bits (1/32 of a 64-bit ulp), c is
+// the host's polynomial for the correction z - atan(z) = z^3/3 - z^5/5 + ..., and F truncates
+// it to a multiple of 2^-67 relative to z's binade (1/16 of an ulp), i.e. to the even units of
+// T69's last bit. The sticky part (the quotient's remainder, the correction's dropped bits)
+// always counts as "below": atan(z) < z. Below 2^-40 the correction is below the grid and
+// v = T69(z): the result depends on the significands alone, the same at every exponent.
 //
 // The other quadrants add pi or pi/2 (x < 0, or |y| > |x|), and the host's pi is truncated to
-// 66 bits, as in the trigonometric reduction.
+// 66 bits, as in the trigonometric reduction; the small-ratio atan enters as above.
 //
 // Measured with tests/harness-x87/fpatan-small.ts (random operands of both signs in every
-// quadrant, every RC, denormal operands and results): of 20,000, the 15,235 with a ratio below
-// 2^-8 all match (correct rounding: 14,959), and with larger ratios in the other quadrants,
-// where only the pi is the host's, 3,533 of 3,554 (correct rounding: 3,472); 2,000 random
-// ratios in each binade from 2^-11 to 2^-8 match too. From 2^-7 up the correction the host
-// evaluates is no longer the exact one to the last grid unit (1 of 2,000 random ratios in
-// [2^-7, 2^-6) moves by 1/32 of an ulp), so the small-ratio model stops at 2^-8.
+// quadrant, every RC, denormal operands and results). Of 20,000: with a ratio below 2^-5, the
+// 3,960 results atan(w) and the 11,417 of the other quadrants all match (correct rounding:
+// 3,861 and 11,253); with larger ratios in the other quadrants, where only the pi is the
+// host's, 3,395 of 3,431 (correct rounding: 3,344). Of 60,000, 2 of the 34,541 small ratios of
+// the other quadrants differ, both with pi/2 ± atan(w) within 2 units of the atan's last bit
+// of the 64-bit grid, where the host returns the grid point with C1 clear (about 1 in 2,000
+// results for ratios in [2^-7, 2^-5), none in 60,000 in [2^-12, 2^-10); no rule tried, a
+// rounding of the sum to 73-76 bits, a unit more or less of the atan, fits those). In
+// [2^-5, 2^-4) the polynomial misses 1 of 4,007 random ratios (a correction within 1/1,000 of
+// a unit of F's grid), and above 2^-3 no polynomial of degree 19 fits, so the small-ratio
+// model stops at 2^-5.
 
 import { bitLength } from './float80.ts';
 
 /** The small-ratio model applies below 2^SMALL_ATAN_EXP. */
-const SMALL_ATAN_EXP = -8;
+const SMALL_ATAN_EXP = -5;
 
 /** Significant bits of the host's truncated quotient. */
 const QUOTIENT_BITS = 69;
@@ -34,11 +39,32 @@ const QUOTIENT_BITS = 69;
 /** The correction is truncated to multiples of this many units of the quotient's last bit. */
 const CORRECTION_GRID = 2n;
 
-/** Guard bits of the correction's series below the quotient's last bit. */
+/** Guard bits of the correction's evaluation below the quotient's last bit. */
 const GUARD_BITS = 64;
 
 /** Below this binade of z the correction (< z^3/3) is below its grid and truncates to 0. */
 const NO_CORRECTION_EXP = -40;
+
+/** Fraction bits of the correction's coefficients. */
+const COEFF_BITS = 128n;
+
+/**
+ * The host's correction z - atan(z) = a1 z^3 + a2 z^5 + ... + a7 z^15, the ak × 2^128: the Taylor
+ * coefficients (+1/3, -1/5, +1/7, ...) moved by -2.7e-19, +1.9e-16, -3.5e-13, +3.6e-10, -1.8e-7,
+ * +4.4e-5 and -4.2e-3 (a7 = 1/15 - 0.0042). Fitted by linear programming (largest margin) to the
+ * brackets that RC down and RC nearest put on 56,000 host results atan(w / 1) for w in
+ * [2^-8, 2^-4); the exact series (the Taylor coefficients to infinity) misses 19 of 20,000
+ * random ratios in [2^-8, 2^-5), this polynomial none.
+ */
+const HOST_ATAN_CORRECTION = [
+  0x5555_5555_5555_5550_437b_4467_d667_9555n,
+  -0x3333_3333_3333_25bb_c652_dfae_1433_3333n,
+  0x2492_4924_91e5_681c_0191_56e9_2492_4925n,
+  -0x1c71_c71a_e098_e9a2_f5a6_11c7_1c71_c71cn,
+  0x1745_ce65_8bb5_372f_b8dd_1745_d174_5d17n,
+  -0x13ae_5ec4_a797_72ff_9b13_b13b_13b1_3b14n,
+  0x0ffb_e91d_97ba_33d1_1111_1111_1111_1111n,
+];
 
 /**
  * pi as FPATAN adds it in the other quadrants (pi/2 ± atan, pi - atan): truncated to 66
@@ -83,8 +109,8 @@ export function smallAtan(ny: Magnitude, nx: Magnitude): Magnitude | undefined {
   const z2 = (z * z) >> BigInt(p);
   let term = (z * z2) >> BigInt(p);
   let correction = 0n;
-  for (let k = 3n; term !== 0n; k += 2n) {
-    correction += (k & 2n ? term : -term) / k;
+  for (const a of HOST_ATAN_CORRECTION) {
+    correction += (a * term) >> COEFF_BITS;
     term = (term * z2) >> BigInt(p);
   }
   const grid = CORRECTION_GRID << BigInt(GUARD_BITS);

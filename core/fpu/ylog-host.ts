@@ -16,7 +16,7 @@
 //   from FYL2XP1 of x below 2^-70, where L = RN68(x C)), S = RN68(e + H), and
 //   L = RN68(S + T) with T the higher terms 2 C (z^3/3 + z^5/5 + ...) as the host's polynomial
 //   gives them: the series plus an odd correction of at most 0.3 × 2^-68 (fitted to 18,000
-//   readings of L with |z| <= 1/4; what it leaves, up to 0.03 × 2^-68 at |z| = 1/4, is
+//   readings of L with |z| <= 1/4; what it leaves, up to 0.04 × 2^-68 at |z| = 1/4, is
 //   presumably the host's own rounding inside its polynomial, not modelled).
 // Measured with `npx tsx tests/harness-x87/ylog-host.ts`: on 20,000 random operands per
 // instruction (every RC, random y) the model matches the host in all but 1 of 40,000, where
@@ -35,7 +35,7 @@ const INTERNAL_BITS = 68;
 /**
  * The host's tail polynomial less the series 2 C (atanh z - z): sum of K_d z^d × 2^-108
  * (d odd), fitted for |z| <= 1/4 by `npx tsx tests/harness-x87/ylog-host.ts --fit-tail` (18,000
- * readings of L; the fit lies outside the interval of 133 of them, by at most 0.03 × 2^-68).
+ * readings of L; the fit lies outside the interval of 133 of them, by at most 0.04 × 2^-68).
  */
 const TAIL_CORRECTION: readonly [number, bigint][] = [
   [3, -0x5_1dd6_3f83_c7c1n],
@@ -93,7 +93,7 @@ function rn68Ratio(n: bigint, d: bigint, exp: number): HostReal {
 /** An exact value (signed integer n × 2^exp) rounded to 68 bits. */
 const rn68 = (n: bigint, exp: number): HostReal => rn68Ratio(n, 1n, exp);
 
-/** The signed integer and exponent of a value aligned to exponent `to` (to <= v.exp). */
+/** A value as a signed integer in units of 2^to (to <= v.exp). */
 const aligned = (v: HostReal, to: number): bigint => (v.neg ? -v.q : v.q) << BigInt(v.exp - to);
 
 /** Exponent of the leading bit of a nonzero value. */

@@ -1,16 +1,16 @@
-// Checks the FPATAN model (core/fpu/atan-small.ts: the host's atan of ratios below 2^-8 and its
+// Checks the FPATAN model (core/fpu/atan-small.ts: the host's atan of ratios below 2^-5 and its
 // 66-bit pi) against the host, and counts how often the correctly rounded atan2 would have
 // matched instead. Not part of the test suite: it needs the CPU the fixtures come from.
 //   npx tsx tests/harness-x87/fpatan-small.ts [samples, default 20000]
 // Operands: both signs of x and y, |y| <= |x| and |y| > |x| alike, every RC (and precision
 // control, which FPATAN ignores), exception masks all set. w, the smaller magnitude over the
-// larger, lies below 2^-8 in three samples of four (in [2^-41, 2^-8), where the correction
+// larger, lies below 2^-5 in three samples of four (in [2^-41, 2^-5), where the correction
 // w - atan(w) shows, far smaller, with denormal operands or results near the smallest
-// normal) and in [2^-9, 1] otherwise. A sample matches when the result's bits and the status
-// word's exception flags and C1 equal the host's. Printed per region: w < 2^-8 for x > 0 and
-// |y| <= |x| (the result is atan(w)), w < 2^-8 in the other quadrants (pi/2 ± atan(w),
-// pi - atan(w)), w >= 2^-8 in those quadrants (the host's pi, then the exact atan(w)), and
-// w >= 2^-8 for x > 0, |y| <= |x|, where the model is the correctly rounded atan.
+// normal) and in [2^-6, 1] otherwise. A sample matches when the result's bits and the status
+// word's exception flags and C1 equal the host's. Printed per region: w < 2^-5 for x > 0 and
+// |y| <= |x| (the result is atan(w)), w < 2^-5 in the other quadrants (pi/2 ± atan(w),
+// pi - atan(w)), w >= 2^-5 in those quadrants (the host's pi, then the exact atan(w)), and
+// w >= 2^-5 for x > 0, |y| <= |x|, where the model is the correctly rounded atan.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,7 +45,7 @@ const normalSig = (): bigint => J | rng.bits(63);
 const denormalSig = (): bigint => (rng.bits(63) >> BigInt(rng.int(63))) | 1n;
 
 /** Region names, indexed by region(). */
-const REGIONS = ['w < 2^-8, atan(w)', 'w < 2^-8, other quadrants', 'w >= 2^-8, other quadrants', 'w >= 2^-8, atan(w)'];
+const REGIONS = ['w < 2^-5, atan(w)', 'w < 2^-5, other quadrants', 'w >= 2^-5, other quadrants', 'w >= 2^-5, atan(w)'];
 
 function sample(): Sample {
   const cw = 0x007f | (rng.pick([0, 2, 3]) << 8) | (rng.int(4) << 10);
@@ -65,10 +65,10 @@ function sample(): Sample {
     return pair({ sign: 0, exp: 0, mant: (large >> BigInt(int(9, 40))) | 1n }, { sign: 0, exp: 0, mant: large });
   }
   let ew: number;
-  if (kindOf < 6) ew = int(-40, -9);
+  if (kindOf < 6) ew = int(-40, -6);
   else if (kindOf < 8) ew = int(-16000, -41);
   else if (kindOf < 9) ew = int(-16450, -16370);
-  else ew = int(-8, 0);
+  else ew = int(-5, 0);
   // Biased exponents with es - el = ew, both in range.
   const el = int(Math.max(MIN_EXP, MIN_EXP - ew), Math.min(MAX_EXP, MAX_EXP - ew));
   const small = { sign: 0, exp: el + ew, mant: normalSig() };
@@ -89,8 +89,8 @@ function ratioOf(s: Sample): { ySmall: boolean; n: bigint; d: bigint; shift: num
 
 function region(s: Sample): number {
   const r = ratioOf(s);
-  // w < 2^-8 exactly when n 2^8 < d 2^shift.
-  const tiny = r.shift >= 8 ? r.n < r.d << BigInt(r.shift - 8) : r.n << BigInt(8 - r.shift) < r.d;
+  // w < 2^-5 exactly when n 2^5 < d 2^shift.
+  const tiny = r.shift >= 5 ? r.n < r.d << BigInt(r.shift - 5) : r.n << BigInt(5 - r.shift) < r.d;
   const first = r.ySmall && s.x.sign === 0;
   return tiny ? (first ? 0 : 1) : first ? 3 : 2;
 }

@@ -1,6 +1,7 @@
 // Measures how the host forms log2 for FYL2X and FYL2XP1 (core/fpu/ylog-host.ts) and checks
 // the model against it. Not part of the test suite: it needs the CPU the fixtures come from.
 //   npx tsx tests/harness-x87/ylog-host.ts [random operands per instruction, default 20000]
+//   npx tsx tests/harness-x87/ylog-host.ts --fit-tail [readings, default 18000]
 // 1. Reading the internal L: with y = 1, RC = up and RC = down agree exactly when L is on the
 //    64-bit grid; with y = 1 + j 2^-63 and RC = toward zero the result is trunc64(y L), whose
 //    last bit depends on the 4 bits of L below the 64-bit result for a j that puts a carry
@@ -13,6 +14,8 @@
 // 3. Random x (some of any exponent, some denormal), random y (some of any exponent, so that
 //    results overflow and underflow), every RC: fyl2x and fyl2xp1 of core/fpu/transcend.ts
 //    against the host (result, C1 and flags), beside the correctly rounded y × log2(x).
+// 4. --fit-tail: the correction of the host's tail polynomial (TAIL_CORRECTION in
+//    core/fpu/ylog-host.ts) fitted to readings of L; it prints the table.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -326,9 +329,11 @@ function fitTail(n: number): void {
     const target = rows.map((r, i) => Math.min(r.hi, Math.max(r.lo, value(i))));
     coef = leastSquares(basis, target);
   }
-  const outside = rows.filter((r, i) => value(i) < r.lo || value(i) > r.hi).length;
+  const excess = rows.map((r, i) => Math.max(r.lo - value(i), value(i) - r.hi));
+  const outside = excess.filter((e) => e > 0).length;
+  const worst = Math.max(...excess).toFixed(4);
   console.log(
-    `tail: ${rows.length} readings, the fitted correction lies outside ${outside} of their intervals`,
+    `tail: ${rows.length} readings; the fit lies outside ${outside} of them, by at most ${worst} × 2^-68`,
   );
   // D(z) = sum c_d (4 z)^d × 2^-68 = sum K_d z^d × 2^-108 with K_d = c_d 4^d 2^40.
   degrees.forEach((d, k) => {
