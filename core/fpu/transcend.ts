@@ -8,10 +8,12 @@ import { atanP, divP, expm1P, ln2, mulP, one, pi, sinCosP } from './bigmath.ts';
 import { checkOne, checkTwo, type Result } from './arith.ts';
 import { bitLength, EXP_BIAS, type F80, finite, INDEFINITE, INF, J_BIT, Kind, kind, withSign } from './float80.ts';
 import { type FpEnv, roundExtended } from './round.ts';
+import { hostSmallF2xm1, SMALL_F2XM1_EXP } from './f2xm1-small.ts';
 import { hostCos, hostSin } from './sincos-host.ts';
 import { Sw } from './status.ts';
 import { hostHalfPi, smallAtan } from './atan-small.ts';
 import { SMALL_TAN_EXP, smallTanDirection } from './tan-small.ts';
+import { POLY_TAN_LIMIT_EXP, polyTan } from './tan-poly.ts';
 import { hostLog2, hostLog2p1, timesHostLog } from './ylog-host.ts';
 
 /** Working precision: bits below the binary point beyond what the argument's own exponent needs. */
@@ -153,6 +155,16 @@ export function ftan(a: F80, env: FpEnv): Result {
     if (dir === 0) env.flags |= Sw.PE | (a.exp === 0 && env.masked(Sw.UE) ? Sw.UE : 0);
     return r;
   }
+  if (f.scale + bitLength(f.sig) - 1 < POLY_TAN_LIMIT_EXP) {
+    // The host's ratio S / C of two 68-bit values (core/fpu/tan-poly.ts), rounded once.
+    const t = polyTan(f.sig, f.scale);
+    const k = 70;
+    const q = (t.num << BigInt(k)) / t.den;
+    const exact = q * t.den === t.num << BigInt(k);
+    const r = roundExtended(a.sign, (q << 1n) | (exact ? 0n : 1n), t.exp - k - 1, env);
+    env.flags |= Sw.PE;
+    return r;
+  }
   const { s, c, p } = sinCosFixed(a);
   return fromFixed(divP(s, c, p), p, env);
 }
@@ -231,6 +243,9 @@ export function f2xm1(a: F80, env: FpEnv): Result {
     env.roundedUp = false;
     return a;
   }
+  const fx = finite(a);
+  // Below 2^-16 the host's rational approximation is modelled bit for bit (f2xm1-small.ts).
+  if (fx.scale + bitLength(fx.sig) - 1 < SMALL_F2XM1_EXP) return hostSmallF2xm1(a.sign, fx.sig, fx.scale, env);
   const p = precisionFor(a) + 64;
   const x = toFixed(a, p);
   // 2^x = 2^n × 2^f with n = floor(x), 0 <= f < 1.
