@@ -110,7 +110,7 @@ export function reduceHalfPi(sig: bigint, scale: number): [Fx, number] {
   const e = Math.min(scale, REDUCTION_HALF_PI.e);
   const x = sig << BigInt(scale - e);
   const h = REDUCTION_HALF_PI.m << BigInt(REDUCTION_HALF_PI.e - e);
-  // No ties: the odd 66-bit pi/2 times an odd k has more bits than x.
+  // No ties: x = (k + 1/2) pi/2 would be an odd multiple of the odd 66-bit m, more than 64 bits.
   const k = (2n * x + h) / (2n * h);
   return [{ m: x - k * h, e }, Number(k & 3n)];
 }
@@ -131,18 +131,12 @@ function hostSinCos(a: F80, which: 0 | 1, env: FpEnv): F80 {
   }
   const res = roundExtended(sign, v.m, v.e, env);
   // A result exactly on the 64-bit grid still reports PE and no round-up (as the host does).
-  if (bitLength(v.m >> BigInt(trailingZeros(v.m))) <= 64) {
+  const drop = BigInt(Math.max(0, bitLength(v.m) - 64));
+  if ((v.m & ((1n << drop) - 1n)) === 0n) {
     env.flags |= Sw.PE;
     env.roundedUp = false;
   }
   return res;
-}
-
-function trailingZeros(v: bigint): number {
-  if (v === 0n) return 0;
-  let n = 0;
-  while ((v & (1n << BigInt(n))) === 0n) n++;
-  return n;
 }
 
 export const hostSin = (a: F80, env: FpEnv): F80 => hostSinCos(a, 0, env);

@@ -171,6 +171,21 @@ function fptanSmall(): Template[] {
 }
 
 /**
+ * FSIN, FCOS and FSINCOS where the host's polynomials (core/fpu/sincos-host.ts) round
+ * differently from the exact value: operands mostly in [2^-4, 1), the rest from 2^-8 to 2^62,
+ * every RC and PC setting.
+ */
+function sinCosHost(): Template[] {
+  const arg = (g: Rng, k: number): Raw => {
+    if (k !== 0) return operand(g);
+    const e = g.chance(0.6) ? -4 + g.int(4) : -8 + g.int(71);
+    return { sign: g.int(2), exp: 0x3fff + e, mant: J | g.bits(63) };
+  };
+  const st = (r: Rng): X87State => randomState(r, { value: arg, depth: [1, 3], unmasked: 0.05 });
+  return [t('fsin', [0xd9, 0xfe], st), t('fcos', [0xd9, 0xff], st), t('fsincos', [0xd9, 0xfb], st)];
+}
+
+/**
  * The forms of the JIT's fast path (jit/emit/x87.ts) on the operands it takes: normal values
  * with close exponents, round to nearest with 53- and 64-bit precision, PE masked, and now
  * and then a case just outside (another RC or PC, PE unmasked, a special operand).
@@ -206,5 +221,6 @@ export const SPECIAL_FAMILIES: readonly Family[] = [
   { name: 'special', description: 'arithmetic, comparisons, conversions and stores on operands from every special class, every RC and PC setting', perTemplate: 220, templates: special() },
   { name: 'unmasked', description: 'unmasked exceptions followed by a waiting instruction: #MF with CR0.NE', perTemplate: 160, templates: unmaskedThenWait() },
   { name: 'fptan-small', description: 'FPTAN of operands below 2^-30 and denormals, every RC and PC setting', perTemplate: 1500, templates: fptanSmall() },
+  { name: 'sincos-host', description: 'FSIN FCOS FSINCOS of operands from 2^-8 to 2^62, mostly in [2^-4, 1), every RC and PC setting', perTemplate: 500, templates: sinCosHost() },
   { name: 'transcendental-special', description: 'FSIN FCOS FSINCOS FPTAN FPATAN F2XM1 FYL2X FYL2XP1 on special operands, huge trigonometric arguments, stack faults', perTemplate: 250, templates: transcendentalSpecial() },
 ];

@@ -1,7 +1,7 @@
 // Measures FSIN and FCOS against the host: core/fpu/sincos-host.ts (the host's polynomials)
 // and the correctly rounded value, on random operands of every binade from 2^-40 to 2^62,
 // both signs, all four RC. Not part of the test suite: it needs the CPU the fixtures come from.
-//   npx tsx tests/harness-x87/sincos-host.ts [samples per binade and function, default 200]
+//   npx tsx tests/harness-x87/sincos-host.ts [samples per binade and function, default 200] [first binade, default -40]
 // A result matches when the value, C1 and the flags all equal the host's.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
