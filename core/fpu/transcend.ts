@@ -8,7 +8,7 @@ import { atanP, divP, expm1P, ln2, mulP, one, pi, sinCosP } from './bigmath.ts';
 import { checkOne, checkTwo, type Result } from './arith.ts';
 import { bitLength, EXP_BIAS, type F80, finite, INDEFINITE, INF, J_BIT, Kind, kind, withSign } from './float80.ts';
 import { type FpEnv, roundExtended } from './round.ts';
-import { hostSmallF2xm1, SMALL_F2XM1_EXP } from './f2xm1-small.ts';
+import { hostSmallF2xm1, isSmallF2xm1 } from './f2xm1-small.ts';
 import { hostCos, hostSin } from './sincos-host.ts';
 import { Sw } from './status.ts';
 import { hostHalfPi, smallAtan } from './atan-small.ts';
@@ -243,9 +243,9 @@ export function f2xm1(a: F80, env: FpEnv): Result {
     env.roundedUp = false;
     return a;
   }
+  // Below 2^-6.5 the host's rational approximation is modelled (f2xm1-small.ts).
   const fx = finite(a);
-  // Below 2^-16 the host's rational approximation is modelled bit for bit (f2xm1-small.ts).
-  if (fx.scale + bitLength(fx.sig) - 1 < SMALL_F2XM1_EXP) return hostSmallF2xm1(a.sign, fx.sig, fx.scale, env);
+  if (isSmallF2xm1(fx.sig, fx.scale)) return hostSmallF2xm1(a.sign, fx.sig, fx.scale, env);
   const p = precisionFor(a) + 64;
   const x = toFixed(a, p);
   // 2^x = 2^n × 2^f with n = floor(x), 0 <= f < 1.

@@ -1,7 +1,8 @@
-// Checks the model of the host's F2XM1 below 2^-16 (core/fpu/f2xm1-small.ts) against the host.
+// Checks the model of the host's F2XM1 below 2^-6.5 (core/fpu/f2xm1-small.ts) against the host.
 // Not part of the test suite: it needs the CPU the fixtures come from.
 //   npx tsx tests/harness-x87/f2xm1-small.ts [random operands, default 24000]
-// Random x with |x| < 2^-16: 85 % in the binades 2^-70 to 2^-17, 10 % tinier normals, 5 %
+// Random x with |x| < 2^-6.5: 42 % in the binades 2^-70 to 2^-8, 33 % in 2^-16 to 2^-8, 10 % in
+// [2^-7, 2^-6.5), 10 % tinier normals, 5 %
 // denormals; both signs, every RC. f2xm1 of core/fpu/transcend.ts (result, C1 and flags)
 // against the host, beside the correctly rounded 2^x - 1. The constants were read with
 // throwaway probes (tests/harness-x87/README.md "F2XM1 of small operands").
@@ -25,6 +26,8 @@ const CW = [0x037f, 0x077f, 0x0b7f, 0x0f7f];
 const RCS = [Rc.Nearest, Rc.Down, Rc.Up, Rc.Zero];
 /** C1 and the exception flags of the status word. */
 const SW_MASK = 0x0200 | 0x3f;
+/** sqrt 2 × 2^63: the model's range ends at 2^-6.5. */
+const SQRT2_SIG = 0xb504_f333_f9de_6484n;
 
 const rng = new Rng('f2xm1-small');
 const count = Number(process.argv[2] ?? 24000);
@@ -35,11 +38,20 @@ for (let i = 0; i < count; i++) {
   let x: F80;
   if (r < 5) x = { sign, exp: 0, mant: rng.bits(1 + rng.int(63)) | 1n };
   else if (r < 15) x = { sign, exp: 1 + rng.int(EXP_BIAS - 100), mant: J_BIT | rng.bits(63) };
-  else x = { sign, exp: EXP_BIAS - 70 + rng.int(54), mant: J_BIT | rng.bits(63) };
+  else if (r < 57) x = { sign, exp: EXP_BIAS - 70 + rng.int(63), mant: J_BIT | rng.bits(63) };
+  else if (r < 90) x = { sign, exp: EXP_BIAS - 16 + rng.int(9), mant: J_BIT | rng.bits(63) };
+  else x = { sign, exp: EXP_BIAS - 7, mant: J_BIT + (rng.bits(63) % (SQRT2_SIG - J_BIT)) };
   cases.push({ rc: rng.int(4), x });
 }
-const input = cases.map((c) => `${CW[c.rc].toString(16)} ${((c.x.sign << 15) | c.x.exp).toString(16)} ${c.x.mant.toString(16)}`).join('\n');
-const lines = execFileSync(exe, { input: input + '\n', maxBuffer: 1 << 26 }).toString().trim().split('\n');
+const input = cases
+  .map(
+    (c) => `${CW[c.rc].toString(16)} ${((c.x.sign << 15) | c.x.exp).toString(16)} ${c.x.mant.toString(16)}`,
+  )
+  .join('\n');
+const lines = execFileSync(exe, { input: input + '\n', maxBuffer: 1 << 26 })
+  .toString()
+  .trim()
+  .split('\n');
 
 /** 2^x - 1 correctly rounded, with C1 and flags as ours. */
 function correctlyRounded(x: F80, env: FpEnv): F80 {
@@ -59,16 +71,22 @@ cases.forEach((c, i) => {
   const [se, m, sw] = lines[i].split(' ').map((h) => BigInt('0x' + h));
   const host: F80 = { sign: Number(se >> 15n), exp: Number(se & 0x7fffn), mant: m };
   const same = (r: F80, env: FpEnv): boolean =>
-    r.sign === host.sign && r.exp === host.exp && r.mant === host.mant && ((env.flags | (env.roundedUp ? 0x200 : 0)) & SW_MASK) === (Number(sw) & SW_MASK);
+    r.sign === host.sign &&
+    r.exp === host.exp &&
+    r.mant === host.mant &&
+    ((env.flags | (env.roundedUp ? 0x200 : 0)) & SW_MASK) === (Number(sw) & SW_MASK);
   const env = new FpEnv(0x3f, RCS[c.rc], 64);
   const r = f2xm1(c.x, env) as F80;
   if (same(r, env)) model++;
-  else if (misses.length < 10) misses.push(`${((c.x.sign << 15) | c.x.exp).toString(16)}:${c.x.mant.toString(16)} rc ${c.rc}`);
+  else if (misses.length < 10)
+    misses.push(`${((c.x.sign << 15) | c.x.exp).toString(16)}:${c.x.mant.toString(16)} rc ${c.rc}`);
   const envC = new FpEnv(0x3f, RCS[c.rc], 64);
   const rC = correctlyRounded(c.x, envC);
   envC.flags |= Sw.PE;
   if (same(rC, envC)) correct++;
   if (rC.sign === host.sign && rC.exp === host.exp && rC.mant === host.mant) correctValue++;
 });
-console.log(`${count} random operands below 2^-16 (result, C1 and flags): core/fpu model ${model}, correctly rounded ${correct} (${correctValue} in the result alone)`);
+console.log(
+  `${count} random operands below 2^-6.5 (result, C1 and flags): core/fpu model ${model}, correctly rounded ${correct} (${correctValue} in the result alone)`,
+);
 if (misses.length) console.log(`model misses: ${misses.join(', ')}`);
