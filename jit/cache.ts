@@ -109,6 +109,42 @@ const MODULE_HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
  * `moduleId` goes with every helper call (CodeCache's helper dispatch).
  */
 export function encodeBlocks(ts: readonly Translation[], moduleId: number): Uint8Array<ArrayBuffer> {
+  const head = moduleHead(ts.length);
+  // The code section: stubs, then the blocks' bodies, each written once into the result.
+  const stubs = runtimeStubs();
+  const helperStub = stubBody(HELPER, moduleId);
+  const headers = ts.map((t) => t.fb.localsHeader());
+  const count = new ByteWriter().u32(RUNTIME_ENTRIES + ts.length).bytes;
+  let codeSize = count.length;
+  for (let i = 0; i < RUNTIME_ENTRIES; i++) codeSize += i === HELPER ? helperStub.length : stubs[i].length;
+  for (let i = 0; i < ts.length; i++) codeSize += ts[i].fb.encodedSize(headers[i]);
+  const codeHead = new ByteWriter().byte(Section.Code).u32(codeSize).append(count).bytes;
+  const out = new Uint8Array(head.length + codeHead.length + codeSize - count.length);
+  out.set(head);
+  let at = head.length;
+  out.set(codeHead, at);
+  at += codeHead.length;
+  for (let i = 0; i < RUNTIME_ENTRIES; i++) {
+    const b = i === HELPER ? helperStub : stubs[i];
+    out.set(b, at);
+    at += b.length;
+  }
+  for (let i = 0; i < ts.length; i++) at = ts[i].fb.writeTo(out, at, headers[i]);
+  return out;
+}
+
+/** Type indices of the module's stubs and of the runtime functions they call, and the block type. */
+interface BlockTypes {
+  types: FuncType[];
+  calleeType: number[];
+  stubType: number[];
+  voidType: number;
+}
+
+let blockTypes: BlockTypes | undefined;
+
+function moduleTypes(): BlockTypes {
+  if (blockTypes !== undefined) return blockTypes;
   const types: FuncType[] = [];
   const typeIndex = (t: FuncType): number => {
     const k = types.findIndex((d) => sameType(d, t));
@@ -117,7 +153,16 @@ export function encodeBlocks(ts: readonly Translation[], moduleId: number): Uint
   const calleeType = BLOCK_IMPORTS.map((f, i) => typeIndex(i === HELPER ? HELPER_DISPATCH : f.type));
   const stubType = BLOCK_IMPORTS.map((f) => typeIndex(f.type));
   const voidType = typeIndex(VOID);
+  return (blockTypes = { types, calleeType, stubType, voidType });
+}
 
+/** Every section before the code section depends only on the number of blocks: built once per count. */
+const HEADS = new Map<number, Uint8Array>();
+
+function moduleHead(blocks: number): Uint8Array {
+  const cached = HEADS.get(blocks);
+  if (cached !== undefined) return cached;
+  const { types, stubType, voidType } = moduleTypes();
   const head = new ByteWriter().append(MODULE_HEADER);
   const typeSec = new ByteWriter().u32(types.length);
   for (const t of types) typeSec.byte(FUNC_TYPE).u32(t.params.length).append(t.params).u32(t.results.length).append(t.results);
@@ -126,36 +171,35 @@ export function encodeBlocks(ts: readonly Translation[], moduleId: number): Uint
   importSec.name('env').name('memory').byte(ExternKind.Memory).byte(Limits.MinMaxShared).u32(0).u32(65536);
   for (const f of BLOCK_IMPORTS) importSec.name('rt').name(f.name).byte(ExternKind.Global).byte(FUNC_REF).byte(IMMUTABLE);
   section(head, Section.Import, importSec);
-  const funcSec = new ByteWriter().u32(RUNTIME_ENTRIES + ts.length).append(stubType);
-  for (let i = 0; i < ts.length; i++) funcSec.u32(voidType);
+  const funcSec = new ByteWriter().u32(RUNTIME_ENTRIES + blocks).append(stubType);
+  for (let i = 0; i < blocks; i++) funcSec.u32(voidType);
   section(head, Section.Function, funcSec);
   section(head, Section.Table, new ByteWriter().u32(1).byte(FUNC_REF).byte(Limits.Min).u32(RUNTIME_ENTRIES));
-  const exportSec = new ByteWriter().u32(ts.length);
-  for (let i = 0; i < ts.length; i++) exportSec.name(exportName(i)).byte(ExternKind.Func).u32(RUNTIME_ENTRIES + i);
+  const exportSec = new ByteWriter().u32(blocks);
+  for (let i = 0; i < blocks; i++) exportSec.name(exportName(i)).byte(ExternKind.Func).u32(RUNTIME_ENTRIES + i);
   section(head, Section.Export, exportSec);
   const elemSec = new ByteWriter().u32(1).byte(ELEM_ACTIVE_EXPRS).byte(Op.i32_const).s32(0).byte(Op.end).u32(RUNTIME_ENTRIES);
   for (let g = 0; g < RUNTIME_ENTRIES; g++) elemSec.byte(GLOBAL_GET).u32(g).byte(Op.end);
   section(head, Section.Element, elemSec);
+  const bytes = head.bytes.slice();
+  HEADS.set(blocks, bytes);
+  return bytes;
+}
 
-  // The code section: stubs, then the blocks' bodies copied once into the result.
-  const bodies: number[][] = BLOCK_IMPORTS.map((f, i) => {
-    const fb = new FunctionBuilder(f.type.params.length);
-    for (let p = 0; p < f.type.params.length; p++) fb.get(p);
-    if (i === HELPER) fb.i32Const(moduleId);
-    return fb.i32Const(i).callIndirect(calleeType[i]).finish().bytes;
-  });
-  for (const t of ts) bodies.push(t.fb.finish().bytes);
-  const count = new ByteWriter().u32(bodies.length).bytes;
-  const codeSize = bodies.reduce((n, b) => n + b.length, count.length);
-  head.byte(Section.Code).u32(codeSize).append(count);
-  const out = new Uint8Array(head.bytes.length + codeSize - count.length);
-  out.set(head.bytes);
-  let at = head.bytes.length;
-  for (const b of bodies) {
-    out.set(b, at);
-    at += b.length;
-  }
-  return out;
+/** Code-section entry of the stub for runtime entry `i`: its parameters, then `moduleId` for `helper`, then the table call. */
+function stubBody(i: number, moduleId: number): Uint8Array {
+  const f = BLOCK_IMPORTS[i];
+  const fb = new FunctionBuilder(f.type.params.length);
+  for (let p = 0; p < f.type.params.length; p++) fb.get(p);
+  if (i === HELPER) fb.i32Const(moduleId);
+  return fb.i32Const(i).callIndirect(moduleTypes().calleeType[i]).finish().bytes;
+}
+
+let stubCache: Uint8Array[] | undefined;
+
+/** The stubs' code-section entries; the helper's (index HELPER) is per module and left empty. */
+function runtimeStubs(): Uint8Array[] {
+  return (stubCache ??= BLOCK_IMPORTS.map((_, i) => (i === HELPER ? new Uint8Array(0) : stubBody(i, 0))));
 }
 
 function section(out: ByteWriter, id: number, content: ByteWriter): void {
@@ -191,12 +235,26 @@ function runtimeFunctions(memory: WebAssembly.Memory, rt: Record<string, WebAsse
   });
 }
 
+const RECENT_ENTRIES = 4096;
+
+/** Slot of a block key (blockKey) in CodeCache's recent-block cache: low bits of the page offset and mode, and of the page. */
+function recentIndex(key: number): number {
+  return ((key >>> 1) ^ (key / (MODE_BITS * 2 * 4096))) & (RECENT_ENTRIES - 1);
+}
+
 export function blockKey(phys: number, mode: number, single: boolean): number {
   return phys * (MODE_BITS * 2) + mode * 2 + (single ? 1 : 0);
 }
 
 export class CodeCache {
   private readonly blocks = new Map<number, Block>();
+  /**
+   * A direct-mapped cache of `blocks` for get(): the run loop looks blocks up millions of
+   * times per boot (each dispatcher miss on a compiled block), and a Map lookup by these
+   * keys (doubles beyond 2^31) costs about twice one by a small integer.
+   */
+  private readonly recentKey = new Float64Array(RECENT_ENTRIES).fill(NaN);
+  private readonly recentBlock: (Block | undefined)[] = new Array<Block | undefined>(RECENT_ENTRIES).fill(undefined);
   private readonly byPage = new Map<number, Set<number>>();
   compiled = 0;
   invalidated = 0;
@@ -252,7 +310,14 @@ export class CodeCache {
   }
 
   get(key: number): Block | undefined {
-    return this.blocks.get(key);
+    const i = recentIndex(key);
+    if (this.recentKey[i] === key) return this.recentBlock[i];
+    const b = this.blocks.get(key);
+    if (b !== undefined) {
+      this.recentKey[i] = key;
+      this.recentBlock[i] = b;
+    }
+    return b;
   }
 
   /** Whether any block was decoded from physical page `page`. */
@@ -289,6 +354,7 @@ export class CodeCache {
       const tableIndex = this.allocSlot();
       this.table.set(tableIndex, run);
       const block: Block = { run, tableIndex, instructions: t.instructions.length, pages, key, module, ...(this.keepWasm ? { wasm: bytes } : {}) };
+      this.forgetRecent(key); // a key compiled again (install() of a cached key) must not find the old block
       this.blocks.set(key, block);
       for (const p of pages) {
         let set = this.byPage.get(p);
@@ -310,6 +376,7 @@ export class CodeCache {
       const b = this.blocks.get(key);
       if (b === undefined) continue;
       this.blocks.delete(key);
+      this.forgetRecent(key);
       slots.push(b.tableIndex);
       if (--b.module.live === 0) {
         this.liveModules--;
@@ -328,8 +395,18 @@ export class CodeCache {
     for (const id of this.moduleHelpers.keys()) this.deadModules.push(id);
     for (const b of this.blocks.values()) this.releaseSlot(b.tableIndex);
     this.blocks.clear();
+    this.recentKey.fill(NaN);
+    this.recentBlock.fill(undefined);
     this.byPage.clear();
     this.liveModules = 0;
+  }
+
+  private forgetRecent(key: number): void {
+    const i = recentIndex(key);
+    if (this.recentKey[i] === key) {
+      this.recentKey[i] = NaN;
+      this.recentBlock[i] = undefined;
+    }
   }
 
   private releaseSlot(slot: number): void {

@@ -31,13 +31,18 @@ export interface Producer {
 
 const FLAG_BITS = [Flag.CF, Flag.PF, Flag.AF, Flag.ZF, Flag.SF, Flag.OF] as const;
 
+/** Index in FLAG_BITS of a status flag's bit, -1 for any other bit. */
+function slotOf(bit: number): number {
+  return FLAG_BITS.indexOf(bit as (typeof FLAG_BITS)[number]);
+}
+
 export function sizeMask(size: number): bigint {
   return size === 8 ? -1n : (1n << BigInt(size * 8)) - 1n;
 }
 
 export class DeferredFlags {
-  /** Pending producer per status flag bit, or undefined when RFLAGS in memory is current. */
-  private readonly pending = new Map<number, Producer>();
+  /** Pending producer per status flag (FLAG_BITS order), or undefined when RFLAGS in memory is current. */
+  private pending: (Producer | undefined)[] = [undefined, undefined, undefined, undefined, undefined, undefined];
   /** Set once generated code reads or writes RFLAGS in memory (the block must resolve lazy flags first). */
   memoryTouched = false;
 
@@ -48,7 +53,7 @@ export class DeferredFlags {
 
   /** Records that `mask` flags now come from `p` (replacing earlier producers). */
   produce(mask: number, p: Producer): void {
-    for (const bit of FLAG_BITS) if (mask & bit) this.pending.set(bit, p);
+    for (let i = 0; i < FLAG_BITS.length; i++) if (mask & FLAG_BITS[i]) this.pending[i] = p;
   }
 
   /** Records eagerly computed flags: `bitsLocal` (i32) holds the values of `mask` at their positions. */
@@ -58,20 +63,21 @@ export class DeferredFlags {
 
   pendingMask(): number {
     let m = 0;
-    for (const bit of this.pending.keys()) m |= bit;
+    for (let i = 0; i < FLAG_BITS.length; i++) if (this.pending[i] !== undefined) m |= FLAG_BITS[i];
     return m;
   }
 
   producerOf(bit: number): Producer | undefined {
-    return this.pending.get(bit);
+    const i = slotOf(bit);
+    return i < 0 ? undefined : this.pending[i];
   }
 
   /** The single producer of all of `mask`, if they are all pending from one. */
   commonProducer(mask: number): Producer | undefined {
     let p: Producer | undefined;
-    for (const bit of FLAG_BITS) {
-      if (!(mask & bit)) continue;
-      const q = this.pending.get(bit);
+    for (let i = 0; i < FLAG_BITS.length; i++) {
+      if (!(mask & FLAG_BITS[i])) continue;
+      const q = this.pending[i];
       if (q === undefined || (p !== undefined && p !== q)) return undefined;
       p = q;
     }
@@ -81,7 +87,7 @@ export class DeferredFlags {
   /** Pushes an i32 0/1 with the current value of one flag (pending or in memory). */
   emitFlag(bit: number): void {
     const fb = this.fb;
-    const p = this.pending.get(bit);
+    const p = this.producerOf(bit);
     if (p === undefined) {
       this.memoryTouched = true;
       fb.i32Const(0).mem(Op.i32_load, this.rflagsAddr);
@@ -95,19 +101,19 @@ export class DeferredFlags {
   /** Writes the pending values of `mask` (default: all) into RFLAGS in memory. */
   materialize(mask: number = STATUS_FLAGS): void {
     const fb = this.fb;
-    const bits = FLAG_BITS.filter((b) => mask & b && this.pending.has(b));
-    if (bits.length === 0) return;
     let m = 0;
-    for (const b of bits) m |= b;
+    for (let i = 0; i < FLAG_BITS.length; i++) if (mask & FLAG_BITS[i] && this.pending[i] !== undefined) m |= FLAG_BITS[i];
+    if (m === 0) return;
     this.memoryTouched = true;
     fb.i32Const(0);
     fb.i32Const(0).mem(Op.i32_load, this.rflagsAddr).i32Const(~m).op(Op.i32_and);
-    for (const b of bits) {
-      this.emitBitValue(this.pending.get(b)!, b);
+    for (let i = 0; i < FLAG_BITS.length; i++) {
+      if (!(m & FLAG_BITS[i])) continue;
+      this.emitBitValue(this.pending[i]!, FLAG_BITS[i]);
       fb.op(Op.i32_or);
     }
     fb.mem(Op.i32_store, this.rflagsAddr);
-    for (const b of bits) this.pending.delete(b);
+    for (let i = 0; i < FLAG_BITS.length; i++) if (m & FLAG_BITS[i]) this.pending[i] = undefined;
   }
 
   /**
@@ -120,7 +126,7 @@ export class DeferredFlags {
     const code = p && lazyCode(p);
     if (p && code !== undefined) {
       store(p, code);
-      this.pending.clear();
+      this.pending.fill(undefined);
       return true;
     }
     this.materialize();
@@ -132,21 +138,16 @@ export class DeferredFlags {
    * slow paths (a branch that may leave the block) while the fast path keeps them deferred.
    */
   materializeKeeping(): void {
-    const saved = new Map(this.pending);
+    const saved = this.pending.slice();
     this.materialize();
-    for (const [k, v] of saved) this.pending.set(k, v);
+    this.pending = saved;
   }
 
   /** Pushes an i32 with flag `bit` at its RFLAGS position (0 or `bit`). */
   private emitBitValue(p: Producer, bit: number): void {
     const fb = this.fb;
-    const top = BigInt(p.size * 8 - 1);
+    const top = p.size * 8 - 1;
     const pos = 31 - Math.clz32(bit);
-    // Pushes bit `top` of the i64 on the stack, moved to RFLAGS position `pos`, as i32.
-    const topBitToPos = (): void => {
-      fb.i64Const(top).op(Op.i64_shr_u).op(Op.i32_wrap_i64).i32Const(1).op(Op.i32_and);
-      if (pos) fb.i32Const(pos).op(Op.i32_shl);
-    };
     if (p.kind === 'bits') {
       fb.get(p.bits).i32Const(bit).op(Op.i32_and);
       return;
@@ -158,7 +159,7 @@ export class DeferredFlags {
         return;
       case Flag.SF:
         fb.get(p.res);
-        topBitToPos();
+        this.topBitToPos(top, pos);
         return;
       case Flag.PF:
         // PF: even number of set bits in the low byte (SDM Vol. 1 3.4.3.1).
@@ -183,31 +184,37 @@ export class DeferredFlags {
           fb.get(p.a).get(p.b).op(Op.i64_and);
           fb.get(p.a).get(p.b).op(Op.i64_or).get(p.res).i64Const(-1).op(Op.i64_xor).op(Op.i64_and);
           fb.op(Op.i64_or);
-          topBitToPos();
+          this.topBitToPos(top, pos);
         } else if (p.kind === 'sub') {
           // Borrow out of the top bit: (~a & b) | ((~a | b) & res).
           fb.get(p.a).i64Const(-1).op(Op.i64_xor).get(p.b).op(Op.i64_and);
           fb.get(p.a).i64Const(-1).op(Op.i64_xor).get(p.b).op(Op.i64_or).get(p.res).op(Op.i64_and);
           fb.op(Op.i64_or);
-          topBitToPos();
+          this.topBitToPos(top, pos);
         } else throw new Error(`CF is not produced by ${p.kind}`);
         return;
       case Flag.OF:
         if (p.kind === 'logic') fb.i32Const(0);
         else if (p.kind === 'add') {
           fb.get(p.a).get(p.res).op(Op.i64_xor).get(p.b).get(p.res).op(Op.i64_xor).op(Op.i64_and);
-          topBitToPos();
+          this.topBitToPos(top, pos);
         } else if (p.kind === 'sub') {
           fb.get(p.a).get(p.b).op(Op.i64_xor).get(p.a).get(p.res).op(Op.i64_xor).op(Op.i64_and);
-          topBitToPos();
+          this.topBitToPos(top, pos);
         } else {
           // INC overflows when the result is the most negative value; DEC when the operand was.
           fb.get(p.kind === 'inc' ? p.res : p.a).i64Const(sizeMask(p.size)).op(Op.i64_and);
-          fb.i64Const(1n << top).op(Op.i64_eq).i32Const(pos).op(Op.i32_shl);
+          fb.i64Const(1n << BigInt(top)).op(Op.i64_eq).i32Const(pos).op(Op.i32_shl);
         }
         return;
     }
     throw new Error(`unknown flag ${bit}`);
+  }
+
+  /** Pushes bit `top` of the i64 on the stack, moved to RFLAGS position `pos`, as i32. */
+  private topBitToPos(top: number, pos: number): void {
+    this.fb.i64Const(top).op(Op.i64_shr_u).op(Op.i32_wrap_i64).i32Const(1).op(Op.i32_and);
+    if (pos) this.fb.i32Const(pos).op(Op.i32_shl);
   }
 
   /** Allocates the three i64 locals a producer needs. */

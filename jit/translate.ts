@@ -37,11 +37,14 @@ export function translateBlock(req: TranslateRequest): Translation {
   const ctx = new BlockContext(req.cpu, req.mode, req.helpers);
   const instructions: Instr[] = [];
   let offset = 0;
+  // Byte i of the instruction at the current offset.
+  const fetchHere = (i: number): number => req.fetch(offset + i);
+  const decodeMode = { codeSize: req.mode.codeSize };
   while (instructions.length < req.maxInstructions && offset < req.bytesLeftOnPage) {
     const first = instructions.length === 0;
     let r;
     try {
-      r = decode((i) => req.fetch(offset + i), { codeSize: req.mode.codeSize });
+      r = decode(fetchHere, decodeMode);
     } catch (e) {
       // A fetch fault beyond the first instruction ends the block before it; the fault is
       // raised when that instruction starts a block of its own.
@@ -107,14 +110,14 @@ function finish(ctx: BlockContext, instructions: Instr[], length: number, ripWri
   }
   // statInstructions += n, at entry: blocks that end early (I/O, HLT) end with that
   // instruction, so the count is exact except for instructions after a faulting one.
-  const body = fb.bytes;
-  fb.bytes = [];
-  fb.i32Const(0);
-  ctx.loadField('statInstructions');
-  fb.i64Const(instructions.length + (instructions.length === 0 ? 1 : 0)).op(Op.i64_add).mem(Op.i64_store, ctx.addr('statInstructions'));
-  // A block that reads or writes RFLAGS in memory first brings lazily stored flags up to date.
-  if (ctx.flags.memoryTouched) ctx.resolveLazyFlags();
-  fb.append(body);
+  const prologue = fb.capture(() => {
+    fb.i32Const(0);
+    ctx.loadField('statInstructions');
+    fb.i64Const(instructions.length + (instructions.length === 0 ? 1 : 0)).op(Op.i64_add).mem(Op.i64_store, ctx.addr('statInstructions'));
+    // A block that reads or writes RFLAGS in memory first brings lazily stored flags up to date.
+    if (ctx.flags.memoryTouched) ctx.resolveLazyFlags();
+  });
+  fb.insertAt(0, prologue);
   return { fb, helpers: ctx.helpers, instructions, length, ended: ripWritten };
 }
 

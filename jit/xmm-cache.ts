@@ -98,7 +98,7 @@ export class XmmCache {
   afterHelper(effect: XmmEffect): void {
     if (effect === 'all') {
       this.helperNow = true;
-      this.reloadAt.push(this.fb.bytes.length);
+      this.reloadAt.push(this.fb.length);
       return;
     }
     for (const reg of effect) this.load(this.local(reg, false), reg);
@@ -118,17 +118,14 @@ export class XmmCache {
     this.spill();
     if (this.locals.size === 0) return;
     const fb = this.fb;
-    const body = fb.bytes;
-    const emitted = (regs: Iterable<number>): number[] => {
-      fb.bytes = [];
-      for (const reg of regs) this.load(this.locals.get(reg)!, reg);
-      return fb.bytes;
-    };
+    const emitted = (regs: Iterable<number>): Uint8Array =>
+      fb.capture(() => {
+        for (const reg of regs) this.load(this.locals.get(reg)!, reg);
+      });
     const entry = emitted([...this.locals.keys()].filter((r) => !this.writtenFirst.has(r)));
     const reload = emitted(this.locals.keys());
-    fb.bytes = body;
-    for (let i = this.reloadAt.length - 1; i >= 0; i--) body.splice(this.reloadAt[i]!, 0, ...reload);
-    body.splice(0, 0, ...entry);
+    for (let i = this.reloadAt.length - 1; i >= 0; i--) fb.insertAt(this.reloadAt[i]!, reload);
+    fb.insertAt(0, entry);
   }
 
   private local(reg: number, writing: boolean): number {

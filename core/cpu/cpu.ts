@@ -431,6 +431,8 @@ export class Cpu {
     const pages = new Set<number>([Math.floor(phys / 4096)]);
     let pageLin = lin - pageOffset(lin);
     let pagePhys = phys - pageOffset(phys);
+    // Memory slots are page-aligned (KVM_SET_USER_MEMORY_REGION), so a page is RAM or MMIO as a whole.
+    let pageHost = this.phys.host(pagePhys, false);
     const fetch = (offset: number): number => {
       const a = lin + offset;
       if (a - pageLin >= 4096 || a < pageLin) {
@@ -438,10 +440,10 @@ export class Cpu {
         pageLin = a - pageOffset(a);
         pagePhys = this.mmu.translate(pageLin, Access.Fetch, user).phys;
         pages.add(Math.floor(pagePhys / 4096));
+        pageHost = this.phys.host(pagePhys, false);
       }
-      const host = this.phys.host(pagePhys + (a - pageLin), false);
-      if (host < 0) throw new InternalError(`instruction fetch from MMIO at physical 0x${(pagePhys + (a - pageLin)).toString(16)}`);
-      return this.phys.u8[host];
+      if (pageHost < 0) throw new InternalError(`instruction fetch from MMIO at physical 0x${(pagePhys + (a - pageLin)).toString(16)}`);
+      return this.phys.u8[pageHost + (a - pageLin)];
     };
     const translation = translateBlock({ cpu: this, mode, fetch, bytesLeftOnPage: 4096 - pageOffset(phys), maxInstructions, helpers });
     return { translation, pages: [...pages] };

@@ -96,8 +96,31 @@ function operandsNeedModrm(ops: readonly Operand[]): boolean {
   return ops.some((o) => o === 'M' || /^[EGMRSCDVWUPQN][a-z]+$/.test(o));
 }
 
-function entryNeedsModrm(e: OpcodeForm | OpcodeGroup): boolean {
-  return isGroup(e) || operandsNeedModrm(e.operands);
+/** What decode() asks of a table entry's operands, worked out once per entry (the tests are regular expressions). */
+interface OperandTraits {
+  needModrm: boolean;
+  /** An M operand: a register ModRM is #UD. */
+  memoryOnly: boolean;
+  /** A U or N operand: a memory ModRM is #UD. */
+  registerOnly: boolean;
+  /** MOV to/from CRn/DRn. */
+  controlOrDebug: boolean;
+}
+
+const TRAITS = new Map<OpcodeForm | OpcodeGroup, OperandTraits>();
+
+function traitsOf(e: OpcodeForm | OpcodeGroup): OperandTraits {
+  let t = TRAITS.get(e);
+  if (t !== undefined) return t;
+  const ops = isGroup(e) ? [] : e.operands;
+  t = {
+    needModrm: isGroup(e) || operandsNeedModrm(ops),
+    memoryOnly: ops.some((o) => o[0] === 'M'),
+    registerOnly: ops.some((o) => /^[UN][a-z]+$/.test(o)),
+    controlOrDebug: ops.includes('Cd') || ops.includes('Dd'),
+  };
+  TRAITS.set(e, t);
+  return t;
 }
 
 /** The form a (non-prefix-select) entry gives for this ModRM, or undefined (#UD). */
@@ -111,11 +134,7 @@ const VEX_PP: readonly MandatoryPrefix[] = ['none', '66', 'F3', 'F2'];
 
 export function decode(fetch: FetchByte, mode: DecodeMode): DecodeResult {
   const long = mode.codeSize === 8;
-  let pos = 0;
-  const next = (): number => {
-    if (pos >= MAX_LENGTH) throw new InstrTooLong();
-    return fetch(pos++);
-  };
+  const c = new ByteCursor(fetch);
   try {
     let opsizePrefix = false;
     let addrPrefix = false;
@@ -123,14 +142,14 @@ export function decode(fetch: FetchByte, mode: DecodeMode): DecodeResult {
     let repPrefix: 0 | 0xf2 | 0xf3 = 0;
     let segOverride = -1;
     let rex = 0;
-    let b = next();
+    let b = c.next();
     for (;;) {
       // REX is a prefix too: one followed by a legacy prefix is ignored, and of several REX
       // prefixes the last counts (SDM Vol. 2A 2.2.1, "Only one REX prefix is allowed ... must
       // immediately precede the opcode"; real CPUs ignore the others rather than fault).
       if (long && (b & 0xf0) === 0x40) {
         rex = b;
-        b = next();
+        b = c.next();
         continue;
       }
       if (b === 0x66) opsizePrefix = true;
@@ -143,7 +162,7 @@ export function decode(fetch: FetchByte, mode: DecodeMode): DecodeResult {
         if (!long || s === Seg.FS || s === Seg.GS) segOverride = s;
       } else break;
       rex = 0; // a REX prefix only counts immediately before the opcode
-      b = next();
+      b = c.next();
     }
     let opcode = b;
     let entry: OpcodeEntry | undefined = (long && ONE_BYTE_64[b]) || ONE_BYTE[b];
@@ -153,10 +172,10 @@ export function decode(fetch: FetchByte, mode: DecodeMode): DecodeResult {
     let vexPrefix: MandatoryPrefix = 'none';
     // C4/C5 are VEX in 64-bit mode; elsewhere only when the next byte has mod == 11, which
     // LES/LDS (memory-only) cannot have (SDM Vol. 2A 2.3.5).
-    if ((b === 0xc4 || b === 0xc5) && (long || fetch(pos) >> 6 === 3)) {
+    if ((b === 0xc4 || b === 0xc5) && (long || fetch(c.pos) >> 6 === 3)) {
       // VEX after 66, F2, F3, LOCK or REX is #UD (SDM Vol. 2A 2.3.2).
-      if (opsizePrefix || repPrefix !== 0 || lock || rex !== 0) return { ok: false, fault: 'ud', length: pos, opcode };
-      const b1 = next();
+      if (opsizePrefix || repPrefix !== 0 || lock || rex !== 0) return { ok: false, fault: 'ud', length: c.pos, opcode };
+      const b1 = c.next();
       let map = 1;
       let w = false;
       let r = (b1 & 0x80) === 0;
@@ -167,7 +186,7 @@ export function decode(fetch: FetchByte, mode: DecodeMode): DecodeResult {
         x = (b1 & 0x40) === 0;
         bb = (b1 & 0x20) === 0;
         map = b1 & 0x1f;
-        p2 = next();
+        p2 = c.next();
         w = (p2 & 0x80) !== 0;
       }
       const vvvvRaw = (~p2 >> 3) & 15;
@@ -180,15 +199,15 @@ export function decode(fetch: FetchByte, mode: DecodeMode): DecodeResult {
       }
       vex = { l: ((p2 >> 2) & 1) as 0 | 1, w, vvvv, vvvvRaw };
       vexPrefix = VEX_PP[p2 & 3];
-      if (map < 1 || map > 3) return { ok: false, fault: 'ud', length: pos, opcode };
-      const op = next();
+      if (map < 1 || map > 3) return { ok: false, fault: 'ud', length: c.pos, opcode };
+      const op = c.next();
       opcode = (map << 8) | op;
       entry = VEX_MAPS[map as 1 | 2 | 3][op];
       if (long) rex = 0x40 | (w ? 8 : 0) | (r ? 4 : 0) | (x ? 2 : 0) | (bb ? 1 : 0);
     } else if (b === 0x0f) {
-      const b2 = next();
+      const b2 = c.next();
       if (b2 === 0x38 || b2 === 0x3a) {
-        const b3 = next();
+        const b3 = c.next();
         opcode = (b2 === 0x38 ? 0x200 : 0x300) | b3;
         entry = (b2 === 0x38 ? THREE_BYTE_38 : THREE_BYTE_3A)[b3];
       } else {
@@ -196,7 +215,7 @@ export function decode(fetch: FetchByte, mode: DecodeMode): DecodeResult {
         entry = TWO_BYTE[b2];
       }
     }
-    if (entry === undefined) return { ok: false, fault: 'ud', length: pos, opcode };
+    if (entry === undefined) return { ok: false, fault: 'ud', length: c.pos, opcode };
 
     // The forms to try, in the SDM's order of precedence for mandatory prefixes.
     const candidates: [OpcodeForm | OpcodeGroup, MandatoryPrefix][] = [];
@@ -212,7 +231,7 @@ export function decode(fetch: FetchByte, mode: DecodeMode): DecodeResult {
         if (m.none) candidates.push([m.none, 'none']);
       }
     } else if (!vex || vexPrefix === 'none') candidates.push([entry, 'none']);
-    if (candidates.length === 0) return { ok: false, fault: 'ud', length: pos, opcode };
+    if (candidates.length === 0) return { ok: false, fault: 'ud', length: c.pos, opcode };
 
     const rexW = (rex & 8) !== 0;
     const rexR = (rex & 4) !== 0 ? 8 : 0;
@@ -225,9 +244,9 @@ export function decode(fetch: FetchByte, mode: DecodeMode): DecodeResult {
     let mod = 3;
     let regField = 0;
     let rmField = 0;
-    const needModrm = entryNeedsModrm(candidates[0][0]);
+    const needModrm = traitsOf(candidates[0][0]).needModrm;
     if (needModrm) {
-      const modrm = next();
+      const modrm = c.next();
       mod = modrm >> 6;
       regField = (modrm >> 3) & 7;
       rmField = modrm & 7;
@@ -241,8 +260,8 @@ export function decode(fetch: FetchByte, mode: DecodeMode): DecodeResult {
         break;
       }
     }
-    if (form === undefined) return { ok: false, fault: 'ud', length: pos, opcode };
-    if (long && form.no64) return { ok: false, fault: 'ud', length: pos, opcode };
+    if (form === undefined) return { ok: false, fault: 'ud', length: c.pos, opcode };
+    if (long && form.no64) return { ok: false, fault: 'ud', length: c.pos, opcode };
     if (mandatory === '66') opsizePrefix = false;
     if (mandatory === 'F2' || mandatory === 'F3') repPrefix = 0;
 
@@ -254,14 +273,15 @@ export function decode(fetch: FetchByte, mode: DecodeMode): DecodeResult {
 
     // MOV to/from CRn/DRn: the mod bits are ignored and r/m always names a general-purpose
     // register, with no SIB or displacement (SDM Vol. 2B MOV—Move to/from Control Registers).
-    if (form.operands.includes('Cd') || form.operands.includes('Dd')) mod = 3;
+    const traits = traitsOf(form);
+    if (traits.controlOrDebug) mod = 3;
     let mem: MemOperand | null = null;
     let moffs = 0;
-    if (needModrm && mod !== 3) mem = decodeMem(next, mod, rmField, addrSize, long, rexX, rexB, segOverride);
+    if (needModrm && mod !== 3) mem = decodeMem(c, mod, rmField, addrSize, long, rexX, rexB, segOverride);
     const ops = form.operands;
     // Memory-only operands with a register, register-only SIMD operands with memory: #UD.
-    if (ops.some((o) => o[0] === 'M') && mod === 3) return { ok: false, fault: 'ud', length: pos, opcode };
-    if (ops.some((o) => /^[UN][a-z]+$/.test(o)) && mod !== 3) return { ok: false, fault: 'ud', length: pos, opcode };
+    if (traits.memoryOnly && mod === 3) return { ok: false, fault: 'ud', length: c.pos, opcode };
+    if (traits.registerOnly && mod !== 3) return { ok: false, fault: 'ud', length: c.pos, opcode };
 
     let reg = regField + rexR;
     let rm = rmField + (mod === 3 ? rexB : 0);
@@ -272,63 +292,54 @@ export function decode(fetch: FetchByte, mode: DecodeMode): DecodeResult {
     }
     if (ops[0] === 'Sw' || ops[1] === 'Sw') reg = regField; // no REX extension of Sreg
     if ((ops[0] === 'Sw' && (regField > 5 || regField === Seg.CS)) || (ops[1] === 'Sw' && regField > 5))
-      return { ok: false, fault: 'ud', length: pos, opcode };
+      return { ok: false, fault: 'ud', length: c.pos, opcode };
 
     let imm = 0;
     let imm64 = 0n;
     let imm2 = 0;
-    const readImm = (size: number, signed: boolean): number => {
-      let v = 0;
-      for (let i = 0; i < size; i++) v += next() * 2 ** (8 * i);
-      if (signed) {
-        const bits = 8 * size;
-        if (v >= 2 ** (bits - 1)) v -= 2 ** bits;
-      }
-      return v;
-    };
     for (const o of ops) {
       switch (o) {
         case 'Lx': // register in imm8[7:4] (SDM Vol. 2A 2.3.8 "is4")
         case 'Ib':
-          if (opcode === 0xc8) imm2 = readImm(1, false);
-          else imm = readImm(1, false);
+          if (opcode === 0xc8) imm2 = c.readImm(1, false);
+          else imm = c.readImm(1, false);
           break;
         case 'Ibs':
         case 'Jb':
-          imm = readImm(1, true);
+          imm = c.readImm(1, true);
           break;
         case 'Iw':
-          imm = readImm(2, false);
+          imm = c.readImm(2, false);
           break;
         case 'Iz':
           // 32-bit immediates are sign-extended to 64 bits with REX.W (SDM Vol. 2A 2.2.1.5).
-          imm = opSize === 2 ? readImm(2, false) : readImm(4, opSize === 8);
+          imm = opSize === 2 ? c.readImm(2, false) : c.readImm(4, opSize === 8);
           break;
         case 'Jz':
-          imm = opSize === 2 ? readImm(2, true) : readImm(4, true);
+          imm = opSize === 2 ? c.readImm(2, true) : c.readImm(4, true);
           break;
         case 'Iv':
           if (opSize === 8) {
-            const lo = readImm(4, false);
-            const hi = readImm(4, false);
+            const lo = c.readImm(4, false);
+            const hi = c.readImm(4, false);
             imm64 = (BigInt(hi) << 32n) | BigInt(lo);
             imm = lo;
-          } else imm = readImm(opSize, false);
+          } else imm = c.readImm(opSize, false);
           break;
         case 'Ap':
-          imm = readImm(opSize === 2 ? 2 : 4, false);
-          imm2 = readImm(2, false);
+          imm = c.readImm(opSize === 2 ? 2 : 4, false);
+          imm2 = c.readImm(2, false);
           break;
         case 'Ob':
         case 'Ov':
-          moffs = readImm(addrSize, false);
+          moffs = c.readImm(addrSize, false);
           break;
       }
     }
-    if (lock && (!form.lockable || mod === 3)) return { ok: false, fault: 'ud', length: pos, opcode };
+    if (lock && (!form.lockable || mod === 3)) return { ok: false, fault: 'ud', length: c.pos, opcode };
     return {
       ok: true,
-      instr: { length: pos, form, opcode, mandatory, vex, opSize, addrSize, lock, repPrefix, segOverride, rex, mod, reg, rm, mem, imm, imm64, imm2, moffs },
+      instr: { length: c.pos, form, opcode, mandatory, vex, opSize, addrSize, lock, repPrefix, segOverride, rex, mod, reg, rm, mem, imm, imm64, imm2, moffs },
     };
   } catch (e) {
     if (e instanceof InstrTooLong) return { ok: false, fault: 'gp', length: MAX_LENGTH, opcode: -1 };
@@ -338,8 +349,31 @@ export function decode(fetch: FetchByte, mode: DecodeMode): DecodeResult {
 
 class InstrTooLong extends Error {}
 
+/** The bytes of one instruction, fetched in order up to the 15-byte limit (SDM Vol. 2A 2.3.11). */
+class ByteCursor {
+  pos = 0;
+
+  constructor(readonly fetch: FetchByte) {}
+
+  next(): number {
+    if (this.pos >= MAX_LENGTH) throw new InstrTooLong();
+    return this.fetch(this.pos++);
+  }
+
+  /** A little-endian immediate or displacement of `size` bytes, sign-extended when `signed`. */
+  readImm(size: number, signed: boolean): number {
+    let v = 0;
+    for (let i = 0; i < size; i++) v += this.next() * 2 ** (8 * i);
+    if (signed) {
+      const bits = 8 * size;
+      if (v >= 2 ** (bits - 1)) v -= 2 ** bits;
+    }
+    return v;
+  }
+}
+
 function decodeMem(
-  next: () => number,
+  c: ByteCursor,
   mod: number,
   rm: number,
   addrSize: 2 | 4 | 8,
@@ -348,12 +382,6 @@ function decodeMem(
   rexB: number,
   segOverride: number,
 ): MemOperand {
-  const readDisp = (size: 1 | 2 | 4): number => {
-    let v = 0;
-    for (let i = 0; i < size; i++) v += next() * 2 ** (8 * i);
-    const bits = 8 * size;
-    return v >= 2 ** (bits - 1) ? v - 2 ** bits : v;
-  };
   if (addrSize === 2) {
     // 16-bit addressing (SDM Vol. 2A Table 2-1).
     const BASES = [3, 3, 5, 5, 6, 7, 5, 3]; // BX BX BP BP SI DI BP BX
@@ -363,9 +391,9 @@ function decodeMem(
     let disp = 0;
     if (mod === 0 && rm === 6) {
       base = -1;
-      disp = readDisp(2);
-    } else if (mod === 1) disp = readDisp(1);
-    else if (mod === 2) disp = readDisp(2);
+      disp = c.readImm(2, true);
+    } else if (mod === 1) disp = c.readImm(1, true);
+    else if (mod === 2) disp = c.readImm(2, true);
     const bpBased = base === 5;
     const seg = segOverride >= 0 ? segOverride : bpBased ? Seg.SS : Seg.DS;
     return { base, index, scale: 1, disp, seg, ripRelative: false };
@@ -377,23 +405,23 @@ function decodeMem(
   let ripRelative = false;
   let disp = 0;
   if (rm === 4) {
-    const sib = next();
+    const sib = c.next();
     scale = (1 << (sib >> 6)) as 1 | 2 | 4 | 8;
     const idx = ((sib >> 3) & 7) + rexX;
     index = idx === 4 ? -1 : idx; // index 100b (without REX.X) means none
     base = (sib & 7) + rexB;
     if ((sib & 7) === 5 && mod === 0) {
       base = -1;
-      disp = readDisp(4);
+      disp = c.readImm(4, true);
     }
   } else if (rm === 5 && mod === 0) {
     base = -1;
-    disp = readDisp(4);
+    disp = c.readImm(4, true);
     // In 64-bit mode mod 00 rm 101 is RIP-relative whatever the address size (SDM Vol. 2A 2.2.1.6).
     ripRelative = long;
   } else base = rm + rexB;
-  if (mod === 1) disp = readDisp(1);
-  else if (mod === 2) disp = readDisp(4);
+  if (mod === 1) disp = c.readImm(1, true);
+  else if (mod === 2) disp = c.readImm(4, true);
   const stackBased = base === 4 || base === 5;
   const seg = segOverride >= 0 ? segOverride : stackBased ? Seg.SS : Seg.DS;
   return { base, index, scale, disp, seg, ripRelative };

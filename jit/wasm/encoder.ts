@@ -50,11 +50,42 @@ function utf8(s: string): Uint8Array {
   return enc;
 }
 
+/** Bytes a writer starts with (it doubles as it fills). */
+const INITIAL_CAPACITY = 64;
+/** A function body's: most block bodies fit. */
+const BODY_CAPACITY = 1024;
+/** The largest magnitude s64 encodes through Numbers: 2^53 - 1. */
+const SAFE_BIGINT = BigInt(Number.MAX_SAFE_INTEGER);
+
 export class ByteWriter {
-  bytes: number[] = [];
+  /** The bytes written so far are buf[0, length). */
+  private buf: Uint8Array;
+  length = 0;
+
+  constructor(capacity = INITIAL_CAPACITY) {
+    this.buf = new Uint8Array(capacity);
+  }
+
+  /** The bytes written so far (a view: valid until the next write). */
+  get bytes(): Uint8Array {
+    return this.buf.subarray(0, this.length);
+  }
+
+  private grow(need: number): void {
+    let cap = this.buf.length * 2;
+    while (cap < need) cap *= 2;
+    const buf = new Uint8Array(cap);
+    buf.set(this.buf.subarray(0, this.length));
+    this.buf = buf;
+  }
+
+  private push(b: number): void {
+    if (this.length === this.buf.length) this.grow(this.length + 1);
+    this.buf[this.length++] = b;
+  }
 
   byte(b: number): this {
-    this.bytes.push(b & 0xff);
+    this.push(b & 0xff);
     return this;
   }
   u32(v: number): this {
@@ -63,7 +94,7 @@ export class ByteWriter {
       let b = v & 0x7f;
       v >>>= 7;
       if (v !== 0) b |= 0x80;
-      this.bytes.push(b);
+      this.push(b);
     } while (v !== 0);
     return this;
   }
@@ -73,34 +104,83 @@ export class ByteWriter {
       const b = v & 0x7f;
       v >>= 7;
       if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) {
-        this.bytes.push(b);
+        this.push(b);
         return this;
       }
-      this.bytes.push(b | 0x80);
+      this.push(b | 0x80);
     }
   }
-  s64(v: bigint): this {
-    v = BigInt.asIntN(64, v);
+  /**
+   * Signed LEB128 of a 64-bit value. Values within +-2^53 (nearly all the JIT's constants)
+   * take the Number path, which gives the same bytes without creating BigInts.
+   */
+  s64(v: bigint | number): this {
+    if (typeof v === 'number' && Number.isSafeInteger(v)) return this.sLeb(v);
+    v = BigInt.asIntN(64, BigInt(v));
+    if (v >= -SAFE_BIGINT && v <= SAFE_BIGINT) return this.sLeb(Number(v));
     for (;;) {
       const b = Number(v & 0x7fn);
       v >>= 7n;
       if ((v === 0n && (b & 0x40) === 0) || (v === -1n && (b & 0x40) !== 0)) {
-        this.bytes.push(b);
+        this.push(b);
         return this;
       }
-      this.bytes.push(b | 0x80);
+      this.push(b | 0x80);
+    }
+  }
+  /** Signed LEB128 of a safe integer: the low 7 bits by floored remainder, exact in doubles. */
+  private sLeb(v: number): this {
+    if (v === (v | 0)) return this.s32(v);
+    for (;;) {
+      const b = v - Math.floor(v / 128) * 128;
+      v = (v - b) / 128;
+      if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) {
+        this.push(b);
+        return this;
+      }
+      this.push(b | 0x80);
     }
   }
   name(s: string): this {
     const enc = utf8(s);
     this.u32(enc.length);
-    for (const b of enc) this.bytes.push(b);
+    return this.append(enc);
+  }
+  append(other: ByteWriter | ArrayLike<number>): this {
+    const src = other instanceof ByteWriter ? other.bytes : other;
+    const n = src.length;
+    if (this.length + n > this.buf.length) this.grow(this.length + n);
+    if (src instanceof Uint8Array) this.buf.set(src, this.length);
+    else for (let i = 0; i < n; i++) this.buf[this.length + i] = src[i] & 0xff;
+    this.length += n;
     return this;
   }
-  append(other: ByteWriter | number[]): this {
-    const src = other instanceof ByteWriter ? other.bytes : other;
-    for (let i = 0; i < src.length; i++) this.bytes.push(src[i]);
-    return this;
+
+  /**
+   * Runs `emit` against an empty buffer and returns what it wrote, leaving this writer's
+   * bytes as they were (code that is placed before code emitted earlier).
+   */
+  capture(emit: () => void): Uint8Array {
+    const buf = this.buf;
+    const length = this.length;
+    this.buf = new Uint8Array(INITIAL_CAPACITY);
+    this.length = 0;
+    try {
+      emit();
+      return this.buf.slice(0, this.length);
+    } finally {
+      this.buf = buf;
+      this.length = length;
+    }
+  }
+
+  /** Inserts `bytes` at offset `at`, moving what follows. */
+  insertAt(at: number, bytes: Uint8Array): void {
+    const n = bytes.length;
+    if (this.length + n > this.buf.length) this.grow(this.length + n);
+    this.buf.copyWithin(at + n, at, this.length);
+    this.buf.set(bytes, at);
+    this.length += n;
   }
 }
 
@@ -109,7 +189,7 @@ export class FunctionBuilder extends ByteWriter {
   private readonly localTypes: ValType[] = [];
 
   constructor(readonly paramCount: number) {
-    super();
+    super(BODY_CAPACITY);
   }
 
   local(type: ValType): number {
@@ -124,7 +204,7 @@ export class FunctionBuilder extends ByteWriter {
     return this.byte(Op.i32_const).s32(v);
   }
   i64Const(v: bigint | number): this {
-    return this.byte(Op.i64_const).s64(typeof v === 'bigint' ? v : BigInt(v));
+    return this.byte(Op.i64_const).s64(v);
   }
   get(l: number): this {
     return this.byte(Op.local_get).u32(l);
@@ -175,21 +255,47 @@ export class FunctionBuilder extends ByteWriter {
     return this.byte(Op.br_if).u32(depth);
   }
 
+  /** The local declarations of the body (Core Spec 5.5.13: runs of one type, as count and type). */
+  localsHeader(): Uint8Array {
+    const head = new ByteWriter();
+    const types = this.localTypes;
+    let groups = 0;
+    for (let i = 0; i < types.length; i++) if (i === 0 || types[i] !== types[i - 1]) groups++;
+    head.u32(groups);
+    for (let i = 0; i < types.length; ) {
+      let j = i + 1;
+      while (j < types.length && types[j] === types[i]) j++;
+      head.u32(j - i).byte(types[i]);
+      i = j;
+    }
+    return head.bytes;
+  }
+
+  /** Bytes of the code-section entry: size, locals, instructions, `end`. */
+  encodedSize(header: Uint8Array): number {
+    const n = header.length + this.bytes.length + 1;
+    return new ByteWriter().u32(n).bytes.length + n;
+  }
+
+  /** Writes the code-section entry at `at` in `out` (encodedSize bytes); returns the end. */
+  writeTo(out: Uint8Array, at: number, header: Uint8Array): number {
+    const size = new ByteWriter().u32(header.length + this.bytes.length + 1).bytes;
+    out.set(size, at);
+    at += size.length;
+    out.set(header, at);
+    at += header.length;
+    out.set(this.bytes, at);
+    at += this.bytes.length;
+    out[at++] = Op.end;
+    return at;
+  }
+
   /** The function body with its local declarations (grouped runs of one type). */
   finish(): ByteWriter {
-    const body = new ByteWriter();
-    const groups: [number, ValType][] = [];
-    for (const t of this.localTypes) {
-      const last = groups[groups.length - 1];
-      if (last && last[1] === t) last[0]++;
-      else groups.push([1, t]);
-    }
-    body.u32(groups.length);
-    for (const [n, t] of groups) body.u32(n).byte(t);
-    body.append(this.bytes).byte(Op.end);
-    const out = new ByteWriter();
-    out.u32(body.bytes.length).append(body);
-    return out;
+    const header = this.localsHeader();
+    const out = new Uint8Array(this.encodedSize(header));
+    this.writeTo(out, 0, header);
+    return new ByteWriter().append(out);
   }
 }
 
@@ -275,5 +381,5 @@ export function encodeModule(spec: ModuleSpec): Uint8Array<ArrayBuffer> {
   for (const f of spec.functions) codeSec.append(f.body.finish());
   section(out, 10, codeSec);
 
-  return new Uint8Array(out.bytes);
+  return out.bytes.slice();
 }
