@@ -9,11 +9,12 @@ import { checkOne, checkTwo, type Result } from './arith.ts';
 import { bitLength, EXP_BIAS, type F80, finite, INDEFINITE, INF, J_BIT, Kind, kind, withSign } from './float80.ts';
 import { type FpEnv, roundExtended } from './round.ts';
 import { hostSmallF2xm1, isSmallF2xm1 } from './f2xm1-small.ts';
-import { hostCos, hostSin } from './sincos-host.ts';
+import { hostCos, hostSin, reduceHalfPi } from './sincos-host.ts';
 import { Sw } from './status.ts';
 import { hostHalfPi, smallAtan } from './atan-small.ts';
 import { SMALL_TAN_EXP, smallTanDirection } from './tan-small.ts';
 import { POLY_TAN_LIMIT_EXP, polyTan } from './tan-poly.ts';
+import { MID_TAN_LIMIT_EXP, midTan } from './tan-mid.ts';
 import { hostLog2, hostLog2p1, timesHostLog } from './ylog-host.ts';
 
 /** Working precision: bits below the binary point beyond what the argument's own exponent needs. */
@@ -155,15 +156,26 @@ export function ftan(a: F80, env: FpEnv): Result {
     if (dir === 0) env.flags |= Sw.PE | (a.exp === 0 && env.masked(Sw.UE) ? Sw.UE : 0);
     return r;
   }
-  if (f.scale + bitLength(f.sig) - 1 < POLY_TAN_LIMIT_EXP) {
-    // The host's ratio S / C of two 68-bit values (core/fpu/tan-poly.ts), rounded once.
-    const t = polyTan(f.sig, f.scale);
+  // Below 2^-6, and for a reduced argument r = |x| - k pi/2 (the host's pi, exact) in [2^-33,
+  // 2^-6): the host's ratio S / C of two 68-bit values for |r| (core/fpu/tan-poly.ts,
+  // tan-mid.ts), rounded once; tan(k pi/2 + r) is tan r for even k and -C / S for odd k.
+  const [r, q] =
+    f.scale + bitLength(f.sig) - 1 < MID_TAN_LIMIT_EXP
+      ? [{ m: f.sig, e: f.scale }, 0]
+      : reduceHalfPi(f.sig, f.scale);
+  const rSig = r.m < 0n ? -r.m : r.m;
+  const re = r.e + bitLength(rSig) - 1;
+  if (re >= SMALL_TAN_EXP && re < MID_TAN_LIMIT_EXP) {
+    const t = re < POLY_TAN_LIMIT_EXP ? polyTan(rSig, r.e) : midTan(rSig, r.e);
+    const odd = (q & 1) === 1;
+    const [num, den, exp] = odd ? [t.den, t.num, -t.exp] : [t.num, t.den, t.exp];
+    const sign = a.sign ^ (r.m < 0n ? 1 : 0) ^ (odd ? 1 : 0);
     const k = 70;
-    const q = (t.num << BigInt(k)) / t.den;
-    const exact = q * t.den === t.num << BigInt(k);
-    const r = roundExtended(a.sign, (q << 1n) | (exact ? 0n : 1n), t.exp - k - 1, env);
+    const quo = (num << BigInt(k)) / den;
+    const exact = quo * den === num << BigInt(k);
+    const res = roundExtended(sign, (quo << 1n) | (exact ? 0n : 1n), exp - k - 1, env);
     env.flags |= Sw.PE;
-    return r;
+    return res;
   }
   const { s, c, p } = sinCosFixed(a);
   return fromFixed(divP(s, c, p), p, env);
