@@ -1,8 +1,9 @@
 // FPTAN of operands in [2^-18, 2^-6) as the host's microcode computes it (AMD EPYC family 1Ah,
-// the CPU the x87 fixtures were recorded on). Below 2^-18 core/fpu/tan-poly.ts applies; above
-// 2^-6 the correctly rounded tangent (transcend.ts) is used, except that both models also
-// take a reduced argument r = |x| - k pi/2 (the host's 66-bit pi, exact) in [2^-33, 2^-6):
-// the host returns S / C of |r| for even k and -C / S for odd k (transcend.ts ftan).
+// the CPU the x87 fixtures were recorded on). Below 2^-18 core/fpu/tan-poly.ts applies, from
+// 2^-6 to 2^-5 core/fpu/tan-hi.ts (through polyRatio below), above 2^-5 the correctly rounded
+// tangent (transcend.ts), except that the models also take a reduced argument r = |x| - k pi/2
+// (the host's 66-bit pi, exact) in [2^-33, 2^-5): the host returns S / C of |r| for even k and
+// -C / S for odd k (transcend.ts ftan).
 //
 // The host divides two 68-bit values, tan x = S / C rounded once, S = RN68(x P), with P and C
 // even polynomials on the grid of 2^-67 (they lie in [1, 2); RN68 rounds to nearest):
@@ -37,16 +38,18 @@ import { bitLength } from './float80.ts';
 /** The model applies below 2^MID_TAN_LIMIT_EXP, from tan-poly.ts's limit (2^-18) on. */
 export const MID_TAN_LIMIT_EXP = -6;
 
-/** Fraction bits of the fixed-point coefficients below. */
-const FRAC = 192n;
+/** Fraction bits of the fixed-point coefficients below (and of polyRatio's). */
+export const FRAC = 192n;
 
 /** K × 2^FRAC, K × 2^65 = 0x2e7c9697bbdf1e68b (core/fpu/tan-small.ts). */
-const K_FIXED = 0x2_e7c9_697b_bdf1_e68bn << (FRAC - 65n);
+export const K_FIXED = 0x2_e7c9_697b_bdf1_e68bn << (FRAC - 65n);
 
-/** A decimal fraction `0.ddd` × 2^FRAC. */
-function decimal(s: string): bigint {
-  const digits = s.slice(2);
-  return (BigInt(digits) << FRAC) / 10n ** BigInt(digits.length);
+/** A decimal fraction `0.ddd` or `-0.ddd` × 2^FRAC (truncated toward zero). */
+export function decimal(s: string): bigint {
+  const neg = s.startsWith('-');
+  const digits = s.slice(neg ? 3 : 2);
+  const v = (BigInt(digits) << FRAC) / 10n ** BigInt(digits.length);
+  return neg ? -v : v;
 }
 
 /** M's coefficients 1, g, m2, m3, m4 as fitted to the host's readings, × 2^FRAC. */
@@ -99,17 +102,39 @@ function roundShift(n: bigint, shift: bigint): bigint {
 }
 
 /** sum c_k y^k (y = (sig × 2^scale)^2) rounded to a multiple of 2^-67, in units of 2^-67. */
-function gridValue(coeffs: bigint[], sig: bigint, scale: number): bigint {
+function gridValue(coeffs: readonly bigint[], sig: bigint, scale: number): bigint {
   // c_k y^k 2^(67 - FRAC) = c_k sig^2k 2^(2 scale k + 67 - FRAC); bring every term to the
   // exponent of the last one (scale < 0).
+  const degree = coeffs.length - 1;
   const sq = sig * sig;
   let sum = 0n;
   let pow = 1n;
-  for (let k = 0; k <= DEGREE; k++) {
-    sum += (coeffs[k] * pow) << BigInt(-2 * scale * (DEGREE - k));
+  for (let k = 0; k <= degree; k++) {
+    sum += (coeffs[k] * pow) << BigInt(-2 * scale * (degree - k));
     pow *= sq;
   }
-  return roundShift(sum, FRAC - 67n - BigInt(2 * scale * DEGREE));
+  return roundShift(sum, FRAC - 67n - BigInt(2 * scale * degree));
+}
+
+/**
+ * S / C for even polynomials P and C in y = x^2 (coefficients × 2^FRAC, on the scale of K):
+ * P and C rounded to multiples of 2^-67, S = RN68(x P); |x| = sig × 2^scale below 1. The
+ * quotient is num / den × 2^exp, to be rounded once.
+ */
+export function polyRatio(
+  pCoeffs: readonly bigint[],
+  cCoeffs: readonly bigint[],
+  sig: bigint,
+  scale: number,
+): { num: bigint; den: bigint; exp: number } {
+  const p = gridValue(pCoeffs, sig, scale);
+  // S = RN68(x P): the product sig p 2^(scale - 67) rounded to SCALED_BITS significant bits.
+  const prod = sig * p;
+  const drop = BigInt(Math.max(0, bitLength(prod) - SCALED_BITS));
+  const s = roundShift(prod << 1n, drop + 1n);
+  const c = gridValue(cCoeffs, sig, scale);
+  // S / C = s 2^(drop + scale - 67) / (c 2^-67).
+  return { num: s, den: c, exp: Number(drop) + scale };
 }
 
 /**
@@ -117,12 +142,5 @@ function gridValue(coeffs: bigint[], sig: bigint, scale: number): bigint {
  * a quotient num / den × 2^exp to be rounded once.
  */
 export function midTan(sig: bigint, scale: number): { num: bigint; den: bigint; exp: number } {
-  const p = gridValue(P_COEFFS, sig, scale);
-  // S = RN68(x P): the product sig p 2^(scale - 67) rounded to SCALED_BITS significant bits.
-  const prod = sig * p;
-  const drop = BigInt(Math.max(0, bitLength(prod) - SCALED_BITS));
-  const s = roundShift(prod << 1n, drop + 1n);
-  const c = gridValue(C_COEFFS, sig, scale);
-  // S / C = s 2^(drop + scale - 67) / (c 2^-67).
-  return { num: s, den: c, exp: Number(drop) + scale };
+  return polyRatio(P_COEFFS, C_COEFFS, sig, scale);
 }

@@ -15,6 +15,7 @@ import { hostHalfPi, smallAtan } from './atan-small.ts';
 import { SMALL_TAN_EXP, smallTanDirection } from './tan-small.ts';
 import { POLY_TAN_LIMIT_EXP, polyTan } from './tan-poly.ts';
 import { MID_TAN_LIMIT_EXP, midTan } from './tan-mid.ts';
+import { HI_TAN_LIMIT_EXP, hiTan } from './tan-hi.ts';
 import { hostLog2, hostLog2p1, timesHostLog } from './ylog-host.ts';
 
 /** Working precision: bits below the binary point beyond what the argument's own exponent needs. */
@@ -156,17 +157,23 @@ export function ftan(a: F80, env: FpEnv): Result {
     if (dir === 0) env.flags |= Sw.PE | (a.exp === 0 && env.masked(Sw.UE) ? Sw.UE : 0);
     return r;
   }
-  // Below 2^-6, and for a reduced argument r = |x| - k pi/2 (the host's pi, exact) in [2^-33,
-  // 2^-6): the host's ratio S / C of two 68-bit values for |r| (core/fpu/tan-poly.ts,
-  // tan-mid.ts), rounded once; tan(k pi/2 + r) is tan r for even k and -C / S for odd k.
+  // Below 2^-5, and for a reduced argument r = |x| - k pi/2 (the host's pi, exact) in [2^-33,
+  // 2^-5): the host's ratio S / C of two 68-bit values for |r| (core/fpu/tan-poly.ts,
+  // tan-mid.ts, tan-hi.ts), rounded once; tan(k pi/2 + r) is tan r for even k and -C / S for
+  // odd k.
   const [r, q] =
-    f.scale + bitLength(f.sig) - 1 < MID_TAN_LIMIT_EXP
+    f.scale + bitLength(f.sig) - 1 < HI_TAN_LIMIT_EXP
       ? [{ m: f.sig, e: f.scale }, 0]
       : reduceHalfPi(f.sig, f.scale);
   const rSig = r.m < 0n ? -r.m : r.m;
   const re = r.e + bitLength(rSig) - 1;
-  if (re >= SMALL_TAN_EXP && re < MID_TAN_LIMIT_EXP) {
-    const t = re < POLY_TAN_LIMIT_EXP ? polyTan(rSig, r.e) : midTan(rSig, r.e);
+  if (re >= SMALL_TAN_EXP && re < HI_TAN_LIMIT_EXP) {
+    const t =
+      re < POLY_TAN_LIMIT_EXP
+        ? polyTan(rSig, r.e)
+        : re < MID_TAN_LIMIT_EXP
+          ? midTan(rSig, r.e)
+          : hiTan(rSig, r.e);
     const odd = (q & 1) === 1;
     const [num, den, exp] = odd ? [t.den, t.num, -t.exp] : [t.num, t.den, t.exp];
     const sign = a.sign ^ (r.m < 0n ? 1 : 0) ^ (odd ? 1 : 0);

@@ -1,8 +1,9 @@
-// Checks FPTAN of operands in [2^-33, 2^-6) (core/fpu/tan-poly.ts and tan-mid.ts, the host's ratio
-// of two 68-bit values) against the host, and counts how often the correctly rounded tangent would
-// have matched instead. Not part of the test suite: it needs the CPU the fixtures come from.
-//   npx tsx tests/harness-x87/fptan-host.ts [samples per binade, default 1400]
-// Random significands in every binade from 2^-33 to 2^-7, both signs, every RC (and precision
+// Checks FPTAN of operands in [2^-33, 2^-5) (core/fpu/tan-poly.ts, tan-mid.ts and tan-hi.ts, the
+// host's ratio of two 68-bit values) against the host, and counts how often the correctly
+// rounded tangent would have matched instead. Not part of the test suite: it needs the CPU the
+// fixtures come from.
+//   npx tsx tests/harness-x87/fptan-host.ts [samples per binade: 1400] [first, last binade: -33 -6]
+// Random significands in every binade from 2^-33 to 2^-6, both signs, every RC (and precision
 // control, which FPTAN ignores), exception masks all set; then as many operands k pi/2 + r (the
 // host's 66-bit pi, k from 1 to 2^16, r in the same binades) whose reduced argument the same
 // model takes, counted against the correctly rounded tangent of that reduced argument. A sample
@@ -23,8 +24,8 @@ const here = new URL('.', import.meta.url).pathname;
 const exe = join(mkdtempSync(join(tmpdir(), 'fptan-')), 'fptan-oracle');
 execFileSync('gcc', ['-O1', '-o', exe, join(here, 'native/fptan-oracle.c')]);
 
-const FIRST_EXP = -33;
-const LAST_EXP = -7;
+const FIRST_EXP = Number(process.argv[3] ?? -33);
+const LAST_EXP = Number(process.argv[4] ?? -6);
 /** The status-word bits compared: the exception flags and C1. */
 const SW_COMPARED = 0x3f | Sw.C1;
 
