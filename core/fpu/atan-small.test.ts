@@ -1,15 +1,10 @@
 // FPATAN against values recorded on the host (AMD EPYC family 1Ah, RC nearest, all exceptions
 // masked) where the correctly rounded atan2 differs by one ulp: small ratios and the host's pi.
 import { describe, expect, it } from 'vitest';
-import type { F80 } from './float80.ts';
+import { fromHex } from './float80.ts';
 import { FpEnv } from './round.ts';
 import { Rc, Sw } from './status.ts';
 import { fpatan } from './transcend.ts';
-
-const f80 = (hex: string): F80 => {
-  const se = parseInt(hex.slice(0, 4), 16);
-  return { sign: se >> 15, exp: se & 0x7fff, mant: BigInt('0x' + hex.slice(4)) };
-};
 
 describe('FPATAN as the host computes it (core/fpu/atan-small.ts)', () => {
   // [y, x, host result, host C1]; the correctly rounded results are one ulp away.
@@ -27,7 +22,7 @@ describe('FPATAN as the host computes it (core/fpu/atan-small.ts)', () => {
   for (const [y, x, want, c1] of cases)
     it(`atan(${y} / ${x})`, () => {
       const env = new FpEnv(0x3f, Rc.Nearest, 64);
-      expect(fpatan(f80(y), f80(x), env)).toEqual(f80(want));
+      expect(fpatan(fromHex(y), fromHex(x), env)).toEqual(fromHex(want));
       expect(env.flags).toBe(Sw.PE);
       expect(env.roundedUp).toBe(c1);
     });

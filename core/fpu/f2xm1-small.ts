@@ -42,6 +42,7 @@ import { divP, expm1P, ln2, mulP } from './bigmath.ts';
 import { bitLength, type F80 } from './float80.ts';
 import { type FpEnv, roundExtended } from './round.ts';
 import { Sw } from './status.ts';
+import { roundShift } from './round-shift.ts';
 
 /** p(0) × 2^67 and q(0) × 2^67: the host's constants (P0 ≈ 1.84319, Q0 ≈ 1.32958, P0 / Q0 = 2 ln 2). */
 const P0 = 0xe_bed9_07fc_bb85_b9d8n;
@@ -103,15 +104,6 @@ const SQUARE_TERMS_EXP = -40;
 
 /** Fixed-point precision of q's companion value: far beyond q's 68 bits for 2^-16 <= x < 2^-4.5. */
 const WORK_BITS = 280;
-
-/** Nearest-even rounding of v × 2^-shift (shift >= 0) to an integer. */
-function roundShift(v: bigint, shift: bigint): bigint {
-  if (shift <= 0n) return v << -shift;
-  const q = v >> shift;
-  const rem = v & ((1n << shift) - 1n);
-  const half = 1n << (shift - 1n);
-  return rem > half || (rem === half && (q & 1n) === 1n) ? q + 1n : q;
-}
 
 /** v > 0 rounded to nearest-even at INTERNAL_BITS significant bits: { m, e } with value m × 2^e. */
 function rn68(v: bigint, e: number): { m: bigint; e: number } {

@@ -23,6 +23,11 @@ export const ZERO: F80 = { sign: 0, exp: 0, mant: 0n };
 export const INF: F80 = { sign: 0, exp: EXP_MAX, mant: J_BIT };
 
 export const f80 = (sign: number, exp: number, mant: bigint): F80 => ({ sign, exp, mant });
+/** A register as the fixtures and the host probes print it: sign and exponent in 4 hex digits, then the 64-bit significand. */
+export const fromHex = (hex: string): F80 => {
+  const se = parseInt(hex.slice(0, 4), 16);
+  return { sign: se >> 15, exp: se & 0x7fff, mant: BigInt('0x' + hex.slice(4)) };
+};
 export const negate = (a: F80): F80 => ({ sign: a.sign ^ 1, exp: a.exp, mant: a.mant });
 export const withSign = (a: F80, sign: number): F80 => ({ sign, exp: a.exp, mant: a.mant });
 

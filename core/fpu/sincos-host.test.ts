@@ -1,15 +1,10 @@
 // FSIN and FCOS against values recorded on the host (AMD EPYC family 1Ah, all exceptions
 // masked): where the correctly rounded value differs, and a cosine exactly on the 64-bit grid.
 import { describe, expect, it } from 'vitest';
-import type { F80 } from './float80.ts';
+import { fromHex } from './float80.ts';
 import { FpEnv } from './round.ts';
 import { Rc, Sw } from './status.ts';
 import { fcos, fsin } from './transcend.ts';
-
-const f80 = (hex: string): F80 => {
-  const se = parseInt(hex.slice(0, 4), 16);
-  return { sign: se >> 15, exp: se & 0x7fff, mant: BigInt('0x' + hex.slice(4)) };
-};
 
 describe('FSIN and FCOS as the host rounds them (core/fpu/sincos-host.ts)', () => {
   // [function, operand, RC, host result, host C1]
@@ -32,7 +27,7 @@ describe('FSIN and FCOS as the host rounds them (core/fpu/sincos-host.ts)', () =
   for (const [fn, x, rc, want, c1] of cases)
     it(`${fn}(${x}) with RC ${rc}`, () => {
       const env = new FpEnv(0x3f, rc, 64);
-      expect((fn === 'sin' ? fsin : fcos)(f80(x), env)).toEqual(f80(want));
+      expect((fn === 'sin' ? fsin : fcos)(fromHex(x), env)).toEqual(fromHex(want));
       expect(env.flags).toBe(Sw.PE);
       expect(env.roundedUp).toBe(c1);
     });

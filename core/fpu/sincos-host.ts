@@ -28,6 +28,7 @@
 import { bitLength, type F80, finite } from './float80.ts';
 import { type FpEnv, roundExtended } from './round.ts';
 import { Sw } from './status.ts';
+import { roundShift } from './round-shift.ts';
 
 /** A number m × 2^e (m signed). */
 export interface Fx {
@@ -70,11 +71,7 @@ function rn(v: Fx): Fx {
   const a = neg ? -v.m : v.m;
   const drop = bitLength(a) - INTERNAL_BITS;
   if (drop <= 0) return v;
-  const d = BigInt(drop);
-  let q = a >> d;
-  const rem = a - (q << d);
-  const half = 1n << (d - 1n);
-  if (rem > half || (rem === half && (q & 1n) === 1n)) q += 1n;
+  const q = roundShift(a, BigInt(drop));
   return { m: neg ? -q : q, e: v.e + drop };
 }
 

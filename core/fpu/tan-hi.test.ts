@@ -4,15 +4,10 @@
 // random draw but one: the host gives bff9af26f5c3f943c751 for tan(bff9af202119f85c727c), the
 // model one ulp more (one of its misses, about 1 in 1,400 operands).
 import { describe, expect, it } from 'vitest';
-import type { F80 } from './float80.ts';
+import { fromHex } from './float80.ts';
 import { FpEnv } from './round.ts';
 import { Rc, Sw } from './status.ts';
 import { ftan } from './transcend.ts';
-
-const f80 = (hex: string): F80 => {
-  const se = parseInt(hex.slice(0, 4), 16);
-  return { sign: se >> 15, exp: se & 0x7fff, mant: BigInt('0x' + hex.slice(4)) };
-};
 
 describe('FPTAN as the host computes it (core/fpu/tan-hi.ts)', () => {
   // [x, host tan x, host C1]; RC nearest.
@@ -32,7 +27,7 @@ describe('FPTAN as the host computes it (core/fpu/tan-hi.ts)', () => {
   for (const [x, want, c1] of cases)
     it(`tan(${x})`, () => {
       const env = new FpEnv(0x3f, Rc.Nearest, 64);
-      expect(ftan(f80(x), env)).toEqual(f80(want));
+      expect(ftan(fromHex(x), env)).toEqual(fromHex(want));
       expect(env.flags).toBe(Sw.PE);
       expect(env.roundedUp).toBe(c1);
     });

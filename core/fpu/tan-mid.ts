@@ -34,6 +34,7 @@
 // unit from a rounding tie.
 
 import { bitLength } from './float80.ts';
+import { roundShift } from './round-shift.ts';
 
 /** The model applies below 2^MID_TAN_LIMIT_EXP, from tan-poly.ts's limit (2^-18) on. */
 export const MID_TAN_LIMIT_EXP = -6;
@@ -92,14 +93,6 @@ const C_COEFFS = scaledProduct(trigSeries(0));
 
 /** Significant bits of S. */
 const SCALED_BITS = 68;
-
-/** n / 2^shift rounded to nearest, ties to even (n > 0). */
-function roundShift(n: bigint, shift: bigint): bigint {
-  const q = n >> shift;
-  const rem = n - (q << shift);
-  const half = 1n << (shift - 1n);
-  return rem > half || (rem === half && (q & 1n) === 1n) ? q + 1n : q;
-}
 
 /** sum c_k y^k (y = (sig × 2^scale)^2) rounded to a multiple of 2^-67, in units of 2^-67. */
 function gridValue(coeffs: readonly bigint[], sig: bigint, scale: number): bigint {

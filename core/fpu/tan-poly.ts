@@ -19,6 +19,7 @@
 // 1,000 random operands in [2^-17, 2^-16) still match).
 
 import { bitLength } from './float80.ts';
+import { roundShift } from './round-shift.ts';
 
 /** The model applies for 2^-33 <= |x| < 2^POLY_TAN_LIMIT_EXP. */
 export const POLY_TAN_LIMIT_EXP = -18;
@@ -40,14 +41,6 @@ const CP = CQ - (((K_UNITS << 61n) * 2n + 3n) / 6n);
 
 /** Significant bits of S, P and C. */
 const SCALED_BITS = 68;
-
-/** n / 2^shift rounded to nearest, ties to even. */
-function roundShift(n: bigint, shift: bigint): bigint {
-  const q = n >> shift;
-  const rem = n - (q << shift);
-  const half = 1n << (shift - 1n);
-  return rem > half || (rem === half && (q & 1n) === 1n) ? q + 1n : q;
-}
 
 /** K - c x^2 rounded to a multiple of 2^-67 (x = sig × 2^scale), in units of 2^-67. */
 function kMinus(c: bigint, sig: bigint, scale: number): bigint {

@@ -2,16 +2,11 @@
 // masked) where the correctly rounded y × log2 differs: the host rounds y × L once for its
 // 68-bit internal L (core/fpu/ylog-host.ts).
 import { describe, expect, it } from 'vitest';
-import type { F80 } from './float80.ts';
+import { fromHex } from './float80.ts';
 import { FpEnv } from './round.ts';
 import { Rc, Sw } from './status.ts';
 import { fyl2x, fyl2xp1 } from './transcend.ts';
 import { hostLog2 } from './ylog-host.ts';
-
-const f80 = (hex: string): F80 => {
-  const se = parseInt(hex.slice(0, 4), 16);
-  return { sign: se >> 15, exp: se & 0x7fff, mant: BigInt('0x' + hex.slice(4)) };
-};
 
 describe('FYL2X and FYL2XP1 as the host computes them (core/fpu/ylog-host.ts)', () => {
   // [instruction, RC, x, y, host result, host C1]
@@ -30,7 +25,7 @@ describe('FYL2X and FYL2XP1 as the host computes them (core/fpu/ylog-host.ts)', 
   for (const [op, rc, x, y, want, c1] of cases)
     it(`${op} x ${x} y ${y} RC ${rc}`, () => {
       const env = new FpEnv(0x3f, rc, 64);
-      expect((op === 'fyl2x' ? fyl2x : fyl2xp1)(f80(x), f80(y), env)).toEqual(f80(want));
+      expect((op === 'fyl2x' ? fyl2x : fyl2xp1)(fromHex(x), fromHex(y), env)).toEqual(fromHex(want));
       expect(env.flags).toBe(Sw.PE);
       expect(env.roundedUp).toBe(c1);
     });
