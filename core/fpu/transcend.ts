@@ -262,7 +262,7 @@ export function f2xm1(a: F80, env: FpEnv): Result {
     env.roundedUp = false;
     return a;
   }
-  // Below 2^-4.5 the host's rational approximation is modelled (f2xm1-small.ts).
+  // Below 2^-4 the host's rational approximation is modelled (f2xm1-small.ts).
   const fx = finite(a);
   if (isSmallF2xm1(fx.sig, fx.scale)) return hostSmallF2xm1(a.sign, fx.sig, fx.scale, env);
   const p = precisionFor(a) + 64;
