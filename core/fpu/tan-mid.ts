@@ -33,8 +33,8 @@
 // argument: 57,983). The misses (3 of 24,000 in a Python replay) have P or C within 0.002 of a
 // unit from a rounding tie.
 
-import { bitLength } from './float80.ts';
 import { roundShift } from './round-shift.ts';
+import { hostQuotient } from './tan-poly.ts';
 
 /** The model applies below 2^MID_TAN_LIMIT_EXP, from tan-poly.ts's limit (2^-18) on. */
 export const MID_TAN_LIMIT_EXP = -6;
@@ -91,9 +91,6 @@ function scaledProduct(series: bigint[]): bigint[] {
 const P_COEFFS = scaledProduct(trigSeries(1));
 const C_COEFFS = scaledProduct(trigSeries(0));
 
-/** Significant bits of S. */
-const SCALED_BITS = 68;
-
 /** sum c_k y^k (y = (sig × 2^scale)^2) rounded to a multiple of 2^-67, in units of 2^-67. */
 function gridValue(coeffs: readonly bigint[], sig: bigint, scale: number): bigint {
   // c_k y^k 2^(67 - FRAC) = c_k sig^2k 2^(2 scale k + 67 - FRAC); bring every term to the
@@ -120,14 +117,7 @@ export function polyRatio(
   sig: bigint,
   scale: number,
 ): { num: bigint; den: bigint; exp: number } {
-  const p = gridValue(pCoeffs, sig, scale);
-  // S = RN68(x P): the product sig p 2^(scale - 67) rounded to SCALED_BITS significant bits.
-  const prod = sig * p;
-  const drop = BigInt(Math.max(0, bitLength(prod) - SCALED_BITS));
-  const s = roundShift(prod << 1n, drop + 1n);
-  const c = gridValue(cCoeffs, sig, scale);
-  // S / C = s 2^(drop + scale - 67) / (c 2^-67).
-  return { num: s, den: c, exp: Number(drop) + scale };
+  return hostQuotient(sig, scale, gridValue(pCoeffs, sig, scale), gridValue(cCoeffs, sig, scale));
 }
 
 /**

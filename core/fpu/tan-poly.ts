@@ -53,12 +53,18 @@ function kMinus(c: bigint, sig: bigint, scale: number): bigint {
  * quotient num / den × 2^exp to be rounded once.
  */
 export function polyTan(sig: bigint, scale: number): { num: bigint; den: bigint; exp: number } {
-  const p = kMinus(CP, sig, scale);
+  return hostQuotient(sig, scale, kMinus(CP, sig, scale), kMinus(CQ, sig, scale));
+}
+
+/**
+ * The host's S / C for x = sig × 2^scale from P and C in units of 2^-67 (every FPTAN model
+ * shares this end): S = RN68(x P), as a quotient num / den × 2^exp to be rounded once.
+ */
+export function hostQuotient(sig: bigint, scale: number, p: bigint, c: bigint): { num: bigint; den: bigint; exp: number } {
   // S = RN68(x P): the product sig p 2^(scale - 67) rounded to SCALED_BITS significant bits.
   const prod = sig * p;
   const drop = BigInt(Math.max(0, bitLength(prod) - SCALED_BITS));
   const s = roundShift(prod << 1n, drop + 1n);
-  const c = kMinus(CQ, sig, scale);
   // S / C = s 2^(drop + scale - 67) / (c 2^-67).
   return { num: s, den: c, exp: Number(drop) + scale };
 }
