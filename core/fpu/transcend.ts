@@ -4,11 +4,11 @@
 // control does not apply (SDM Vol. 1 8.1.5.2). Real processors use their own polynomials
 // and a finite-precision pi for the argument reduction, so a result may differ from the
 // host in the last bit; tests/unit/x87-fixtures.test.ts reports by how much.
-import { atanP, divP, expm1P, ln2, mulP, one, pi, sinCosP } from './bigmath.ts';
+import { atanP, divP, pi, sinCosP } from './bigmath.ts';
 import { checkOne, checkTwo, type Result } from './arith.ts';
 import { bitLength, EXP_BIAS, type F80, finite, INDEFINITE, INF, J_BIT, Kind, kind, withSign } from './float80.ts';
 import { type FpEnv, roundExtended } from './round.ts';
-import { hostSmallF2xm1, isSmallF2xm1 } from './f2xm1-small.ts';
+import { hostF2xm1 } from './f2xm1-host.ts';
 import { hostCos, hostSin, reduceHalfPi } from './sincos-host.ts';
 import { Sw } from './status.ts';
 import { hostHalfPi, smallAtan } from './atan-small.ts';
@@ -262,20 +262,9 @@ export function f2xm1(a: F80, env: FpEnv): Result {
     env.roundedUp = false;
     return a;
   }
-  // Below 2^-4 the host's rational approximation is modelled (f2xm1-small.ts).
+  // Below 1 the host evaluates one rational approximation over the whole range (f2xm1-host.ts).
   const fx = finite(a);
-  if (isSmallF2xm1(fx.sig, fx.scale)) return hostSmallF2xm1(a.sign, fx.sig, fx.scale, env);
-  const p = precisionFor(a) + 64;
-  const x = toFixed(a, p);
-  // 2^x = 2^n × 2^f with n = floor(x), 0 <= f < 1.
-  const n = x >> BigInt(p);
-  const f = x - (n << BigInt(p));
-  const t = mulP(f, ln2(p), p);
-  const pow = expm1P(t, p) + one(p);
-  const nn = Number(n);
-  if (nn === 0) return fromFixed(expm1P(mulP(x, ln2(p), p), p), p, env);
-  const scaled = nn > 0 ? pow << BigInt(Math.min(nn, 20000)) : pow >> BigInt(Math.min(-nn, p + 1));
-  return fromFixed(scaled - one(p), p, env);
+  return hostF2xm1(a.sign, fx.sig, fx.scale, env);
 }
 
 /** FYL2X: ST(1) × log2(ST(0)) (SDM Vol. 2B FYL2X Table 3-55). */
