@@ -186,6 +186,21 @@ function sinCosHost(): Template[] {
 }
 
 /**
+ * F2XM1 where the host's rational (core/fpu/f2xm1-host.ts) rounds differently from the exact
+ * value: operands spread over the binades 2^-8 to 2^-1, the rest from 2^-70 to 2^-9, every RC
+ * and PC setting.
+ */
+function f2xm1Host(): Template[] {
+  const arg = (g: Rng, k: number): Raw => {
+    if (k !== 0) return operand(g);
+    const e = g.chance(0.8) ? -8 + g.int(8) : -70 + g.int(62);
+    return { sign: g.int(2), exp: 0x3fff + e, mant: J | g.bits(63) };
+  };
+  const st = (r: Rng): X87State => randomState(r, { value: arg, depth: [1, 3], unmasked: 0.05 });
+  return [t('f2xm1', [0xd9, 0xf0], st)];
+}
+
+/**
  * The forms of the JIT's fast path (jit/emit/x87.ts) on the operands it takes: normal values
  * with close exponents, round to nearest with 53- and 64-bit precision, PE masked, and now
  * and then a case just outside (another RC or PC, PE unmasked, a special operand).
@@ -222,5 +237,6 @@ export const SPECIAL_FAMILIES: readonly Family[] = [
   { name: 'unmasked', description: 'unmasked exceptions followed by a waiting instruction: #MF with CR0.NE', perTemplate: 160, templates: unmaskedThenWait() },
   { name: 'fptan-small', description: 'FPTAN of operands below 2^-30 and denormals, every RC and PC setting', perTemplate: 1500, templates: fptanSmall() },
   { name: 'sincos-host', description: 'FSIN FCOS FSINCOS of operands from 2^-8 to 2^62, mostly in [2^-4, 1), every RC and PC setting', perTemplate: 500, templates: sinCosHost() },
+  { name: 'f2xm1-host', description: 'F2XM1 of operands from 2^-70 to 1, mostly in [2^-8, 1), every RC and PC setting', perTemplate: 1500, templates: f2xm1Host() },
   { name: 'transcendental-special', description: 'FSIN FCOS FSINCOS FPTAN FPATAN F2XM1 FYL2X FYL2XP1 on special operands, huge trigonometric arguments, stack faults', perTemplate: 250, templates: transcendentalSpecial() },
 ];
