@@ -23,6 +23,13 @@ describe('FSIN and FCOS as the host rounds them (core/fpu/sincos-host.ts)', () =
     ['cos', 'c03da6f4ae98f2b52a63', Rc.Down, 'bffcf876ad3fe6c8cbb6', true],
     ['cos', 'c013f2f73f6b234e7ec5', Rc.Nearest, '3ffdfdd57ed7cf4416a2', false],
     ['cos', 'c013f2f73f6b234e7ec5', Rc.Up, '3ffdfdd57ed7cf4416a3', true],
+    // The cosine polynomial's p1 = RN68(-1/2 + RN68(y p2)) near a tie, where p2 depends on the
+    // low coefficients c2 and c3 to the unit (k = 6718, 1, 276).
+    ['cos', 'c00ca4dfcfccb9f150d7', Rc.Zero, 'bffecabd7c4c218562d4', false],
+    ['cos', 'c00ca4dfcfccb9f150d7', Rc.Nearest, 'bffecabd7c4c218562d4', false],
+    ['sin', 'c0008a1ded831e8c0af9', Rc.Nearest, 'bffed51b7dac8db6fa2a', true],
+    ['sin', 'c0008a1ded831e8c0af9', Rc.Up, 'bffed51b7dac8db6fa29', false],
+    ['cos', '4007d886925a7b557630', Rc.Down, '3ffee210763eee70843e', false],
   ];
   for (const [fn, x, rc, want, c1] of cases)
     it(`${fn}(${x}) with RC ${rc}`, () => {

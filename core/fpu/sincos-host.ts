@@ -20,10 +20,19 @@
 //   bits, nearest-even. A host result exactly on the 64-bit grid gives T, and so mostly one
 //   68-bit p1: the coefficients were fitted (linear programming) on such pinned p1, c1 and c2
 //   scanned over 68-bit grid points (cos: c1 = -1/2 exactly).
-// - Measured on 51,500 fresh random operands per function (every binade from 2^-40 to 2^62,
-//   both signs, all four RC; value, C1 and flags): FSIN matches 205,988 and FCOS 205,996 of
-//   206,000 results (correctly rounded: 204,244 and 204,187): 6 operands and 1 differ
-//   (tests/harness-x87/README.md "FSIN and FCOS").
+// - The cosine's c2..c8 were refitted on results that decide p2 to the unit: where
+//   p1 = RN68(-1/2 + RN68(y p2)) lies near a tie, RC up and down tell which p1 the host got,
+//   hence which 68-bit p2; the 30,000 such results of two random sets in [0.1, pi/4] bound
+//   the unrounded c2 + y p3 from one side each, and a linear program over c2..c8 fits them
+//   (c2 held on the 68-bit grid). c2 lies 22 units of 2^-72 above the first fit: 21 or 23
+//   units, or a quarter unit off the grid, miss 2.5 to 10 times more results; c3 is fixed to
+//   the unit (one unit off: 7 to 14 times more). Held out: 20,000 results chosen as sensitive
+//   to any step of the cosine, missed by 145 with the first coefficients and by 1 with these.
+// - Measured with `npx tsx tests/harness-x87/sincos-host.ts 2000` (206,000 random operands
+//   per function, every binade from 2^-40 to 2^62, both signs, all four RC; value, C1 and
+//   flags): FSIN matches 823,999 and FCOS 823,996 of 824,000 results (correctly rounded:
+//   816,233 and 817,103; the first cosine coefficients: 823,988 and 823,973). With 500 per
+//   binade all 206,000 of each match (tests/harness-x87/README.md "FSIN and FCOS").
 
 import { bitLength, type F80, finite } from './float80.ts';
 import { type FpEnv, roundExtended } from './round.ts';
@@ -56,13 +65,13 @@ const SIN_COEFFS: readonly Fx[] = [
 /** The coefficients c1.. of cos r = 1 + c1 y + c2 y^2 + ..., y = r^2, as fitted on the host. */
 const COS_COEFFS: readonly Fx[] = [
   { m: -0x8_0000_0000_0000_0000n, e: -68 },
-  { m: 0xa_aaaa_aaaa_aaaa_aa32n, e: -72 },
-  { m: -0xb_60b6_0b60_b609_7eben, e: -77 },
-  { m: 0xd_00d0_0d00_ca40_06f2n, e: -83 },
-  { m: -0x9_3f27_dbb3_635b_3c01n, e: -89 },
-  { m: 0x8_f76c_68eb_6062_c29bn, e: -96 },
-  { m: -0xc_9c9d_f3f3_9a81_5a36n, e: -104 },
-  { m: 0xd_5803_6784_6648_6282n, e: -112 },
+  { m: 0xa_aaaa_aaaa_aaaa_aa48n, e: -72 },
+  { m: -0xb_60b6_0b60_b609_bcaan, e: -77 },
+  { m: 0xd_00d0_0d00_cabf_e2cbn, e: -83 },
+  { m: -0x9_3f27_dbb3_e4db_4fa5n, e: -89 },
+  { m: 0x8_f76c_6976_2c52_3e3cn, e: -96 },
+  { m: -0xc_9c9e_8b18_3a06_77e4n, e: -104 },
+  { m: 0xd_5845_3d75_a1c5_c062n, e: -112 },
 ];
 
 /** v rounded to INTERNAL_BITS significant bits, to nearest-even. */

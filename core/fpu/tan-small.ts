@@ -14,7 +14,7 @@
 // term is not quite K/2, so the point is not where RN68(K cos x) would move). Measured:
 // these rules give the host's side of x on 3,000 random significands per binade and on
 // every FPTAN fixture case below 2^-33; from 2^-33 on, the host's polynomial terms show
-// (core/fpu/tan-poly.ts).
+// (core/fpu/tan-rational.ts).
 
 import { bitLength } from './float80.ts';
 

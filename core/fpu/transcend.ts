@@ -13,9 +13,7 @@ import { hostCos, hostSin, reduceHalfPi } from './sincos-host.ts';
 import { Sw } from './status.ts';
 import { hostHalfPi, smallAtan } from './atan-small.ts';
 import { SMALL_TAN_EXP, smallTanDirection } from './tan-small.ts';
-import { POLY_TAN_LIMIT_EXP, polyTan } from './tan-poly.ts';
-import { MID_TAN_LIMIT_EXP, midTan } from './tan-mid.ts';
-import { HI_TAN_LIMIT_EXP, hiTan } from './tan-hi.ts';
+import { rationalTan } from './tan-rational.ts';
 import { hostLog2, hostLog2p1, timesHostLog } from './ylog-host.ts';
 
 /** Working precision: bits below the binary point beyond what the argument's own exponent needs. */
@@ -145,6 +143,9 @@ export function fcos(a: F80, env: FpEnv): Result {
   return hostCos(a, env);
 }
 
+/** Operands below 2^UNREDUCED_TAN_EXP (1/2 < pi/4) are their own reduced argument. */
+const UNREDUCED_TAN_EXP = -1;
+
 export function ftan(a: F80, env: FpEnv): Result {
   const sp = trigSpecial(a, env);
   if (sp !== undefined) return sp;
@@ -157,23 +158,18 @@ export function ftan(a: F80, env: FpEnv): Result {
     if (dir === 0) env.flags |= Sw.PE | (a.exp === 0 && env.masked(Sw.UE) ? Sw.UE : 0);
     return r;
   }
-  // Below 2^-5, and for a reduced argument r = |x| - k pi/2 (the host's pi, exact) in [2^-33,
-  // 2^-5): the host's ratio S / C of two 68-bit values for |r| (core/fpu/tan-poly.ts,
-  // tan-mid.ts, tan-hi.ts), rounded once; tan(k pi/2 + r) is tan r for even k and -C / S for
-  // odd k.
+  // Below 1/2 (< pi/4) as it is, above reduced to r = |x| - k pi/2 (the host's pi, exact): for
+  // |r| from 2^-33 up, the host's ratio S / C of two 68-bit values for |r|
+  // (core/fpu/tan-rational.ts), rounded once; tan(k pi/2 + r) is tan r for even k and -C / S
+  // for odd k.
   const [r, q] =
-    f.scale + bitLength(f.sig) - 1 < HI_TAN_LIMIT_EXP
+    f.scale + bitLength(f.sig) - 1 < UNREDUCED_TAN_EXP
       ? [{ m: f.sig, e: f.scale }, 0]
       : reduceHalfPi(f.sig, f.scale);
   const rSig = r.m < 0n ? -r.m : r.m;
   const re = r.e + bitLength(rSig) - 1;
-  if (re >= SMALL_TAN_EXP && re < HI_TAN_LIMIT_EXP) {
-    const t =
-      re < POLY_TAN_LIMIT_EXP
-        ? polyTan(rSig, r.e)
-        : re < MID_TAN_LIMIT_EXP
-          ? midTan(rSig, r.e)
-          : hiTan(rSig, r.e);
+  if (re >= SMALL_TAN_EXP) {
+    const t = rationalTan(rSig, r.e);
     const odd = (q & 1) === 1;
     const [num, den, exp] = odd ? [t.den, t.num, -t.exp] : [t.num, t.den, t.exp];
     const sign = a.sign ^ (r.m < 0n ? 1 : 0) ^ (odd ? 1 : 0);

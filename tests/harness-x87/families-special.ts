@@ -201,6 +201,22 @@ function f2xm1Host(): Template[] {
 }
 
 /**
+ * FPTAN where the host's rational (core/fpu/tan-rational.ts) rounds differently from the exact
+ * value: operands mostly in [2^-5, 1) (reduced arguments up to pi/4, and -C / S beyond), the
+ * rest from 2^-33 to 2^-6 and from 1 to 2^62, every RC and PC setting.
+ */
+function fptanHost(): Template[] {
+  const arg = (g: Rng, k: number): Raw => {
+    if (k !== 0) return operand(g);
+    const c = g.int(20);
+    const e = c < 14 ? -5 + g.int(5) : c < 17 ? -33 + g.int(28) : g.int(63);
+    return { sign: g.int(2), exp: 0x3fff + e, mant: J | g.bits(63) };
+  };
+  const st = (r: Rng): X87State => randomState(r, { value: arg, depth: [1, 3], unmasked: 0.05 });
+  return [t('fptan', [0xd9, 0xf2], st)];
+}
+
+/**
  * The forms of the JIT's fast path (jit/emit/x87.ts) on the operands it takes: normal values
  * with close exponents, round to nearest with 53- and 64-bit precision, PE masked, and now
  * and then a case just outside (another RC or PC, PE unmasked, a special operand).
@@ -238,5 +254,6 @@ export const SPECIAL_FAMILIES: readonly Family[] = [
   { name: 'fptan-small', description: 'FPTAN of operands below 2^-30 and denormals, every RC and PC setting', perTemplate: 1500, templates: fptanSmall() },
   { name: 'sincos-host', description: 'FSIN FCOS FSINCOS of operands from 2^-8 to 2^62, mostly in [2^-4, 1), every RC and PC setting', perTemplate: 500, templates: sinCosHost() },
   { name: 'f2xm1-host', description: 'F2XM1 of operands from 2^-70 to 1, mostly in [2^-8, 1), every RC and PC setting', perTemplate: 1500, templates: f2xm1Host() },
+  { name: 'fptan-host', description: 'FPTAN of operands from 2^-33 to 2^62, mostly in [2^-5, 1), every RC and PC setting', perTemplate: 1500, templates: fptanHost() },
   { name: 'transcendental-special', description: 'FSIN FCOS FSINCOS FPTAN FPATAN F2XM1 FYL2X FYL2XP1 on special operands, huge trigonometric arguments, stack faults', perTemplate: 250, templates: transcendentalSpecial() },
 ];

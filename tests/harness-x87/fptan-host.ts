@@ -1,13 +1,15 @@
-// Checks FPTAN of operands in [2^-33, 2^-5) (core/fpu/tan-poly.ts, tan-mid.ts and tan-hi.ts, the
-// host's ratio of two 68-bit values) against the host, and counts how often the correctly
-// rounded tangent would have matched instead. Not part of the test suite: it needs the CPU the
-// fixtures come from.
+// Checks FPTAN of operands in [2^-33, pi/4] (core/fpu/tan-rational.ts, the host's ratio of two
+// 68-bit values) against the host, and counts how often the correctly rounded tangent would
+// have matched instead. Not part of the test suite: it needs the CPU the fixtures come from.
 //   npx tsx tests/harness-x87/fptan-host.ts [samples per binade: 1400] [first, last binade: -33 -6]
-// Random significands in every binade from 2^-33 to 2^-6, both signs, every RC (and precision
-// control, which FPTAN ignores), exception masks all set; then as many operands k pi/2 + r (the
-// host's 66-bit pi, k from 1 to 2^16, r in the same binades) whose reduced argument the same
-// model takes, counted against the correctly rounded tangent of that reduced argument. A sample
-// matches when the tangent's bits and the status word's exception flags and C1 equal the host's.
+// (`2500 -5 -1` checks the rest up to pi/4: binade -1 also holds x in (pi/4, 1), reduced with
+// k = 1.)
+// Random significands in every binade from the first to the last, both signs, every RC (and
+// precision control, which FPTAN ignores), exception masks all set; then as many operands
+// k pi/2 + r (the host's 66-bit pi, k from 1 to 2^16, r in the same binades) whose reduced
+// argument the same model takes, counted against the correctly rounded tangent of that reduced
+// argument. A sample matches when the tangent's bits and the status word's exception flags and
+// C1 equal the host's.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,0 +1,103 @@
+// FPTAN as the host's microcode computes it (AMD EPYC family 1Ah, the CPU the x87 fixtures were
+// recorded on), for reduced arguments r from 2^-33 to pi/4 (below 2^-33 core/fpu/tan-small.ts
+// gives the same S / C in closed form; transcend.ts ftan reduces larger operands first, with
+// the host's 66-bit pi, and returns -C / S for odd multiples of pi/2).
+//
+// The host divides two 68-bit values, tan r = S / C rounded once, S = RN68(r P), and P / C is
+// ONE rational approximation r P(y) / Q(y) of degree 4 over 4 in y = r^2 (near the Pade
+// approximant [9/8] of tan), scaled by the K of tan-small.ts so that P(0) = Q(0) = K. No table,
+// no second interval. Every step is rounded to nearest-even at 68 significant bits (RN68):
+//
+//   y = RN68(r^2),  t = c4,  t = RN68(RN68(t y) + c_k) for k = 3, 2, 1,  P = RN68(K + RN68(t y))
+//
+// with constants c_k = K p_k (K q_k for C) held to more than 72 bits (here to 2^-128). P and C
+// lie in [1, 2): multiples of 2^-67. K itself is the denominator's normalization: K q4 = 2^-19 exactly (Q is 2^-19 times a
+// monic quartic in y; free fits of q4 all landed within 1e-14 of it, from both sides).
+//
+// What was measured (throwaway Python on native/fptan-oracle.c; tests/harness-x87/README.md,
+// the FPTAN subsections, "FPTAN from 2^-5 to pi/4: one rational" last): RC up, down and nearest
+// place the host's quotient to half an ulp. Below 2^-18 the x^2 terms of P and C were read in
+// windows of consecutive significands, up to 2^-5 a common factor of P and C; a sample whose
+// predicted P lies near a rounding tie while C lies far from one (or the other way round) tells
+// on which side of the tie the host's P (or C) lies (near pi/4 the bound is put on the last
+// product t y, whose 68-bit rounding fixes K + RN68(t y) on a grid of 1/8 of a unit). Linear
+// programming fitted p1..p4 and q1..q3 to 11,938 such bounds from 234,000 operands between
+// 2^-6 and pi/4 (least total violation, 96 left unmet by 0.04 of a unit on average; r P / Q
+// held within 2^-66 of tan r; P and C within 0.03 of a unit of the earlier small-operand
+// readings below 2^-6), stepping up in r, each step's fit choosing the next step's samples.
+// The order of the roundings was chosen by which variant leaves the fewest bounds unmet in
+// [0.40, 0.46): y exact, or RN67, RN69 or truncated to 68 bits, leave 2.5-5 times as many; an
+// unrounded last product t y 3 times as many; and over the whole range constants rounded to 68
+// or 72 bits leave 178 or 134 unmet. The rational alone lies above tan r, by 2^-68.9
+// relative at pi/4: the host's mean error (+0.02 ulp there) is its own.
+// Checked with `npx tsx tests/harness-x87/fptan-host.ts 5000 -33 -6` and `... 2500 -5 -1`
+// (random r in every binade, and as many k pi/2 + r, both signs, every RC; value, C1 and flags):
+// 280,000 of 280,000 match the host below 2^-5 (correctly rounded tangent: 270,974) and 24,993
+// of 25,000 from 2^-5 to pi/4 (correctly rounded: 24,113), the misses above 2^-2.
+
+import { bitLength } from './float80.ts';
+import { roundShift } from './round-shift.ts';
+
+/** Fraction bits of the fixed-point values below: for r >= 2^-33 every intermediate has its
+ * 68th significant bit at or above 2^-160. */
+const FRAC = 256n;
+
+/** K × 2^FRAC, K = 0x2e7c9697bbdf1e68b × 2^-65 (core/fpu/tan-small.ts). */
+const K_FIXED = 0x2_e7c9_697b_bdf1_e68bn << (FRAC - 65n);
+
+/** K p_k × 2^128 for k = 1..4 (P / K = 1 - 0.13728894607888414825 y + ...). */
+const P_COEFFS_128 = [
+  -0x330e_8dc2_a929_e249_bde9_3421_67c1_9ad2n,
+  0x175_c478_181b_f216_7f79_8f82_1ee9_abd1n,
+  -0x2_be87_c5b9_bed3_9430_95b5_7aa5_d86fn,
+  0xb6_a503_b056_7512_9459_0126_103en,
+];
+
+/** K q_k × 2^128 for k = 1..4 (Q / K = 1 - 0.47062227941221748159 y + ...); K q4 = 2^-19. */
+const Q_COEFFS_128 = [
+  -0xaf05_74ac_9e27_88b6_4108_2cf5_5c22_feaan,
+  0xa36_f565_1e07_ee26_75ab_03d0_31db_1908n,
+  -0x26_5e3b_ff92_2a56_b851_aad1_289b_9541n,
+  0x2000_0000_0000_0000_0000_0000_0000n,
+];
+
+const P_COEFFS = P_COEFFS_128.map((c) => c << (FRAC - 128n));
+const Q_COEFFS = Q_COEFFS_128.map((c) => c << (FRAC - 128n));
+
+/** Significant bits of every rounded step. */
+const SCALED_BITS = 68;
+
+/** v × 2^-frac rounded to nearest-even at SCALED_BITS significant bits, × 2^FRAC. */
+function rn68(v: bigint, frac: bigint): bigint {
+  const mag = v < 0n ? -v : v;
+  const drop = BigInt(Math.max(0, bitLength(mag) - SCALED_BITS));
+  // The rounded magnitude is m × 2^(drop - frac); FRAC keeps it exact (see FRAC).
+  const m = roundShift(mag, drop) << (drop - frac + FRAC);
+  return v < 0n ? -m : m;
+}
+
+/** P or C for y (× 2^FRAC) by the host's Horner steps, in units of 2^-67 (the value is in [1, 2)). */
+function hornerUnits(coeffs: readonly bigint[], y: bigint): bigint {
+  let t = coeffs[coeffs.length - 1];
+  for (let k = coeffs.length - 2; k >= 0; k--) t = rn68(rn68(t * y, 2n * FRAC) + coeffs[k], FRAC);
+  // RN68 of K + RN68(t y) in [1, 2) keeps multiples of 2^-67.
+  return roundShift(K_FIXED + rn68(t * y, 2n * FRAC), FRAC - 67n);
+}
+
+/**
+ * The host's tan r for r = sig × 2^scale in [2^-33, pi/4] (sig of any width, as the exact
+ * reduction leaves it), as a quotient num / den × 2^exp to be rounded once: S = RN68(r P)
+ * over C.
+ */
+export function rationalTan(sig: bigint, scale: number): { num: bigint; den: bigint; exp: number } {
+  // r^2 = sig^2 × 2^(2 scale), scale < 0 here.
+  const y = rn68(sig * sig, BigInt(-2 * scale));
+  const p = hornerUnits(P_COEFFS, y);
+  const c = hornerUnits(Q_COEFFS, y);
+  // S = RN68(r P): the product sig p 2^(scale - 67) rounded to SCALED_BITS significant bits.
+  const prod = sig * p;
+  const drop = BigInt(Math.max(0, bitLength(prod) - SCALED_BITS));
+  const s = roundShift(prod, drop);
+  // S / C = s 2^(drop + scale - 67) / (c 2^-67).
+  return { num: s, den: c, exp: Number(drop) + scale };
+}
