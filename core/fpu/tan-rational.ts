@@ -10,9 +10,10 @@
 //
 //   y = RN68(r^2),  t = c4,  t = RN68(RN68(t y) + c_k) for k = 3, 2, 1,  P = RN68(K + RN68(t y))
 //
-// with constants c_k = K p_k (K q_k for C) held to more than 72 bits (here to 2^-128). P and C
-// lie in [1, 2): multiples of 2^-67. K itself is the denominator's normalization: K q4 = 2^-19 exactly (Q is 2^-19 times a
-// monic quartic in y; free fits of q4 all landed within 1e-14 of it, from both sides).
+// with constants c_k = K p_k (K q_k for C), kept here unrounded (to 2^-128): whether the host's
+// have 68 bits or more was not settled. P and C lie in [1, 2): multiples of 2^-67. K itself is
+// the denominator's normalization: K q4 = 2^-19 exactly (Q is 2^-19 times a monic quartic in y;
+// free fits of q4 all landed within 1e-14 of it, from both sides).
 //
 // What was measured (throwaway Python on native/fptan-oracle.c; tests/harness-x87/README.md,
 // the FPTAN subsections, "FPTAN from 2^-5 to pi/4: one rational" last): RC up, down and nearest
@@ -27,9 +28,10 @@
 // readings below 2^-6), stepping up in r, each step's fit choosing the next step's samples.
 // The order of the roundings was chosen by which variant leaves the fewest bounds unmet in
 // [0.40, 0.46): y exact, or RN67, RN69 or truncated to 68 bits, leave 2.5-5 times as many; an
-// unrounded last product t y 3 times as many; and over the whole range constants rounded to 68
-// or 72 bits leave 178 or 134 unmet. The rational alone lies above tan r, by 2^-68.9
-// relative at pi/4: the host's mean error (+0.02 ulp there) is its own.
+// unrounded last product t y 3 times as many; the best 68-bit constants a greedy search found
+// near the fit leave 76 unmet where the unrounded fit leaves 49, and match 24,985 of the 25,000
+// operands below against 24,993. The rational alone lies above tan r, by 2^-69.8 relative at
+// pi/4: the host's mean error (+0.02 ulp there) is its own.
 // Checked with `npx tsx tests/harness-x87/fptan-host.ts 5000 -33 -6` and `... 2500 -5 -1`
 // (random r in every binade, and as many k pi/2 + r, both signs, every RC; value, C1 and flags):
 // 280,000 of 280,000 match the host below 2^-5 (correctly rounded tangent: 270,974) and 24,993
