@@ -30,6 +30,12 @@ describe('FSIN and FCOS as the host rounds them (core/fpu/sincos-host.ts)', () =
     ['sin', 'c0008a1ded831e8c0af9', Rc.Nearest, 'bffed51b7dac8db6fa2a', true],
     ['sin', 'c0008a1ded831e8c0af9', Rc.Up, 'bffed51b7dac8db6fa29', false],
     ['cos', '4007d886925a7b557630', Rc.Down, '3ffee210763eee70843e', false],
+    // The sine polynomial's p1 = RN68(c1 + RN68(y p2)) near a tie, decided by its c2 and c3
+    // (FSIN with k = 116, FCOS with k odd).
+    ['sin', '4006b5c17a484017c393', Rc.Down, 'bffde1bdb80b57fc94a8', true],
+    ['sin', '4006b5c17a484017c393', Rc.Nearest, 'bffde1bdb80b57fc94a7', false],
+    ['cos', '4026fd758338762fc663', Rc.Nearest, '3ffd807039e0118dc9f0', true],
+    ['cos', '4026fd758338762fc663', Rc.Zero, '3ffd807039e0118dc9ef', false],
   ];
   for (const [fn, x, rc, want, c1] of cases)
     it(`${fn}(${x}) with RC ${rc}`, () => {

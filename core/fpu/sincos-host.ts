@@ -28,11 +28,16 @@
 //   units, or a quarter unit off the grid, miss 2.5 to 10 times more results; c3 is fixed to
 //   the unit (one unit off: 7 to 14 times more). Held out: 20,000 results chosen as sensitive
 //   to any step of the cosine, missed by 145 with the first coefficients and by 1 with these.
-// - Measured with `npx tsx tests/harness-x87/sincos-host.ts 2000` (206,000 random operands
+// - The sine's c2..c7 were refitted the same way one level down, on 6,000 results that decide
+//   the sine's p2 to the unit (p1 = RN68(c1 + RN68(y p2)) near a tie; about 1 random r in
+//   4,500), c1 kept: c2 lies 7 units of 2^-74 below the first fit (6 or 8 units: 3 to 5 times
+//   more misses). Held out, 6,000 such results of another set: 260 missed with the first
+//   coefficients, 7 with these; 30,000 results that decide p1: 41 and 1.
+// - Measured with `npx tsx tests/harness-x87/sincos-host.ts 4000` (412,000 random operands
 //   per function, every binade from 2^-40 to 2^62, both signs, all four RC; value, C1 and
-//   flags): FSIN matches 823,999 and FCOS 823,996 of 824,000 results (correctly rounded:
-//   816,233 and 817,103; the first cosine coefficients: 823,988 and 823,973). With 500 per
-//   binade all 206,000 of each match (tests/harness-x87/README.md "FSIN and FCOS").
+//   flags): FSIN matches 1,648,000 and FCOS 1,647,999 of 1,648,000 results (correctly
+//   rounded: 1,632,910 and 1,633,997; the first coefficients: 1,647,967 and 1,647,949). With
+//   2000 and 500 per binade all match (tests/harness-x87/README.md "FSIN and FCOS").
 
 import { bitLength, type F80, finite } from './float80.ts';
 import { type FpEnv, roundExtended } from './round.ts';
@@ -54,12 +59,12 @@ const REDUCTION_HALF_PI: Fx = { m: 0x3_243f_6a88_85a3_08d3n, e: -65 };
 /** The coefficients c1.. of sin r = r (1 + c1 y + c2 y^2 + ...), y = r^2, as fitted on the host. */
 const SIN_COEFFS: readonly Fx[] = [
   { m: -0xa_aaaa_aaaa_aaaa_a973n, e: -70 },
-  { m: 0x8_8888_8888_8885_69a3n, e: -74 },
-  { m: -0xd_00d0_0d00_c536_72a3n, e: -80 },
-  { m: 0xb_8ef1_d299_8493_70e3n, e: -86 },
-  { m: -0xd_7322_946c_4548_91c0n, e: -93 },
-  { m: 0xb_0904_6277_b4f4_efa4n, e: -100 },
-  { m: -0xd_5512_56fb_be45_5016n, e: -108 },
+  { m: 0x8_8888_8888_8885_699cn, e: -74 },
+  { m: -0xd_00d0_0d00_c536_5146n, e: -80 },
+  { m: 0xb_8ef1_d299_845c_9722n, e: -86 },
+  { m: -0xd_7322_946b_f356_c4c1n, e: -93 },
+  { m: 0xb_0904_623e_8b53_59f3n, e: -100 },
+  { m: -0xd_5512_38b3_c3a1_f133n, e: -108 },
 ];
 
 /** The coefficients c1.. of cos r = 1 + c1 y + c2 y^2 + ..., y = r^2, as fitted on the host. */
