@@ -43,17 +43,8 @@
 // correct rounding matches 36,667, 36,698 and 36,649 (36,707, 36,755, 36,650).
 import { bitLength, type F80 } from './float80.ts';
 import { type FpEnv, roundExtended } from './round.ts';
-import { roundShift } from './round-shift.ts';
+import { add68, type Bin, horner68, mul68 } from './host68.ts';
 import { Sw } from './status.ts';
-
-/** A binary value m × 2^e (m a signed integer). */
-interface Bin {
-  m: bigint;
-  e: number;
-}
-
-/** Significant bits of the host's internal values and constants. */
-const INTERNAL_BITS = 68;
 
 /** P0..P3: the numerator's coefficients (P0 ≈ 1.84319, P1 ≈ 0.0283801, P2 ≈ 7.43e-5, P3 ≈ 2.36e-8). */
 const P: readonly Bin[] = [
@@ -70,55 +61,6 @@ const Q: readonly Bin[] = [
   { m: 1n, e: -21 },
 ];
 
-/** v rounded to nearest-even at INTERNAL_BITS significant bits. */
-function rn68(v: Bin): Bin {
-  const neg = v.m < 0n;
-  const a = neg ? -v.m : v.m;
-  const drop = bitLength(a) - INTERNAL_BITS;
-  if (drop <= 0) return v;
-  let m = roundShift(a, BigInt(drop));
-  let e = v.e + drop;
-  // Rounding up may carry into one more bit; the value is then a power of two.
-  if (bitLength(m) > INTERNAL_BITS) {
-    m >>= 1n;
-    e++;
-  }
-  return { m: neg ? -m : m, e };
-}
-
-function mul(a: Bin, b: Bin): Bin {
-  return { m: a.m * b.m, e: a.e + b.e };
-}
-
-/** Bits below its top bit at which an addend can no longer move a 68-bit rounding of the sum. */
-const NEGLIGIBLE_BITS = INTERNAL_BITS + 3;
-
-function magnitudeBits(v: Bin): number {
-  return v.e + bitLength(v.m < 0n ? -v.m : v.m);
-}
-
-/**
- * a + b exactly as far as the 68-bit rounding that follows can tell. An addend below both the
- * other's last bit and its rounding position (with margin) only decides on which side of a
- * boundary the sum lies, by its sign; it is replaced by a same-signed bit just below that
- * bound (a tiny x makes the x^2 terms thousands of binades smaller than the constants).
- */
-function add(a: Bin, b: Bin): Bin {
-  const [hi, lo] = magnitudeBits(a) >= magnitudeBits(b) ? [a, b] : [b, a];
-  if (lo.m === 0n) return hi;
-  const bound = Math.min(hi.e, magnitudeBits(hi) - NEGLIGIBLE_BITS);
-  const small = magnitudeBits(lo) <= bound ? { m: lo.m < 0n ? -1n : 1n, e: bound - 1 } : lo;
-  const e = Math.min(hi.e, small.e);
-  return { m: (hi.m << BigInt(hi.e - e)) + (small.m << BigInt(small.e - e)), e };
-}
-
-/** c0 + t (c1 + t (c2 + t c3)), each product and each sum rounded at 68 bits. */
-function horner(c: readonly Bin[], t: Bin): Bin {
-  let acc = c[c.length - 1];
-  for (let i = c.length - 2; i >= 0; i--) acc = rn68(add(rn68(mul(acc, t)), c[i]));
-  return acc;
-}
-
 /**
  * The host's internal 2^x - 1 for x = (-1)^sign × sig × 2^scale, 0 < |x| < 1 (sig > 0 of any
  * width, so a denormal counts with its value, as the host normalizes it):
@@ -130,13 +72,13 @@ export function hostF2xm1Quotient(
   scale: number,
 ): { num: bigint; den: bigint; exp: number } {
   const x: Bin = { m: sig, e: scale };
-  const t = rn68(mul(x, x));
-  const p = horner(P, t);
-  const q = horner(Q, t);
-  const n = rn68(mul(x, p));
+  const t = mul68(x, x);
+  const p = horner68(P, t);
+  const q = horner68(Q, t);
+  const n = mul68(x, p);
   // D = q - N / 4 for x > 0 and q + |N| / 4 for x < 0.
   const quarter: Bin = { m: sign ? n.m : -n.m, e: n.e - 2 };
-  const d = rn68(add(q, quarter));
+  const d = add68(q, quarter);
   return { num: n.m, den: d.m, exp: n.e - 1 - d.e };
 }
 

@@ -42,22 +42,13 @@
 import { bitLength, type F80, finite } from './float80.ts';
 import { type FpEnv, roundExtended } from './round.ts';
 import { Sw } from './status.ts';
-import { roundShift } from './round-shift.ts';
-
-/** A number m × 2^e (m signed). */
-export interface Fx {
-  readonly m: bigint;
-  readonly e: number;
-}
-
-/** Significant bits of the host's internal floating point. */
-const INTERNAL_BITS = 68;
+import { type Bin, horner68, mul68, sumExact } from './host68.ts';
 
 /** pi/2 truncated as the reduction uses it: floor(pi × 2^64) × 2^-65 (66 bits, SDM Vol. 1 8.3.10). */
-const REDUCTION_HALF_PI: Fx = { m: 0x3_243f_6a88_85a3_08d3n, e: -65 };
+const REDUCTION_HALF_PI: Bin = { m: 0x3_243f_6a88_85a3_08d3n, e: -65 };
 
 /** The coefficients c1.. of sin r = r (1 + c1 y + c2 y^2 + ...), y = r^2, as fitted on the host. */
-const SIN_COEFFS: readonly Fx[] = [
+const SIN_COEFFS: readonly Bin[] = [
   { m: -0xa_aaaa_aaaa_aaaa_a973n, e: -70 },
   { m: 0x8_8888_8888_8885_699cn, e: -74 },
   { m: -0xd_00d0_0d00_c536_5146n, e: -80 },
@@ -68,7 +59,7 @@ const SIN_COEFFS: readonly Fx[] = [
 ];
 
 /** The coefficients c1.. of cos r = 1 + c1 y + c2 y^2 + ..., y = r^2, as fitted on the host. */
-const COS_COEFFS: readonly Fx[] = [
+const COS_COEFFS: readonly Bin[] = [
   { m: -0x8_0000_0000_0000_0000n, e: -68 },
   { m: 0xa_aaaa_aaaa_aaaa_aa48n, e: -72 },
   { m: -0xb_60b6_0b60_b609_bcaan, e: -77 },
@@ -79,45 +70,20 @@ const COS_COEFFS: readonly Fx[] = [
   { m: 0xd_5845_3d75_a1c5_c062n, e: -112 },
 ];
 
-/** v rounded to INTERNAL_BITS significant bits, to nearest-even. */
-function rn(v: Fx): Fx {
-  const neg = v.m < 0n;
-  const a = neg ? -v.m : v.m;
-  const drop = bitLength(a) - INTERNAL_BITS;
-  if (drop <= 0) return v;
-  const q = roundShift(a, BigInt(drop));
-  return { m: neg ? -q : q, e: v.e + drop };
-}
-
-/** The exact sum a + b. */
-function sum(a: Fx, b: Fx): Fx {
-  const e = Math.min(a.e, b.e);
-  return { m: (a.m << BigInt(a.e - e)) + (b.m << BigInt(b.e - e)), e };
-}
-
-const mul = (a: Fx, b: Fx): Fx => rn({ m: a.m * b.m, e: a.e + b.e });
-
-/** c1 + c2 y + c3 y^2 + ... by Horner, each step rounded. */
-function horner(c: readonly Fx[], y: Fx): Fx {
-  let p = c[c.length - 1];
-  for (let i = c.length - 2; i >= 0; i--) p = rn(sum(mul(p, y), c[i]));
-  return p;
-}
-
 /** sin r (exact sum r + T) for a reduced r. */
-function sinReduced(r: Fx): Fx {
-  const y = mul(r, r);
-  return sum(r, mul(mul(r, y), horner(SIN_COEFFS, y)));
+function sinReduced(r: Bin): Bin {
+  const y = mul68(r, r);
+  return sumExact(r, mul68(mul68(r, y), horner68(SIN_COEFFS, y)));
 }
 
 /** cos r (exact sum 1 + T) for a reduced r. */
-function cosReduced(r: Fx): Fx {
-  const y = mul(r, r);
-  return sum({ m: 1n, e: 0 }, mul(y, horner(COS_COEFFS, y)));
+function cosReduced(r: Bin): Bin {
+  const y = mul68(r, r);
+  return sumExact({ m: 1n, e: 0 }, mul68(y, horner68(COS_COEFFS, y)));
 }
 
 /** |x| = sig × 2^scale reduced by the nearest multiple k of pi/2: [r, k mod 4], r exact. */
-export function reduceHalfPi(sig: bigint, scale: number): [Fx, number] {
+export function reduceHalfPi(sig: bigint, scale: number): [Bin, number] {
   const e = Math.min(scale, REDUCTION_HALF_PI.e);
   const x = sig << BigInt(scale - e);
   const h = REDUCTION_HALF_PI.m << BigInt(REDUCTION_HALF_PI.e - e);

@@ -17,12 +17,13 @@
 // (core/fpu/tan-rational.ts).
 
 import { bitLength } from './float80.ts';
+import { INTERNAL_BITS } from './host68.ts';
 
 /** K × 2^65: the host's scale factor, 66 significant bits. */
 const HOST_TAN_SCALE = 0x2_e7c9_697b_bdf1_e68bn;
 
-/** Significant bits S and C keep. */
-const SCALED_BITS = 68;
+/** Significant bits S and C keep: the host's internal precision. */
+const SCALED_BITS = INTERNAL_BITS;
 
 /** Below this unbiased exponent (|x| < 2^-33) the small-operand model applies. */
 export const SMALL_TAN_EXP = -33;

@@ -24,13 +24,11 @@
 import { atanhSeries, mulP } from './bigmath.ts';
 import { bitLength, type F80, finite, Kind, kind } from './float80.ts';
 import { type FpEnv, roundExtended } from './round.ts';
+import { INTERNAL_BITS } from './host68.ts';
 
 /** 1/ln 2 rounded to nearest at 66 significant bits, × 2^65 (the host's constant). */
 const HOST_LOG2E = 0x2_e2a8_eca5_705f_c2efn;
 const HOST_LOG2E_SCALE = -65;
-
-/** Significant bits of the host's internal values. */
-const INTERNAL_BITS = 68;
 
 /**
  * The host's tail polynomial less the series 2 C (atanh z - z): sum of K_d z^d × 2^-108
