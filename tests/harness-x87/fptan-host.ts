@@ -2,6 +2,7 @@
 // 68-bit values) against the host, and counts how often the correctly rounded tangent would
 // have matched instead. Not part of the test suite: it needs the CPU the fixtures come from.
 //   npx tsx tests/harness-x87/fptan-host.ts [samples per binade: 1400] [first, last binade: -33 -6]
+//     [seed: fptan-host]
 // (`2500 -5 -1` checks the rest up to pi/4: binade -1 also holds x in (pi/4, 1), reduced with
 // k = 1; `200 0 62` takes x from 1 to 2^63 alone.)
 // Random significands in every binade from the first to the last, both signs, every RC (and
@@ -31,7 +32,8 @@ const LAST_EXP = Number(process.argv[4] ?? -6);
 /** The status-word bits compared: the exception flags and C1. */
 const SW_COMPARED = 0x3f | Sw.C1;
 
-const rng = new Rng('fptan-host');
+/** A fifth argument names another random seed (fresh operands). */
+const rng = new Rng(process.argv[5] ?? 'fptan-host');
 const perBinade = Number(process.argv[2] ?? 1400);
 /** reduced: an operand k pi/2 + r built around a reduced argument r; else one below 2^-6. */
 const samples: { cw: number; x: F80; reduced: boolean }[] = [];
