@@ -41,10 +41,9 @@
 // compared. The model matches the host in 40,000, 40,000 and 39,999 of 40,000 (seeds default,
 // fresh-2, fresh-3; fresh-4 to fresh-6, used for no choice: 39,996, 39,998, 39,998);
 // correct rounding matches 36,667, 36,698 and 36,649 (36,707, 36,755, 36,650).
-import { bitLength, type F80 } from './float80.ts';
-import { type FpEnv, roundExtended } from './round.ts';
-import { add68, type Bin, horner68, mul68 } from './host68.ts';
-import { Sw } from './status.ts';
+import { type F80 } from './float80.ts';
+import { type FpEnv } from './round.ts';
+import { add68, type Bin, horner68, mul68, roundQuotient } from './host68.ts';
 
 /** P0..P3: the numerator's coefficients (P0 ≈ 1.84319, P1 ≈ 0.0283801, P2 ≈ 7.43e-5, P3 ≈ 2.36e-8). */
 const P: readonly Bin[] = [
@@ -82,19 +81,11 @@ export function hostF2xm1Quotient(
   return { num: n.m, den: d.m, exp: n.e - 1 - d.e };
 }
 
-/** Quotient bits formed before rounding: more than the 64 of the result plus guard bits. */
-const QUOTIENT_BITS = 70;
-
 /**
  * F2XM1 of x = (-1)^sign × sig × 2^scale, 0 < |x| < 1, rounded once from the host's internal
- * quotient. PE is always set (the host's result is never exact here).
+ * quotient.
  */
 export function hostF2xm1(sign: number, sig: bigint, scale: number, env: FpEnv): F80 {
   const v = hostF2xm1Quotient(sign, sig, scale);
-  const k = QUOTIENT_BITS - (bitLength(v.num) - bitLength(v.den));
-  const q = (v.num << BigInt(k)) / v.den;
-  const sticky = q * v.den === v.num << BigInt(k) ? 0n : 1n;
-  const r = roundExtended(sign, (q << 1n) | sticky, v.exp - k - 1, env);
-  env.flags |= Sw.PE;
-  return r;
+  return roundQuotient(sign, v.num, v.den, v.exp, env);
 }

@@ -3,9 +3,12 @@
 // (tests/harness-x87/README.md "The transcendentals"): binary floating point with 68
 // significant bits, every product and every sum rounded once to nearest-even (ties to even;
 // a Horner step is a rounded product, then a rounded sum, never fused). The host models of
-// FSIN/FCOS (sincos-host.ts) and F2XM1 (f2xm1-host.ts) evaluate in it.
-import { bitLength } from './float80.ts';
+// FSIN/FCOS (sincos-host.ts), FPTAN (tan-rational.ts) and F2XM1 (f2xm1-host.ts) evaluate in
+// it, and end with one division rounded once to the destination (roundQuotient).
+import { bitLength, type F80 } from './float80.ts';
+import { type FpEnv, roundExtended } from './round.ts';
 import { roundShift } from './round-shift.ts';
+import { Sw } from './status.ts';
 
 /** A binary value m × 2^e (m a signed integer of any width). */
 export interface Bin {
@@ -68,4 +71,20 @@ export function horner68(c: readonly Bin[], t: Bin): Bin {
   let acc = c[c.length - 1];
   for (let i = c.length - 2; i >= 0; i--) acc = add68(mul68(acc, t), c[i]);
   return acc;
+}
+
+/** Quotient bits formed before the final rounding: the 64 of the result and guard bits. */
+const QUOTIENT_BITS = 70;
+
+/**
+ * (-1)^sign × num / den × 2^exp (num, den > 0) rounded once to the destination: the host's
+ * last step. PE is always set (the host's quotient is never exact here).
+ */
+export function roundQuotient(sign: number, num: bigint, den: bigint, exp: number, env: FpEnv): F80 {
+  const k = QUOTIENT_BITS - (bitLength(num) - bitLength(den));
+  const q = (num << BigInt(k)) / den;
+  const sticky = q * den === num << BigInt(k) ? 0n : 1n;
+  const r = roundExtended(sign, (q << 1n) | sticky, exp - k - 1, env);
+  env.flags |= Sw.PE;
+  return r;
 }

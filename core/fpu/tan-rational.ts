@@ -49,15 +49,8 @@
 // `... 10000 -5 -1 <seed>` for seeds fptan-host, s7-tangrid-2 and -3: 299,940 of 300,000 (the
 // constants before 299,912, correctly rounded 289,556).
 
-import { bitLength } from './float80.ts';
-import { roundShift } from './round-shift.ts';
-
-/** Fraction bits of the fixed-point values below: for r >= 2^-33 every intermediate has its
- * 68th significant bit at or above 2^-160. */
-const FRAC = 256n;
-
-/** K × 2^FRAC, K = 0x2e7c9697bbdf1e68b × 2^-65 (core/fpu/tan-small.ts). */
-const K_FIXED = 0x2_e7c9_697b_bdf1_e68bn << (FRAC - 65n);
+import { type Bin, horner68, mul68 } from './host68.ts';
+import { HOST_TAN_K } from './tan-small.ts';
 
 /** K p_k × 2^128 for k = 1..4 (P / K = 1 - 0.13728894607888414825 y + ...). */
 const P_COEFFS_128 = [
@@ -75,28 +68,9 @@ const Q_COEFFS_128 = [
   0x2000_0000_0000_0000_0000_0000_0000n,
 ];
 
-const P_COEFFS = P_COEFFS_128.map((c) => c << (FRAC - 128n));
-const Q_COEFFS = Q_COEFFS_128.map((c) => c << (FRAC - 128n));
-
-/** Significant bits of every rounded step. */
-const SCALED_BITS = 68;
-
-/** v × 2^-frac rounded to nearest-even at SCALED_BITS significant bits, × 2^FRAC. */
-function rn68(v: bigint, frac: bigint): bigint {
-  const mag = v < 0n ? -v : v;
-  const drop = BigInt(Math.max(0, bitLength(mag) - SCALED_BITS));
-  // The rounded magnitude is m × 2^(drop - frac); FRAC keeps it exact (see FRAC).
-  const m = roundShift(mag, drop) << (drop - frac + FRAC);
-  return v < 0n ? -m : m;
-}
-
-/** P or C for y (× 2^FRAC) by the host's Horner steps, in units of 2^-67 (the value is in [1, 2)). */
-function hornerUnits(coeffs: readonly bigint[], y: bigint): bigint {
-  let t = coeffs[coeffs.length - 1];
-  for (let k = coeffs.length - 2; k >= 0; k--) t = rn68(rn68(t * y, 2n * FRAC) + coeffs[k], FRAC);
-  // RN68 of K + RN68(t y) in [1, 2) keeps multiples of 2^-67.
-  return roundShift(K_FIXED + rn68(t * y, 2n * FRAC), FRAC - 67n);
-}
+/** K, K p1, ..., K p4 and K, K q1, ..., K q4: Horner's constants, highest degree last. */
+const P: readonly Bin[] = [HOST_TAN_K, ...P_COEFFS_128.map((m) => ({ m, e: -128 }))];
+const Q: readonly Bin[] = [HOST_TAN_K, ...Q_COEFFS_128.map((m) => ({ m, e: -128 }))];
 
 /**
  * The host's tan r for r = sig × 2^scale in [2^-33, pi/4] (sig of any width, as the exact
@@ -104,14 +78,9 @@ function hornerUnits(coeffs: readonly bigint[], y: bigint): bigint {
  * over C.
  */
 export function rationalTan(sig: bigint, scale: number): { num: bigint; den: bigint; exp: number } {
-  // r^2 = sig^2 × 2^(2 scale), scale < 0 here.
-  const y = rn68(sig * sig, BigInt(-2 * scale));
-  const p = hornerUnits(P_COEFFS, y);
-  const c = hornerUnits(Q_COEFFS, y);
-  // S = RN68(r P): the product sig p 2^(scale - 67) rounded to SCALED_BITS significant bits.
-  const prod = sig * p;
-  const drop = BigInt(Math.max(0, bitLength(prod) - SCALED_BITS));
-  const s = roundShift(prod, drop);
-  // S / C = s 2^(drop + scale - 67) / (c 2^-67).
-  return { num: s, den: c, exp: Number(drop) + scale };
+  const r: Bin = { m: sig, e: scale };
+  const y = mul68(r, r);
+  const c = horner68(Q, y);
+  const s = mul68(r, horner68(P, y));
+  return { num: s.m, den: c.m, exp: s.e - c.e };
 }

@@ -17,10 +17,12 @@
 // (core/fpu/tan-rational.ts).
 
 import { bitLength } from './float80.ts';
-import { INTERNAL_BITS } from './host68.ts';
+import { type Bin, INTERNAL_BITS, rn68 } from './host68.ts';
 
-/** K × 2^65: the host's scale factor, 66 significant bits. */
-const HOST_TAN_SCALE = 0x2_e7c9_697b_bdf1_e68bn;
+/** K: the host's scale factor, 66 significant bits (tan-rational.ts: P(0) = Q(0) = K). */
+export const HOST_TAN_K: Bin = { m: 0x2_e7c9_697b_bdf1_e68bn, e: -65 };
+/** K × 2^65. */
+const HOST_TAN_SCALE = HOST_TAN_K.m;
 
 /** Significant bits S and C keep: the host's internal precision. */
 const SCALED_BITS = INTERNAL_BITS;
@@ -56,14 +58,14 @@ function roundRatio(n: bigint, d: bigint, bits: number): { q: bigint; shift: big
 }
 
 /** The integer p > 0 rounded to nearest-even at SCALED_BITS significant bits. */
-function rn68(p: bigint): bigint {
-  const r = roundRatio(p, 1n, SCALED_BITS);
-  return r.q << r.shift;
+function rn68Int(p: bigint): bigint {
+  const r = rn68({ m: p, e: 0 });
+  return r.m << BigInt(r.e);
 }
 
 /** Where RN68(p) lies against the integer p > 0: +1 above, -1 below, 0 on it. */
 export function roundingSide(p: bigint): -1 | 0 | 1 {
-  const rounded = rn68(p);
+  const rounded = rn68Int(p);
   return rounded > p ? 1 : rounded < p ? -1 : 0;
 }
 
@@ -79,7 +81,7 @@ export function smallTanDirection(sig: bigint, scale: number): -1 | 0 | 1 {
   const exact = m * HOST_TAN_SCALE;
   // S / C = RN68(x K) / K.
   if (e < -34 || m < C_DROP_SIG) return roundingSide(exact);
-  const y = rn68(exact);
+  const y = rn68Int(exact);
   // e = -34: x = m 2^-97, K = HOST_TAN_SCALE 2^-65, C = K - 2^-67 = (4 HOST_TAN_SCALE - 1) 2^-67,
   // S = RN68(RN68(x K) - K x^3 / 6) = RN68((6 y 2^194 - K m^3) / (6 2^356)) with x K = y 2^-162.
   const s = roundRatio(6n * y * (1n << 194n) - HOST_TAN_SCALE * m * m * m, 6n, SCALED_BITS);

@@ -14,6 +14,7 @@ import { Sw } from './status.ts';
 import { hostHalfPi, smallAtan } from './atan-small.ts';
 import { SMALL_TAN_EXP, smallTanDirection } from './tan-small.ts';
 import { rationalTan } from './tan-rational.ts';
+import { roundQuotient } from './host68.ts';
 import { hostLog2, hostLog2p1, timesHostLog } from './ylog-host.ts';
 
 /** Working precision: bits below the binary point beyond what the argument's own exponent needs. */
@@ -173,12 +174,7 @@ export function ftan(a: F80, env: FpEnv): Result {
     const odd = (q & 1) === 1;
     const [num, den, exp] = odd ? [t.den, t.num, -t.exp] : [t.num, t.den, t.exp];
     const sign = a.sign ^ (r.m < 0n ? 1 : 0) ^ (odd ? 1 : 0);
-    const k = 70;
-    const quo = (num << BigInt(k)) / den;
-    const exact = quo * den === num << BigInt(k);
-    const res = roundExtended(sign, (quo << 1n) | (exact ? 0n : 1n), exp - k - 1, env);
-    env.flags |= Sw.PE;
-    return res;
+    return roundQuotient(sign, num, den, exp, env);
   }
   const { s, c, p } = sinCosFixed(a);
   return fromFixed(divP(s, c, p), p, env);
