@@ -29,6 +29,7 @@
 // model stops at 2^-5.
 
 import { bitLength } from './float80.ts';
+import { HOST_HALF_PI } from './host68.ts';
 
 /** The small-ratio model applies below 2^SMALL_ATAN_EXP. */
 const SMALL_ATAN_EXP = -5;
@@ -67,17 +68,13 @@ const HOST_ATAN_CORRECTION = [
 ];
 
 /**
- * pi as FPATAN adds it in the other quadrants (pi/2 ± atan, pi - atan): truncated to 66
- * significant bits, pi × 2^64 rounded down, as in the trigonometric reduction (bits 67-69 of
- * pi are zero). Measured with tests/harness-x87/fpatan-small.ts: with the exact pi, results
- * near pi/2 and pi round like the true value 0.7687 of an ulp above the 64-bit grid instead of
- * the host's 0.75.
+ * The host's pi/2 in fixed point with q >= 65 fractional bits: FPATAN adds the same 66-bit pi
+ * as the trigonometric reduction in the other quadrants (pi/2 ± atan, pi - atan). Measured
+ * with tests/harness-x87/fpatan-small.ts: with the exact pi, results near pi/2 and pi round
+ * like the true value 0.7687 of an ulp above the 64-bit grid instead of the host's 0.75.
  */
-const HOST_PI = 0x3_243f_6a88_85a3_08d3n;
-
-/** The host's pi/2 in fixed point with q >= 65 fractional bits. */
 export function hostHalfPi(q: number): bigint {
-  return HOST_PI << BigInt(q - 65);
+  return HOST_HALF_PI.m << BigInt(q + HOST_HALF_PI.e);
 }
 
 /** A finite nonzero magnitude sig × 2^scale. */

@@ -19,6 +19,13 @@ export interface Bin {
 /** Significant bits of the host's internal values and constants. */
 export const INTERNAL_BITS = 68;
 
+/**
+ * The host's pi/2: floor(pi × 2^64) × 2^-65, pi truncated to 66 significant bits (SDM Vol. 1
+ * 8.3.8; bits 67-69 of pi are zero, so it is also pi rounded to 68 bits). FSIN, FCOS and FPTAN
+ * reduce by it exactly, FPATAN adds it in the other quadrants.
+ */
+export const HOST_HALF_PI: Bin = { m: 0x3_243f_6a88_85a3_08d3n, e: -65 };
+
 /** v rounded to nearest-even at INTERNAL_BITS significant bits. */
 export function rn68(v: Bin): Bin {
   const neg = v.m < 0n;

@@ -42,10 +42,7 @@
 import { bitLength, type F80, finite } from './float80.ts';
 import { type FpEnv, roundExtended } from './round.ts';
 import { Sw } from './status.ts';
-import { type Bin, horner68, mul68, sumExact } from './host68.ts';
-
-/** pi/2 truncated as the reduction uses it: floor(pi × 2^64) × 2^-65 (66 bits, SDM Vol. 1 8.3.10). */
-const REDUCTION_HALF_PI: Bin = { m: 0x3_243f_6a88_85a3_08d3n, e: -65 };
+import { type Bin, HOST_HALF_PI, horner68, mul68, sumExact } from './host68.ts';
 
 /** The coefficients c1.. of sin r = r (1 + c1 y + c2 y^2 + ...), y = r^2, as fitted on the host. */
 const SIN_COEFFS: readonly Bin[] = [
@@ -84,9 +81,9 @@ function cosReduced(r: Bin): Bin {
 
 /** |x| = sig × 2^scale reduced by the nearest multiple k of pi/2: [r, k mod 4], r exact. */
 export function reduceHalfPi(sig: bigint, scale: number): [Bin, number] {
-  const e = Math.min(scale, REDUCTION_HALF_PI.e);
+  const e = Math.min(scale, HOST_HALF_PI.e);
   const x = sig << BigInt(scale - e);
-  const h = REDUCTION_HALF_PI.m << BigInt(REDUCTION_HALF_PI.e - e);
+  const h = HOST_HALF_PI.m << BigInt(HOST_HALF_PI.e - e);
   // No ties: x = (k + 1/2) pi/2 would be an odd multiple of the odd 66-bit m, more than 64 bits.
   const k = (2n * x + h) / (2n * h);
   return [{ m: x - k * h, e }, Number(k & 3n)];

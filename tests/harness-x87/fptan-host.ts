@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sinCosP } from '../../core/fpu/bigmath.ts';
 import { bitLength, EXP_BIAS, type F80, finite } from '../../core/fpu/float80.ts';
+import { HOST_HALF_PI } from '../../core/fpu/host68.ts';
 import { FpEnv, roundExtended } from '../../core/fpu/round.ts';
 import { reduceHalfPi } from '../../core/fpu/sincos-host.ts';
 import { Sw } from '../../core/fpu/status.ts';
@@ -46,8 +47,8 @@ for (let e = FIRST_EXP; e <= LAST_EXP; e++)
       reduced: false,
     });
 
-/** The host's pi/2 (core/fpu/sincos-host.ts): 0x3243f6a8885a308d3 × 2^-65. */
-const HALF_PI_65 = 0x3_243f_6a88_85a3_08d3n;
+/** The host's pi/2 × 2^65. */
+const HALF_PI_65 = HOST_HALF_PI.m << BigInt(65 + HOST_HALF_PI.e);
 /** Fraction bits of the exact sum k pi/2 + r before it is rounded to an operand. */
 const SUM_BITS = 200n;
 // Reduced arguments only up to binade 2^-1 (|r| <= pi/4); binades from 2^0 up take x itself.
