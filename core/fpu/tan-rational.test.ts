@@ -1,5 +1,5 @@
 // FPTAN against values recorded on the host (AMD EPYC family 1Ah, all exceptions masked,
-// tests/harness-x87/native/fptan-oracle.c), RC nearest, where the correctly rounded tangent
+// tests/harness-x87/native/unary-oracle.c), RC nearest, where the correctly rounded tangent
 // (of the argument reduced with the host's pi) differs by one ulp: random draws in each range
 // the earlier FPTAN models covered, and tan(bff9af202119f85c727c), which the [2^-6, 2^-5) model
 // before this one missed.

@@ -15,7 +15,7 @@
 // itself is the denominator's normalization: K q4 = 2^-19 exactly (Q is 2^-19 times a monic
 // quartic in y; free fits of q4 all landed within 1e-14 of it, from both sides).
 //
-// What was measured (throwaway Python on native/fptan-oracle.c; tests/harness-x87/README.md,
+// What was measured (throwaway Python on native/unary-oracle.c; tests/harness-x87/README.md,
 // the FPTAN subsections, "FPTAN from 2^-5 to pi/4: one rational" last): RC up, down and nearest
 // place the host's quotient to half an ulp. Below 2^-18 the x^2 terms of P and C were read in
 // windows of consecutive significands, up to 2^-5 a common factor of P and C; a sample whose

@@ -7,20 +7,15 @@
 // core/fpu/transcend.ts (result, C1 and flags) against the host, beside the correctly rounded
 // 2^x - 1, per binade from 2^-8 up. The coefficients were derived and read with throwaway
 // probes (tests/harness-x87/README.md "F2XM1: one rational over the whole range").
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expm1P, ln2, mulP } from '../../core/fpu/bigmath.ts';
 import { EXP_BIAS, type F80, finite, J_BIT } from '../../core/fpu/float80.ts';
 import { FpEnv, roundExtended } from '../../core/fpu/round.ts';
 import { Rc, Sw } from '../../core/fpu/status.ts';
 import { f2xm1 } from '../../core/fpu/transcend.ts';
 import { Rng } from './gen-cases.ts';
+import { nativeOracle } from './native-oracle.ts';
 
-const here = new URL('.', import.meta.url).pathname;
-const exe = join(mkdtempSync(join(tmpdir(), 'f2xm1-')), 'f2xm1-oracle');
-execFileSync('gcc', ['-O1', '-o', exe, join(here, 'native/f2xm1-oracle.c')]);
+const oracle = nativeOracle('unary-oracle');
 
 /** Control words: all exceptions masked, 64-bit precision, RC nearest / down / up / toward zero. */
 const CW = [0x037f, 0x077f, 0x0b7f, 0x0f7f];
@@ -48,10 +43,7 @@ const input = cases
     (c) => `${CW[c.rc].toString(16)} ${((c.x.sign << 15) | c.x.exp).toString(16)} ${c.x.mant.toString(16)}`,
   )
   .join('\n');
-const lines = execFileSync(exe, { input: input + '\n', maxBuffer: 1 << 26 })
-  .toString()
-  .trim()
-  .split('\n');
+const lines = oracle(input + '\n', ['f2xm1']);
 
 /** 2^x - 1 correctly rounded, with C1 and flags as ours. */
 function correctlyRounded(x: F80, env: FpEnv): F80 {

@@ -11,20 +11,15 @@
 // |y| <= |x| (the result is atan(w)), w < 2^-5 in the other quadrants (pi/2 ± atan(w),
 // pi - atan(w)), w >= 2^-5 in those quadrants (the host's pi, then the exact atan(w)), and
 // w >= 2^-5 for x > 0, |y| <= |x|, where the model is the correctly rounded atan.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { atanP, pi } from '../../core/fpu/bigmath.ts';
 import { type F80, finite } from '../../core/fpu/float80.ts';
 import { FpEnv, roundExtended } from '../../core/fpu/round.ts';
 import { Sw } from '../../core/fpu/status.ts';
 import { fpatan } from '../../core/fpu/transcend.ts';
 import { Rng } from './gen-cases.ts';
+import { nativeOracle } from './native-oracle.ts';
 
-const here = new URL('.', import.meta.url).pathname;
-const exe = join(mkdtempSync(join(tmpdir(), 'fpatan-')), 'fpatan-oracle');
-execFileSync('gcc', ['-O1', '-o', exe, join(here, 'native/fpatan-oracle.c')]);
+const oracle = nativeOracle('fpatan-oracle');
 
 const J = 1n << 63n;
 const MIN_EXP = 1;
@@ -45,7 +40,12 @@ const normalSig = (): bigint => J | rng.bits(63);
 const denormalSig = (): bigint => (rng.bits(63) >> BigInt(rng.int(63))) | 1n;
 
 /** Region names, indexed by region(). */
-const REGIONS = ['w < 2^-5, atan(w)', 'w < 2^-5, other quadrants', 'w >= 2^-5, other quadrants', 'w >= 2^-5, atan(w)'];
+const REGIONS = [
+  'w < 2^-5, atan(w)',
+  'w < 2^-5, other quadrants',
+  'w >= 2^-5, other quadrants',
+  'w >= 2^-5, atan(w)',
+];
 
 function sample(): Sample {
   const cw = 0x007f | (rng.pick([0, 2, 3]) << 8) | (rng.int(4) << 10);
@@ -54,15 +54,23 @@ function sample(): Sample {
   const ySmall = rng.chance(0.5);
   const kindOf = rng.int(12);
   const pair = (small: F80, large: F80): Sample =>
-    ySmall ? { cw, y: { ...small, sign: ySign }, x: { ...large, sign: xSign } } : { cw, y: { ...large, sign: ySign }, x: { ...small, sign: xSign } };
+    ySmall
+      ? { cw, y: { ...small, sign: ySign }, x: { ...large, sign: xSign } }
+      : { cw, y: { ...large, sign: ySign }, x: { ...small, sign: xSign } };
   if (kindOf < 1) {
     // A denormal small operand, the other normal.
-    return pair({ sign: 0, exp: 0, mant: denormalSig() }, { sign: 0, exp: int(MIN_EXP, 0x3ff0), mant: normalSig() });
+    return pair(
+      { sign: 0, exp: 0, mant: denormalSig() },
+      { sign: 0, exp: int(MIN_EXP, 0x3ff0), mant: normalSig() },
+    );
   }
   if (kindOf < 2) {
     // Both denormal, the small one at least 2^9 times smaller.
     const large = denormalSig() | (1n << 40n);
-    return pair({ sign: 0, exp: 0, mant: (large >> BigInt(int(9, 40))) | 1n }, { sign: 0, exp: 0, mant: large });
+    return pair(
+      { sign: 0, exp: 0, mant: (large >> BigInt(int(9, 40))) | 1n },
+      { sign: 0, exp: 0, mant: large },
+    );
   }
   let ew: number;
   if (kindOf < 6) ew = int(-40, -6);
@@ -99,7 +107,7 @@ const hex = (a: F80): string => `${((a.sign << 15) | a.exp).toString(16)} ${a.ma
 
 function host(samples: Sample[]): { r: string; sw: number }[] {
   const input = samples.map((s) => `${s.cw.toString(16)} ${hex(s.y)} ${hex(s.x)}\n`).join('');
-  const out = execFileSync(exe, { input, maxBuffer: 1 << 26 }).toString().trim().split('\n');
+  const out = oracle(input);
   return out.map((l) => {
     const [se, m, sw] = l.split(' ');
     return { r: `${se} ${m}`, sw: parseInt(sw, 16) & SW_COMPARED };
@@ -123,7 +131,8 @@ function correctlyRounded(s: Sample, env: FpEnv): F80 {
   const w = num / r.d;
   if (w >> BigInt(p - 100) === 0n) {
     // atan(w) = w - w^3/3, and w^3/3 lies below every bit that decides the rounding.
-    if (quarter === 0) return roundExtended(s.y.sign, w * r.d === num ? (w << 1n) - 1n : (w << 1n) | 1n, -p - 1, env);
+    if (quarter === 0)
+      return roundExtended(s.y.sign, w * r.d === num ? (w << 1n) - 1n : (w << 1n) | 1n, -p - 1, env);
     // pi/2 or pi, moved by a w far below its last bit.
     const base = (pi(p) * BigInt(quarter)) >> 1n;
     return roundExtended(s.y.sign, (base << 1n) + (minus ? -1n : 1n), -p - 1, env);
@@ -146,7 +155,10 @@ samples.forEach((s, i) => {
   const r = fpatan(s.y, s.x, env);
   const got = r === null ? { r: 'none', sw: 0 } : outcome(r, env);
   if (got.r === want[i].r && got.sw === want[i].sw) c.model++;
-  else if (misses.length < 10) misses.push(`cw ${s.cw.toString(16)} y ${hex(s.y)} x ${hex(s.x)}: host ${want[i].r} sw ${want[i].sw.toString(16)}, model ${got.r} sw ${got.sw.toString(16)}`);
+  else if (misses.length < 10)
+    misses.push(
+      `cw ${s.cw.toString(16)} y ${hex(s.y)} x ${hex(s.x)}: host ${want[i].r} sw ${want[i].sw.toString(16)}, model ${got.r} sw ${got.sw.toString(16)}`,
+    );
   const crEnv = envOf(s.cw);
   // A denormal operand reports DE, as fpatan's operand check does.
   if (s.y.exp === 0 || s.x.exp === 0) crEnv.flags |= Sw.DE;
@@ -154,7 +166,9 @@ samples.forEach((s, i) => {
   if (cr.r === want[i].r && cr.sw === want[i].sw) c.correct++;
 });
 console.log(`${n} random FPATAN operands; matches with the host (core/fpu, correctly rounded atan2):`);
-REGIONS.forEach((name, k) => console.log(`  ${name}: ${counts[k].model} and ${counts[k].correct} of ${counts[k].cases}`));
+REGIONS.forEach((name, k) =>
+  console.log(`  ${name}: ${counts[k].model} and ${counts[k].correct} of ${counts[k].cases}`),
+);
 const total = (key: 'model' | 'correct'): number => counts.reduce((t, c) => t + c[key], 0);
 console.log(`  all: ${total('model')} and ${total('correct')} of ${n}`);
 for (const m of misses) console.log(`  differs: ${m}`);

@@ -11,10 +11,6 @@
 // argument the same model takes, counted against the correctly rounded tangent of that reduced
 // argument. A sample matches when the tangent's bits and the status word's exception flags and
 // C1 equal the host's.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sinCosP } from '../../core/fpu/bigmath.ts';
 import { bitLength, EXP_BIAS, type F80, finite } from '../../core/fpu/float80.ts';
 import { HOST_HALF_PI } from '../../core/fpu/host68.ts';
@@ -23,10 +19,9 @@ import { reduceHalfPi } from '../../core/fpu/sincos-host.ts';
 import { Sw } from '../../core/fpu/status.ts';
 import { ftan } from '../../core/fpu/transcend.ts';
 import { Rng } from './gen-cases.ts';
+import { nativeOracle } from './native-oracle.ts';
 
-const here = new URL('.', import.meta.url).pathname;
-const exe = join(mkdtempSync(join(tmpdir(), 'fptan-')), 'fptan-oracle');
-execFileSync('gcc', ['-O1', '-o', exe, join(here, 'native/fptan-oracle.c')]);
+const oracle = nativeOracle('unary-oracle');
 
 const FIRST_EXP = Number(process.argv[3] ?? -33);
 const LAST_EXP = Number(process.argv[4] ?? -6);
@@ -68,13 +63,7 @@ for (let e = FIRST_EXP; e <= Math.min(LAST_EXP, -1); e++)
 
 const hex = (a: F80): string =>
   `${((a.sign << 15) | a.exp).toString(16).padStart(4, '0')} ${a.mant.toString(16).padStart(16, '0')}`;
-const out = execFileSync(exe, {
-  input: samples.map((s) => `${s.cw.toString(16)} ${hex(s.x)}\n`).join(''),
-  maxBuffer: 1 << 26,
-})
-  .toString()
-  .trim()
-  .split('\n');
+const out = oracle(samples.map((s) => `${s.cw.toString(16)} ${hex(s.x)}\n`).join(''), ['fptan']);
 const envOf = (cw: number): FpEnv => new FpEnv(cw & 0x3f, (cw >> 10) & 3, 64);
 const outcome = (r: F80, env: FpEnv): string =>
   `${hex(r)} ${((env.flags & 0x3f) | (env.roundedUp ? Sw.C1 : 0)).toString(16)}`;

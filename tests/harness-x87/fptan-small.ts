@@ -7,20 +7,15 @@
 //    reproduce the host on random significands.
 // 2. The model (smallTanDirection) against the host on random significands in the binades
 //    2^-60, 2^-35 and 2^-34: the number of differences must be 0.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { roundingSide, smallTanDirection } from '../../core/fpu/tan-small.ts';
 import { Rng } from './gen-cases.ts';
+import { nativeOracle } from './native-oracle.ts';
 
-const here = new URL('.', import.meta.url).pathname;
-const exe = join(mkdtempSync(join(tmpdir(), 'fptan-')), 'fptan-side');
-execFileSync('gcc', ['-O1', '-o', exe, join(here, 'native/fptan-side.c')]);
+const oracle = nativeOracle('fptan-side');
 
 const SIDE: Record<string, -1 | 0 | 1> = { '+': 1, '-': -1, '0': 0 };
 function sides(e: number, sigs: bigint[]): (-1 | 0 | 1)[] {
-  const out = execFileSync(exe, [String(e)], { input: sigs.map((m) => m.toString(16)).join('\n') + '\n' }).toString().trim();
+  const out = oracle(sigs.map((m) => m.toString(16)).join('\n') + '\n', [String(e)]).join('');
   return [...out].map((c) => {
     if (!(c in SIDE)) throw new Error(`host gave '${c}'`);
     return SIDE[c];
@@ -28,7 +23,10 @@ function sides(e: number, sigs: bigint[]): (-1 | 0 | 1)[] {
 }
 
 const J = 1n << 63n;
-const low = sides(-60, Array.from({ length: 61 }, (_, u) => J + (1n << BigInt(u))));
+const low = sides(
+  -60,
+  Array.from({ length: 61 }, (_, u) => J + (1n << BigInt(u))),
+);
 let k = 0n;
 low.forEach((s, u) => {
   if (s === 1) k |= 1n << BigInt(60 - u);
@@ -38,7 +36,9 @@ const samples = Number(process.argv[2] ?? 3000);
 const random = (): bigint => J | rng.bits(63);
 const probe = Array.from({ length: 200 }, random);
 const want = sides(-60, probe);
-const tops = Array.from({ length: 16 }, (_, t) => (BigInt(16 + t) << 61n) | k).filter((kk) => probe.every((m, i) => roundingSide(m * kk) === want[i]));
+const tops = Array.from({ length: 16 }, (_, t) => (BigInt(16 + t) << 61n) | k).filter((kk) =>
+  probe.every((m, i) => roundingSide(m * kk) === want[i]),
+);
 console.log(`K x 2^65 from the host: ${tops.map((t) => '0x' + t.toString(16)).join(', ') || 'none fits'}`);
 for (const e of [-60, -35, -34]) {
   const sigs = Array.from({ length: samples }, random);

@@ -16,10 +16,6 @@
 //    against the host (result, C1 and flags), beside the correctly rounded y × log2(x).
 // 4. --fit-tail: the correction of the host's tail polynomial (TAIL_CORRECTION in
 //    core/fpu/ylog-host.ts) fitted to readings of L; it prints the table.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { atanhSeries, divP, ln2, lnP, one } from '../../core/fpu/bigmath.ts';
 import { bitLength, EXP_BIAS, type F80, finite, J_BIT } from '../../core/fpu/float80.ts';
 import { FpEnv, roundExtended } from '../../core/fpu/round.ts';
@@ -35,10 +31,9 @@ import {
   TAIL_P,
 } from '../../core/fpu/ylog-host.ts';
 import { Rng } from './gen-cases.ts';
+import { nativeOracle } from './native-oracle.ts';
 
-const here = new URL('.', import.meta.url).pathname;
-const exe = join(mkdtempSync(join(tmpdir(), 'ylog-')), 'ylog-oracle');
-execFileSync('gcc', ['-O1', '-o', exe, join(here, 'native/ylog-oracle.c')]);
+const oracle = nativeOracle('ylog-oracle');
 
 const enum Op {
   Fyl2x = 0,
@@ -68,10 +63,7 @@ function host(cases: Case[]): HostOut[] {
           .join(' '),
       )
       .join('\n') + '\n';
-  const out = execFileSync(exe, { input, maxBuffer: 1 << 28 })
-    .toString()
-    .trim()
-    .split('\n');
+  const out = oracle(input);
   return out.map((line) => {
     const [se, m, sw] = line.split(' ').map((t) => BigInt('0x' + t));
     return { r: { sign: Number(se >> 15n), exp: Number(se & 0x7fffn), mant: m }, sw: Number(sw) };
